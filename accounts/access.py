@@ -1,0 +1,81 @@
+"""The one place that decides what a user may see and do.
+
+Seeing: ``scope(user, queryset)`` narrows any queryset of a scoped model to the user's jurisdiction.
+Each scoped model's QuerySet says how it maps onto a region (``in_region``) and onto a dispatching
+unit (``for_unit``); this module decides which of the two applies to whom. Nothing outside this
+module filters by jurisdiction.
+
+Doing: ``can(user, action, obj=None)`` answers for an action; with an object it also requires the
+object to lie inside the user's own region (``jurisdiction_code`` on the model), so a county admin
+may read a city unit that sends cadres into the county but not edit it.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import Role
+
+VIEW = "view"
+MANAGE_REFERENCE = "manage_reference"  # villages, townships, units, cadres
+DISPATCH = "dispatch"  # assignments: dispatch, end, recall, extend
+MANAGE_ACCOUNTS = "manage_accounts"
+MANAGE_POLICY = "manage_policy"
+
+ROLE_ACTIONS = {
+    Role.PROVINCE: {VIEW, MANAGE_POLICY},
+    Role.CITY: {VIEW, MANAGE_POLICY},
+    Role.COUNTY_ADMIN: {VIEW, MANAGE_REFERENCE, DISPATCH, MANAGE_ACCOUNTS, MANAGE_POLICY},
+    Role.TOWNSHIP_CLERK: {VIEW},
+    Role.UNIT_LIAISON: {VIEW},
+}
+
+
+def _active(user):
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def scope(user, queryset):
+    """The part of ``queryset`` that ``user`` may see."""
+    if not _active(user):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    if user.role == Role.UNIT_LIAISON:
+        return queryset.for_unit(user.unit) if user.unit_id else queryset.none()
+    if user.role and user.region_id:
+        return queryset.in_region(user.region)
+    return queryset.none()
+
+
+def get_object_or_404(user, queryset, **lookup):
+    """One object by ``lookup``, or 404 when it does not exist or lies outside the jurisdiction."""
+    try:
+        return scope(user, queryset).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def owns(user, obj):
+    """Whether ``obj`` lies inside the user's own region (for writes)."""
+    if user.is_superuser:
+        return True
+    code = getattr(obj, "jurisdiction_code", None)
+    return bool(code and user.region_id and code.startswith(user.region.prefix))
+
+
+def can(user, action, obj=None):
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    if action not in ROLE_ACTIONS.get(user.role, set()):
+        return False
+    if obj is not None and action != VIEW:
+        return owns(user, obj)
+    return True
+
+
+def require(user, action, obj=None):
+    """Raise 403 unless ``can``: the object is visible, the action is not the user's to take."""
+    if not can(user, action, obj):
+        raise PermissionDenied

@@ -1,0 +1,112 @@
+"""Users: each has a role and a jurisdiction (a Region, or a dispatching unit for liaisons)."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    PROVINCE = "province", _("Provincial organisation department (read-only)")
+    CITY = "city", _("City organisation department (read-only)")
+    COUNTY_ADMIN = "county_admin", _("County organisation department")
+    TOWNSHIP_CLERK = "township_clerk", _("Township party committee")
+    UNIT_LIAISON = "unit_liaison", _("Dispatching-unit liaison")
+
+
+# The region level each role works at.
+ROLE_LEVEL = {
+    Role.PROVINCE: "province",
+    Role.CITY: "city",
+    Role.COUNTY_ADMIN: "county",
+    Role.TOWNSHIP_CLERK: "township",
+}
+
+
+class UserQuerySet(models.QuerySet):
+    def in_region(self, region):
+        return self.filter(region__code__startswith=region.prefix)
+
+    def for_unit(self, unit):
+        return self.filter(unit=unit)
+
+
+class ZhucunUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
+    region = models.ForeignKey(
+        "villages.Region",
+        verbose_name=_("jurisdiction"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    # A lazy reference, not an import: accounts stays below cadres in the import order.
+    unit = models.ForeignKey(
+        "cadres.Unit",
+        verbose_name=_("dispatching unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="liaisons",
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    objects = ZhucunUserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                name="user_role_has_jurisdiction",
+                condition=Q(role="")
+                | Q(role="unit_liaison", unit__isnull=False)
+                | (~Q(role="unit_liaison") & Q(region__isnull=False)),
+                violation_error_message=_(
+                    "A user with a role needs a jurisdiction: a region, or a unit for a liaison."
+                ),
+            )
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.role == Role.UNIT_LIAISON:
+            if not self.unit_id:
+                errors["unit"] = _("A dispatching-unit liaison needs the unit they represent.")
+        elif self.role:
+            if not self.region_id:
+                errors["region"] = _("Choose the region this user works for.")
+            elif self.region.level != ROLE_LEVEL[self.role]:
+                errors["region"] = _("A %(role)s works for a %(level)s, not a %(actual)s.") % {
+                    "role": self.get_role_display(),
+                    "level": dict(self.region.Level.choices)[ROLE_LEVEL[self.role]],
+                    "actual": self.region.get_level_display(),
+                }
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        # Every role reaches the (scoped) admin; staff status follows the role.
+        self.is_staff = self.is_superuser or bool(self.role)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "role" in update_fields:
+            kwargs["update_fields"] = set(update_fields) | {"is_staff"}
+        super().save(*args, **kwargs)
+
+    @property
+    def jurisdiction_code(self):
+        return self.region.code if self.region_id else None
+
+    @property
+    def is_county_admin(self):
+        return self.is_superuser or self.role == Role.COUNTY_ADMIN

@@ -1,0 +1,68 @@
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import access
+from cadres.models import Cadre, Unit
+from villages.models import Region, Village
+
+from . import coverage
+from .models import Assignment
+
+
+class VillageFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Name or code"), method="search")
+    township = django_filters.ModelChoiceFilter(
+        label=_("Township"), queryset=Region.objects.none(), to_field_name="code", field_name="township"
+    )
+    category = django_filters.ChoiceFilter(
+        label=_("Category"), choices=Village.Category.choices, method="filter_category"
+    )
+    coverage = django_filters.ChoiceFilter(
+        label=_("Coverage"), choices=list(coverage.STATES.items()), method="filter_coverage"
+    )
+
+    class Meta:
+        model = Village
+        fields = ["q", "township", "category", "coverage"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["township"].queryset = access.scope(user, Region.objects.townships())
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(name__contains=value.strip()) | Q(code__startswith=value.strip()))
+
+    def filter_category(self, queryset, name, value):
+        return queryset.filter(categories__contains=[value])
+
+    def filter_coverage(self, queryset, name, value):
+        return coverage.filter_state(queryset, value)
+
+
+class CadreFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Name or phone"), method="search")
+    unit = django_filters.ModelChoiceFilter(label=_("Dispatching unit"), queryset=Unit.objects.none())
+    rank = django_filters.ChoiceFilter(label=_("Rank"), choices=Cadre.Rank.choices)
+    serving = django_filters.ChoiceFilter(
+        label=_("Serving"),
+        choices=[("yes", _("Serving now")), ("no", _("Not serving"))],
+        method="filter_serving",
+    )
+
+    class Meta:
+        model = Cadre
+        fields = ["q", "unit", "rank", "serving"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["unit"].queryset = access.scope(user, Unit.objects.all())
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(name__contains=value) | Q(phone__contains=value))
+
+    def filter_serving(self, queryset, name, value):
+        serving = Exists(Assignment.objects.filter(cadre=OuterRef("pk")).serving_on(timezone.localdate()))
+        return queryset.filter(serving) if value == "yes" else queryset.exclude(serving)

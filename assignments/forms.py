@@ -1,0 +1,73 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cadres.models import Level
+
+from .models import Assignment
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DispatchForm(forms.Form):
+    village = forms.ModelChoiceField(label=_("Village"), queryset=None, to_field_name="code")
+    cadre = forms.ModelChoiceField(label=_("Cadre"), queryset=None)
+    role = forms.ChoiceField(label=_("Role"), choices=Assignment.Role.choices)
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
+    planned_end_date = forms.DateField(
+        label=_("Planned end date"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Leave empty: the start date plus the policy's term."),
+    )
+    batch = forms.CharField(label=_("Batch"), max_length=40, required=False)
+    dispatch_level = forms.ChoiceField(label=_("Dispatched by"), choices=Level.choices, initial=Level.COUNTY)
+    mentor_name = forms.CharField(label=_("Mentor"), max_length=40, required=False)
+    mentor_post = forms.CharField(label=_("Mentor's post"), max_length=60, required=False)
+    liaison_name = forms.CharField(label=_("Unit liaison"), max_length=40, required=False)
+    liaison_phone = forms.CharField(label=_("Liaison's phone"), max_length=20, required=False)
+
+    def __init__(self, *args, villages, cadres, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["village"].queryset = villages.select_related("township")
+        self.fields["cadre"].queryset = cadres.select_related("unit")
+        self.fields["village"].label_from_instance = lambda v: f"{v.township.name} · {v.name}（{v.code}）"
+        self.fields["cadre"].label_from_instance = lambda c: f"{c.name}（{c.unit.name}）"
+
+
+class EndForm(forms.Form):
+    end_date = forms.DateField(label=_("Last day in the village"), widget=DateInput())
+    end_reason = forms.ChoiceField(
+        label=_("End reason"),
+        choices=[c for c in Assignment.EndReason.choices if c[0] != Assignment.EndReason.RECALLED],
+    )
+    end_note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class RecallForm(forms.Form):
+    end_date = forms.DateField(label=_("Recalled as of"), widget=DateInput())
+    end_note = forms.CharField(
+        label=_("Reason for the recall"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("E.g. 工作不胜任、群众不满意. The village stays uncovered until a replacement starts."),
+    )
+
+
+class ExtendForm(forms.Form):
+    planned_end_date = forms.DateField(label=_("New planned end date"), widget=DateInput())
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def apply_errors(form, exc):
+    """Show a model ValidationError on the form: on its field when the form has it, else on top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)

@@ -1,0 +1,171 @@
+"""Who may be sent where (选派标准), from the effective policy. Used by Assignment.clean()."""
+
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from cadres.dates import years_between
+
+
+def assignment_errors(a):
+    """Field → messages for everything that forbids this assignment."""
+    errors = {}
+
+    def add(field, message):
+        errors.setdefault(field, []).append(message)
+
+    if not (a.cadre_id and a.village_id and a.start_date and a.role):
+        return errors  # the form reports the missing fields themselves
+    if a.planned_end_date and a.planned_end_date <= a.start_date:
+        add("planned_end_date", _("The planned end date must be after the start date."))
+        return errors
+    from .models import Policy
+
+    policy = Policy.effective_for(a.village.township)
+    for field, message in eligibility_errors(a.cadre, a.role, a.start_date, policy):
+        add(field, message)
+    for field, messages in overlap_errors(a).items():
+        for message in messages:
+            add(field, message)
+    return errors
+
+
+def eligibility_errors(cadre, role, start, policy):
+    """(field, message) pairs: age for everyone; party and work record for a first secretary."""
+    from .models import Assignment
+
+    found = []
+    age = years_between(cadre.birth_date, start)
+    if age > policy.max_age:
+        found.append(
+            (
+                "cadre",
+                _(
+                    "Aged %(age)d on %(start)s (born %(birth)s): over the age limit of %(max)d, cannot be sent."
+                )
+                % {
+                    "age": age,
+                    "start": start.isoformat(),
+                    "birth": cadre.birth_date.isoformat(),
+                    "max": policy.max_age,
+                },
+            )
+        )
+    if role != Assignment.Role.FIRST_SECRETARY:
+        return found
+    status = cadre.PoliticalStatus
+    if cadre.political_status == status.PROBATIONARY:
+        found.append(
+            (
+                "cadre",
+                _("A probationary party member cannot serve as first secretary: a full member is required."),
+            )
+        )
+    elif cadre.political_status != status.PARTY_MEMBER:
+        found.append(("cadre", _("Not a CPC member: a first secretary must be a full party member.")))
+    if (
+        cadre.party_joined_on
+        and cadre.political_status == status.PARTY_MEMBER
+        and years_between(cadre.party_joined_on, start) < policy.min_party_years
+    ):
+        found.append(
+            (
+                "cadre",
+                _(
+                    "Party membership under %(years)d year(s) (joined %(date)s): cannot serve as first secretary."
+                )
+                % {"years": policy.min_party_years, "date": cadre.party_joined_on.isoformat()},
+            )
+        )
+    if not cadre.work_started_on:
+        found.append(
+            ("cadre", _("The date the cadre started work is missing: enter it on the cadre's record first."))
+        )
+    elif years_between(cadre.work_started_on, start) < policy.min_work_years:
+        found.append(
+            (
+                "cadre",
+                _(
+                    "Work experience under %(years)d year(s) (started %(date)s): cannot serve as first secretary."
+                )
+                % {"years": policy.min_work_years, "date": cadre.work_started_on.isoformat()},
+            )
+        )
+    return found
+
+
+def _overlapping(qs, start, last_day):
+    return qs.annotate(_last=Coalesce(F("end_date"), F("planned_end_date"))).filter(
+        start_date__lte=last_day, _last__gte=start
+    )
+
+
+def overlap_errors(a):
+    """Friendly versions of the exclusion constraints, naming the conflicting assignment."""
+    from .models import Assignment, Policy
+
+    errors = {}
+    if not (a.start_date and a.planned_end_date):
+        return errors
+    last_day = a.end_date or a.planned_end_date
+    others = Assignment.objects.exclude(pk=a.pk).select_related("village", "cadre")
+    for other in _overlapping(others.filter(cadre_id=a.cadre_id), a.start_date, last_day)[:3]:
+        errors.setdefault("start_date", []).append(
+            _("%(cadre)s already serves in %(village)s from %(start)s to %(end)s; terms may not overlap.")
+            % {
+                "cadre": other.cadre.name,
+                "village": other.village.name,
+                "start": other.start_date.isoformat(),
+                "end": other.last_day.isoformat(),
+            }
+        )
+    if a.role == Assignment.Role.FIRST_SECRETARY:
+        rivals = others.filter(village_id=a.village_id, role=Assignment.Role.FIRST_SECRETARY)
+        for other in _overlapping(rivals, a.start_date, last_day)[:3]:
+            errors.setdefault("village", []).append(
+                _(
+                    "%(village)s already has first secretary %(cadre)s from %(start)s to %(end)s: "
+                    "end that term first or choose a later start date."
+                )
+                % {
+                    "village": other.village.name,
+                    "cadre": other.cadre.name,
+                    "start": other.start_date.isoformat(),
+                    "end": other.last_day.isoformat(),
+                }
+            )
+    policy = Policy.effective_for(a.village.township)
+    if policy.team_max_size and a.pk is None:
+        team = Assignment.objects.filter(village_id=a.village_id).serving_on(a.start_date).count()
+        if team + 1 > policy.team_max_size:
+            errors.setdefault("village", []).append(
+                _("The work team of %(village)s would have %(n)d members; the policy allows at most %(max)d.")
+                % {"village": a.village.name, "n": team + 1, "max": policy.team_max_size}
+            )
+    return errors
+
+
+def assignment_warnings(a):
+    """Things the page shows but that do not forbid the assignment."""
+    from .models import Assignment
+
+    notes = []
+    cadre = a.cadre
+    if a.role == Assignment.Role.TEAM_MEMBER and not cadre.is_party_member:
+        notes.append(_("This work-team member is not a party member; party members are preferred."))
+    if a.village_id and not a.village.categories:
+        notes.append(_("This village is not in any dispatch category."))
+    return notes
+
+
+def preferences(cadre, on):
+    """Preferred traits (shown, never required) — POLICY.md 选派标准."""
+    found = []
+    if cadre.rural_experience:
+        found.append(_("Rural work experience"))
+    if cadre.specialty:
+        found.append(_("Specialty: %(specialty)s") % {"specialty": cadre.specialty})
+    age = years_between(cadre.birth_date, on)
+    if (cadre.rank == "section" and age <= 35) or (cadre.rank == "deputy_section" and age <= 30):
+        found.append(_("Young cadre"))
+    return found

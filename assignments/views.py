@@ -1,0 +1,231 @@
+"""Pages for villages, cadres and assignments. Thin: rules live on the models and in rules.py."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import access
+from cadres.models import Cadre
+from villages.models import Village
+
+from . import coverage, rules
+from .filters import CadreFilter, VillageFilter
+from .forms import DispatchForm, EndForm, ExtendForm, RecallForm, apply_errors
+from .models import Assignment, Policy
+
+
+def _page(request, queryset):
+    return Paginator(queryset, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _current_secretary_name():
+    serving = Assignment.objects.filter(
+        village=OuterRef("pk"), role=Assignment.Role.FIRST_SECRETARY
+    ).serving_on(timezone.localdate())
+    return Subquery(serving.values("cadre__name")[:1])
+
+
+@login_required
+def village_list(request):
+    today = timezone.localdate()
+    villages = access.scope(request.user, Village.objects.select_related("township"))
+    villages = coverage.annotate(villages, today).annotate(secretary_name=_current_secretary_name())
+    filterset = VillageFilter(request.GET or None, queryset=villages, user=request.user)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else villages
+    return render(
+        request,
+        "assignments/village_list.html",
+        {
+            "filter": filterset,
+            "page": _page(request, qs.order_by("code")),
+            "can_dispatch": access.can(request.user, access.DISPATCH),
+        },
+    )
+
+
+@login_required
+def village_detail(request, code):
+    village = access.get_object_or_404(request.user, Village.objects.select_related("township"), code=code)
+    today = timezone.localdate()
+    status = coverage.village_status(village, today)
+    history = list(
+        Assignment.objects.filter(village=village)
+        .select_related("cadre__unit")
+        .order_by("-start_date", "role")
+    )
+    team = [a for a in history if a.is_serving_on(today)]
+    team.sort(key=lambda a: (a.role != Assignment.Role.FIRST_SECRETARY, a.cadre.name))
+    return render(
+        request,
+        "assignments/village_detail.html",
+        {
+            "village": village,
+            "status": status,
+            "team": team,
+            "history": history,
+            "policy": Policy.effective_for(village.township),
+            "can_dispatch": access.can(request.user, access.DISPATCH, village),
+        },
+    )
+
+
+@login_required
+def cadre_list(request):
+    today = timezone.localdate()
+    current = Assignment.objects.filter(cadre=OuterRef("pk")).serving_on(today)
+    cadres = access.scope(request.user, Cadre.objects.select_related("unit")).annotate(
+        village_name=Subquery(current.values("village__name")[:1]),
+        village_code=Subquery(current.values("village__code")[:1]),
+        current_role=Subquery(current.values("role")[:1]),
+    )
+    filterset = CadreFilter(request.GET or None, queryset=cadres, user=request.user)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else cadres
+    return render(
+        request,
+        "assignments/cadre_list.html",
+        {
+            "filter": filterset,
+            "page": _page(request, qs.order_by("name", "pk")),
+            "roles": dict(Assignment.Role.choices),
+        },
+    )
+
+
+@login_required
+def cadre_detail(request, pk):
+    cadre = access.get_object_or_404(request.user, Cadre.objects.select_related("unit", "region"), pk=pk)
+    history = (
+        Assignment.objects.filter(cadre=cadre).select_related("village__township").order_by("-start_date")
+    )
+    return render(
+        request,
+        "assignments/cadre_detail.html",
+        {
+            "cadre": cadre,
+            "history": history,
+            "preferences": rules.preferences(cadre, timezone.localdate()),
+            "age": cadre.age_on(timezone.localdate()),
+            "show_id": access.can(request.user, access.MANAGE_REFERENCE, cadre),
+            "can_edit": access.can(request.user, access.MANAGE_REFERENCE, cadre),
+        },
+    )
+
+
+@login_required
+def assignment_detail(request, pk):
+    assignment = access.get_object_or_404(
+        request.user,
+        Assignment.objects.select_related("cadre__unit", "village__township", "created_by"),
+        pk=pk,
+    )
+    return render(
+        request,
+        "assignments/assignment_detail.html",
+        {
+            "a": assignment,
+            "events": assignment.events.select_related("by"),
+            "warnings": assignment.warnings(),
+            "can_manage": assignment.is_open and access.can(request.user, access.DISPATCH, assignment),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dispatch(request):
+    access.require(request.user, access.DISPATCH)
+    villages = access.scope(request.user, Village.objects.all())
+    cadres = access.scope(request.user, Cadre.objects.all())
+    initial = {"village": request.GET.get("village"), "start_date": timezone.localdate()}
+    form = DispatchForm(request.POST or None, initial=initial, villages=villages, cadres=cadres)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        access.require(request.user, access.DISPATCH, data["village"])
+        try:
+            assignment = Assignment.dispatch(user=request.user, **data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(cadre)s is dispatched to %(village)s as %(role)s from %(start)s to %(end)s.")
+                % {
+                    "cadre": assignment.cadre.name,
+                    "village": assignment.village.name,
+                    "role": assignment.get_role_display(),
+                    "start": assignment.start_date.isoformat(),
+                    "end": assignment.planned_end_date.isoformat(),
+                },
+            )
+            for warning in assignment.warnings():
+                messages.warning(request, warning)
+            return redirect(assignment)
+    return render(request, "assignments/dispatch.html", {"form": form})
+
+
+def _change(request, pk, form_class, action, template_title, success):
+    assignment = access.get_object_or_404(
+        request.user, Assignment.objects.select_related("cadre", "village__township"), pk=pk
+    )
+    access.require(request.user, access.DISPATCH, assignment)
+    initial = {"end_date": timezone.localdate(), "planned_end_date": assignment.planned_end_date}
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(assignment, form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request, success % {"cadre": assignment.cadre.name, "village": assignment.village.name}
+            )
+            return redirect(assignment)
+    return render(
+        request, "assignments/change.html", {"a": assignment, "form": form, "title": template_title}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def end(request, pk):
+    return _change(
+        request,
+        pk,
+        EndForm,
+        lambda a, d: a.end(d["end_date"], d["end_reason"], user=request.user, note=d["end_note"]),
+        _("End the assignment"),
+        _("The assignment of %(cadre)s in %(village)s has ended."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recall(request, pk):
+    return _change(
+        request,
+        pk,
+        RecallForm,
+        lambda a, d: a.recall(d["end_date"], d["end_note"], request.user),
+        _("Recall the cadre"),
+        _("%(cadre)s is recalled from %(village)s; the village now awaits a replacement."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def extend(request, pk):
+    return _change(
+        request,
+        pk,
+        ExtendForm,
+        lambda a, d: a.extend(d["planned_end_date"], d["reason"], request.user),
+        _("Extend the term"),
+        _("The term of %(cadre)s in %(village)s is extended."),
+    )

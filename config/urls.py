@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from assignments import urls as assignment_urls
+from reports import views as report_views
+
+admin.site.site_header = _("zhucun · village-resident cadre management")
+admin.site.site_title = _("zhucun administration")
+admin.site.index_title = _("Reference data")
+
+urlpatterns = [
+    path("", report_views.home, name="home"),
+    path("villages/", include(assignment_urls.villages)),
+    path("cadres/", include(assignment_urls.cadres)),
+    path("assignments/", include(assignment_urls.assignments)),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
