@@ -77,6 +77,10 @@ class User(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.username
 
+    def get_full_name(self):
+        # Chinese order: surname (last_name) first, no space.
+        return f"{self.last_name}{self.first_name}".strip()
+
     def clean(self):
         super().clean()
         errors = {}

@@ -273,9 +273,9 @@ class Village(models.Model):
                 "township": self.township.name,
                 "prefix": self.township_id[:9],
             }
-        elif self.code and level_of_code(self.code) is not None:
+        elif self.code and level_of_code(self.code) != "village":
             errors["code"] = _(
-                "%(code)s is a region code, not a village code: a village code does not end in 000."
+                "%(code)s is not a village code: a village code has 12 digits and does not end in 000."
             ) % {"code": self.code}
         if self.problem_prominent and "weak_org" not in (self.categories or []):
             errors["problem_prominent"] = _(

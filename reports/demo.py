@@ -1,0 +1,1232 @@
+"""Realistic demo data: 山东省 → 烟台市 → 莱阳市 and, on request, more Shandong counties.
+
+Everything is drawn from ``random.Random`` seeded by ``seed`` (each county has its own stream, so a
+county's data does not depend on how many others are built), relative to ``today``. Rows are written
+with ``bulk_create`` in chunks and natural keys (region code, village code, unit region+name, cadre ID
+number, assignment cadre+village+start), so building twice creates nothing new. A county that already
+has villages is left as it is: its history was drawn on some earlier day (or with another seed), and
+drawing it again could contradict it.
+
+Every assignment is planned to pass ``assignments.rules`` (eligibility from the effective policy, and
+no overlaps); the eligibility is checked with the rules' own function while planning.
+"""
+
+import datetime
+import random
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models.functions import Left
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from assignments import coverage
+from assignments import policy as policy_defaults
+from assignments.models import Assignment, AssignmentEvent, Policy
+from assignments.rules import eligibility_errors
+from cadres import idcard
+from cadres.dates import add_years, years_between
+from cadres.models import Cadre, Level, Unit
+from villages.models import Region, Village
+
+DEMO_PASSWORD = "zhucun2024"
+BATCH_SIZE = 2000
+
+PROVINCE_CODE, PROVINCE_NAME = "370000000000", "山东省"
+
+CITIES = {
+    "3701": "济南市",
+    "3702": "青岛市",
+    "3703": "淄博市",
+    "3704": "枣庄市",
+    "3705": "东营市",
+    "3706": "烟台市",
+    "3707": "潍坊市",
+    "3708": "济宁市",
+    "3709": "泰安市",
+    "3710": "威海市",
+    "3711": "日照市",
+    "3713": "临沂市",
+    "3714": "德州市",
+    "3715": "聊城市",
+    "3716": "滨州市",
+    "3717": "菏泽市",
+}
+
+# A college in each city, sending cadres at city level.
+CITY_COLLEGES = {
+    "3701": "济南大学",
+    "3702": "青岛农业大学",
+    "3703": "山东理工大学",
+    "3704": "枣庄学院",
+    "3705": "东营职业学院",
+    "3706": "烟台大学",
+    "3707": "潍坊学院",
+    "3708": "济宁学院",
+    "3709": "泰山学院",
+    "3710": "威海职业学院",
+    "3711": "日照职业技术学院",
+    "3713": "临沂大学",
+    "3714": "德州学院",
+    "3715": "聊城大学",
+    "3716": "滨州学院",
+    "3717": "菏泽学院",
+}
+
+DEMO_COUNTY = ("370682", "莱阳市")
+DEMO_TOWNSHIPS = [
+    ("001", "城厢街道"),
+    ("100", "沐浴店镇"),
+    ("101", "团旺镇"),
+    ("102", "穴坊镇"),
+    ("103", "羊郡镇"),
+    ("104", "姜疃镇"),
+    ("105", "万第镇"),
+    ("106", "照旺庄镇"),
+    ("107", "谭格庄镇"),
+    ("108", "河洛镇"),
+    ("109", "吕格庄镇"),
+]
+
+# Further county-level divisions of Shandong (统计用区划代码), the rest of 烟台市 first, then in code
+# order; the purely urban core districts are left out (they have no villages to speak of).
+OTHER_COUNTIES = [
+    ("370681", "龙口市"),
+    ("370683", "莱州市"),
+    ("370685", "招远市"),
+    ("370686", "栖霞市"),
+    ("370687", "海阳市"),
+    ("370614", "蓬莱区"),
+    ("370611", "福山区"),
+    ("370612", "牟平区"),
+    ("370613", "莱山区"),
+    ("370112", "历城区"),
+    ("370113", "长清区"),
+    ("370114", "章丘区"),
+    ("370115", "济阳区"),
+    ("370116", "莱芜区"),
+    ("370117", "钢城区"),
+    ("370124", "平阴县"),
+    ("370126", "商河县"),
+    ("370211", "黄岛区"),
+    ("370212", "崂山区"),
+    ("370214", "城阳区"),
+    ("370215", "即墨区"),
+    ("370281", "胶州市"),
+    ("370283", "平度市"),
+    ("370285", "莱西市"),
+    ("370302", "淄川区"),
+    ("370304", "博山区"),
+    ("370305", "临淄区"),
+    ("370306", "周村区"),
+    ("370321", "桓台县"),
+    ("370322", "高青县"),
+    ("370323", "沂源县"),
+    ("370402", "市中区"),
+    ("370403", "薛城区"),
+    ("370404", "峄城区"),
+    ("370405", "台儿庄区"),
+    ("370406", "山亭区"),
+    ("370481", "滕州市"),
+    ("370502", "东营区"),
+    ("370503", "河口区"),
+    ("370505", "垦利区"),
+    ("370522", "利津县"),
+    ("370523", "广饶县"),
+    ("370702", "潍城区"),
+    ("370703", "寒亭区"),
+    ("370704", "坊子区"),
+    ("370724", "临朐县"),
+    ("370725", "昌乐县"),
+    ("370781", "青州市"),
+    ("370782", "诸城市"),
+    ("370783", "寿光市"),
+    ("370784", "安丘市"),
+    ("370785", "高密市"),
+    ("370786", "昌邑市"),
+    ("370811", "任城区"),
+    ("370812", "兖州区"),
+    ("370826", "微山县"),
+    ("370827", "鱼台县"),
+    ("370828", "金乡县"),
+    ("370829", "嘉祥县"),
+    ("370830", "汶上县"),
+    ("370831", "泗水县"),
+    ("370832", "梁山县"),
+    ("370881", "曲阜市"),
+    ("370883", "邹城市"),
+    ("370902", "泰山区"),
+    ("370911", "岱岳区"),
+    ("370921", "宁阳县"),
+    ("370923", "东平县"),
+    ("370982", "新泰市"),
+    ("370983", "肥城市"),
+    ("371003", "文登区"),
+    ("371082", "荣成市"),
+    ("371083", "乳山市"),
+    ("371102", "东港区"),
+    ("371103", "岚山区"),
+    ("371121", "五莲县"),
+    ("371122", "莒县"),
+    ("371302", "兰山区"),
+    ("371311", "罗庄区"),
+    ("371312", "河东区"),
+    ("371321", "沂南县"),
+    ("371322", "郯城县"),
+    ("371323", "沂水县"),
+    ("371324", "兰陵县"),
+    ("371325", "费县"),
+    ("371326", "平邑县"),
+    ("371327", "莒南县"),
+    ("371328", "蒙阴县"),
+    ("371329", "临沭县"),
+    ("371403", "陵城区"),
+    ("371422", "宁津县"),
+    ("371423", "庆云县"),
+    ("371424", "临邑县"),
+    ("371425", "齐河县"),
+    ("371426", "平原县"),
+    ("371427", "夏津县"),
+    ("371428", "武城县"),
+    ("371481", "乐陵市"),
+    ("371482", "禹城市"),
+    ("371503", "茌平区"),
+    ("371521", "阳谷县"),
+    ("371522", "莘县"),
+    ("371524", "东阿县"),
+    ("371525", "冠县"),
+    ("371526", "高唐县"),
+    ("371581", "临清市"),
+    ("371602", "滨城区"),
+    ("371603", "沾化区"),
+    ("371621", "惠民县"),
+    ("371622", "阳信县"),
+    ("371623", "无棣县"),
+    ("371625", "博兴县"),
+    ("371681", "邹平市"),
+    ("371702", "牡丹区"),
+    ("371703", "定陶区"),
+    ("371721", "曹县"),
+    ("371722", "单县"),
+    ("371723", "成武县"),
+    ("371724", "巨野县"),
+    ("371725", "郓城县"),
+    ("371726", "鄄城县"),
+    ("371728", "东明县"),
+]
+MAX_COUNTIES = 1 + len(OTHER_COUNTIES)
+
+TOWNSHIP_STEMS = [
+    "大王",
+    "石桥",
+    "柳林",
+    "新集",
+    "马店",
+    "河口",
+    "双山",
+    "龙泉",
+    "白沙",
+    "青石",
+    "孙集",
+    "刘庄",
+    "杨楼",
+    "张庄",
+    "高庄",
+    "古城",
+    "官庄",
+    "桃园",
+    "三里",
+    "北关",
+    "店子",
+    "辛庄",
+    "王村",
+    "朱刘",
+    "侯镇",
+    "台头",
+    "营里",
+    "田柳",
+    "化龙",
+    "大店",
+    "西关",
+    "南麻",
+    "东里",
+    "黄山",
+    "凤凰",
+    "石门",
+    "泉头",
+    "卧龙",
+    "岔河",
+    "安仁",
+    "仁和",
+    "永安",
+    "太平",
+    "长乐",
+    "兴隆",
+    "丰收",
+    "崖头",
+    "夏庄",
+    "郭店",
+    "宋家",
+    "潘庄",
+    "葛沟",
+    "岳庄",
+    "韩店",
+    "徐家",
+    "金岭",
+    "铁山",
+    "望湖",
+    "松山",
+    "槐荫",
+]
+
+SURNAMES = (
+    "王王王王李李李张张张刘刘刘姜姜于于宋宋孙孙吕谭徐赵杨陈周高林曲栾隋迟修衣宫鞠慕盛邹唐董冷柳纪汤"
+    "郝邵姚崔梁韩马黄丁胡郭范朱吴许孔田任曹袁邢"
+)
+VILLAGE_SURNAMES = "王李张刘姜于宋孙吕谭徐赵杨陈周高林曲栾隋迟修衣宫鞠慕盛邹唐董冷柳战纪汤郝邵崔韩马黄丁郭范"
+MALE_CHARS = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宁建国志海东林峰文成龙浩宇晨凯健俊帅振洪立新永庆德春学"
+FEMALE_CHARS = "芳娜敏静丽艳娟霞燕玲桂英秀红梅琳婷雪慧颖倩洁萍莉晶蕾璐欣佳月丹翠凤兰"
+
+VILLAGE_SUFFIXES = [
+    "家庄",
+    "家疃",
+    "家夼",
+    "家泊",
+    "家沟",
+    "家洼",
+    "家埠",
+    "格庄",
+    "家村",
+    "家屯",
+    "家店",
+    "家岭",
+    "家河",
+    "家寨",
+    "家营",
+]
+VILLAGE_POSITIONS = ["", "", "", "", "前", "后", "东", "西", "南", "北", "大", "小", "上", "下"]
+VILLAGE_STEMS = [
+    "石河",
+    "柳树",
+    "杏山",
+    "北山",
+    "南山",
+    "东山",
+    "西河",
+    "马山",
+    "龙王",
+    "青山",
+    "黄土",
+    "白石",
+    "凤凰",
+    "桃园",
+    "梨园",
+    "枣林",
+    "松林",
+    "柏林",
+    "槐树",
+    "杨树",
+    "河头",
+    "岚子",
+    "泉水",
+    "石门",
+    "龙泉",
+    "官道",
+    "花园",
+    "古城",
+    "芦山",
+    "鹤山",
+    "卧龙",
+    "大埠",
+    "小埠",
+    "赤山",
+    "玉皇",
+    "榆林",
+    "荆山",
+    "南岚",
+    "富山",
+]
+VILLAGE_STEM_SUFFIXES = ["村", "庄", "沟", "头", "口", "埠", "屯", "后", "前"]
+
+SPECIALTIES = [
+    "农学",
+    "畜牧兽医",
+    "财务会计",
+    "法律",
+    "城乡规划",
+    "电子商务",
+    "园艺",
+    "林学",
+    "水利工程",
+    "土木工程",
+    "临床医学",
+    "汉语言文学",
+    "计算机科学与技术",
+    "经济管理",
+    "市场营销",
+    "食品科学与工程",
+    "农业经济管理",
+    "思想政治教育",
+]
+PHONE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "155", "158", "186"]
+
+RECALL_NOTES = [
+    "工作不胜任，群众不满意，派出单位召回",
+    "长期不在岗，经查实后由派出单位召回",
+    "履职不力，年度考核不称职，派出单位召回",
+]
+ADJUST_NOTES = ["因工作需要调回原单位", "因身体原因调整，另行选派"]
+
+# (name pattern, kind, weight when choosing a cadre's unit); {c} is the county's name.
+COUNTY_UNITS = [
+    ("{c}委组织部", Unit.Kind.PARTY_GOVERNMENT, 1),
+    ("{c}委宣传部", Unit.Kind.PARTY_GOVERNMENT, 1),
+    ("{c}纪委监委", Unit.Kind.PARTY_GOVERNMENT, 1),
+    ("{c}财政局", Unit.Kind.PARTY_GOVERNMENT, 3),
+    ("{c}农业农村局", Unit.Kind.PARTY_GOVERNMENT, 4),
+    ("{c}发展和改革局", Unit.Kind.PARTY_GOVERNMENT, 2),
+    ("{c}自然资源和规划局", Unit.Kind.PARTY_GOVERNMENT, 2),
+    ("{c}住房和城乡建设局", Unit.Kind.PARTY_GOVERNMENT, 2),
+    ("{c}水务局", Unit.Kind.PARTY_GOVERNMENT, 2),
+    ("{c}交通运输局", Unit.Kind.PARTY_GOVERNMENT, 2),
+    ("{c}民政局", Unit.Kind.PARTY_GOVERNMENT, 2),
+    ("{c}人力资源和社会保障局", Unit.Kind.PARTY_GOVERNMENT, 2),
+    ("{c}卫生健康局", Unit.Kind.PARTY_GOVERNMENT, 2),
+    ("{c}教育和体育局", Unit.Kind.PARTY_GOVERNMENT, 2),
+    ("{c}市场监督管理局", Unit.Kind.PARTY_GOVERNMENT, 2),
+    ("{c}审计局", Unit.Kind.PARTY_GOVERNMENT, 1),
+    ("{c}文化和旅游局", Unit.Kind.PARTY_GOVERNMENT, 1),
+    ("{c}供销合作社联合社", Unit.Kind.OTHER, 1),
+    ("{c}人民医院", Unit.Kind.PUBLIC_INSTITUTION, 2),
+    ("{c}中医医院", Unit.Kind.PUBLIC_INSTITUTION, 1),
+    ("{c}农业技术推广中心", Unit.Kind.PUBLIC_INSTITUTION, 2),
+    ("{c}融媒体中心", Unit.Kind.PUBLIC_INSTITUTION, 1),
+    ("{c}第一中学", Unit.Kind.PUBLIC_INSTITUTION, 1),
+    ("国网{c}供电公司", Unit.Kind.STATE_ENTERPRISE, 1),
+    ("中国邮政集团有限公司{c}分公司", Unit.Kind.STATE_ENTERPRISE, 1),
+    ("中国农业银行{c}支行", Unit.Kind.FINANCIAL, 1),
+    ("{c}农村商业银行", Unit.Kind.FINANCIAL, 1),
+]
+CITY_UNITS = [
+    ("{c}财政局", Unit.Kind.PARTY_GOVERNMENT),
+    ("{c}农业农村局", Unit.Kind.PARTY_GOVERNMENT),
+    ("{c}自然资源和规划局", Unit.Kind.PARTY_GOVERNMENT),
+]
+PROVINCE_UNITS = [
+    ("山东省农业农村厅", Unit.Kind.PARTY_GOVERNMENT),
+    ("山东省财政厅", Unit.Kind.PARTY_GOVERNMENT),
+    ("山东省农业科学院", Unit.Kind.PUBLIC_INSTITUTION),
+    ("山东农业大学", Unit.Kind.UNIVERSITY),
+    ("国网山东省电力公司", Unit.Kind.STATE_ENTERPRISE),
+]
+
+POSITIONS = {
+    Unit.Kind.PARTY_GOVERNMENT: {
+        "staff": ["科员", "一级科员"],
+        "deputy_section": ["副科长", "二级主任科员"],
+        "section": ["科长", "一级主任科员"],
+        "deputy_dept": ["副局长", "党组成员、副局长"],
+        "dept": ["四级调研员"],
+        "other": ["工作人员"],
+    },
+    Unit.Kind.PUBLIC_INSTITUTION: {
+        "staff": ["专业技术人员", "干事"],
+        "deputy_section": ["副主任"],
+        "section": ["主任", "科室主任"],
+        "deputy_dept": ["副院长", "副主任"],
+        "dept": ["院长"],
+        "other": ["工作人员"],
+    },
+    Unit.Kind.STATE_ENTERPRISE: {
+        "staff": ["职员", "客户经理"],
+        "deputy_section": ["副经理"],
+        "section": ["部门经理"],
+        "deputy_dept": ["副总经理"],
+        "dept": ["总经理"],
+        "other": ["职员"],
+    },
+    Unit.Kind.FINANCIAL: {
+        "staff": ["客户经理", "职员"],
+        "deputy_section": ["副经理"],
+        "section": ["部门经理", "网点负责人"],
+        "deputy_dept": ["副行长"],
+        "dept": ["行长"],
+        "other": ["职员"],
+    },
+    Unit.Kind.UNIVERSITY: {
+        "staff": ["讲师", "辅导员"],
+        "deputy_section": ["副科长"],
+        "section": ["科长", "副教授"],
+        "deputy_dept": ["副院长"],
+        "dept": ["教授"],
+        "other": ["教师"],
+    },
+    Unit.Kind.OTHER: {
+        "staff": ["科员"],
+        "deputy_section": ["副科长"],
+        "section": ["科长"],
+        "deputy_dept": ["副主任"],
+        "dept": ["主任"],
+        "other": ["工作人员"],
+    },
+}
+
+FS = Assignment.Role.FIRST_SECRETARY
+TM = Assignment.Role.TEAM_MEMBER
+PS = Cadre.PoliticalStatus
+
+# username, role, (surname, given name), where: a level of the demo county's tree or the liaison unit
+DEMO_USERS = [
+    ("province", Role.PROVINCE, ("孙", "立新"), "province"),
+    ("city", Role.CITY, ("王", "海燕"), "city"),
+    ("county", Role.COUNTY_ADMIN, ("姜", "红梅"), "county"),
+    ("clerk", Role.TOWNSHIP_CLERK, ("于", "建国"), "township1"),
+    ("clerk2", Role.TOWNSHIP_CLERK, ("宋", "丽娜"), "township2"),
+    ("liaison", Role.UNIT_LIAISON, ("刘", "志强"), "unit"),
+    ("admin", "", ("", "系统管理员"), None),
+]
+LIAISON_PHONE = "13853571268"
+
+
+# --- small pure helpers ----------------------------------------------------------------------
+
+
+def id_number(area6: str, birth: datetime.date, order3: str) -> str:
+    """An 18-character GB 11643 ID: area code, birth date, order code (odd last digit = male), check."""
+    first17 = f"{area6}{birth:%Y%m%d}{order3}"
+    return first17 + idcard.check_digit(first17)
+
+
+def person_name(rng: random.Random, gender: str) -> tuple[str, str]:
+    """(surname, given name)."""
+    chars = MALE_CHARS if gender == "M" else FEMALE_CHARS
+    given = rng.choice(chars)
+    if rng.random() < 0.65:
+        given += rng.choice(chars.replace(given, ""))
+    return rng.choice(SURNAMES), given
+
+
+def phone_number(rng: random.Random) -> str:
+    return rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+
+
+def village_name(rng: random.Random) -> str:
+    if rng.random() < 0.65:
+        return rng.choice(VILLAGE_POSITIONS) + rng.choice(VILLAGE_SURNAMES) + rng.choice(VILLAGE_SUFFIXES)
+    stem = rng.choice(VILLAGE_STEMS)
+    suffix = rng.choice([s for s in VILLAGE_STEM_SUFFIXES if not stem.endswith(s)])
+    return stem + suffix
+
+
+def village_categories(rng: random.Random) -> tuple[list[str], bool]:
+    """Categories drawn like a real county's list, and whether it is a 问题突出 weak village."""
+    r = rng.random()
+    if r < 0.30:
+        cats = ["poverty_exit"]
+    elif r < 0.35:
+        cats = ["poverty_exit", "weak_org"]
+    elif r < 0.55:
+        cats = ["revitalization"]
+    elif r < 0.58:
+        cats = ["revitalization", "weak_org"]
+    elif r < 0.68:
+        cats = ["weak_org"]
+    elif r < 0.73:
+        cats = ["other"]
+    else:
+        cats = []
+    prominent = "weak_org" in cats and rng.random() < 0.3
+    return cats, prominent
+
+
+def _chunks(items, size=BATCH_SIZE):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _random_day(rng, first: datetime.date, last: datetime.date) -> datetime.date:
+    return first + datetime.timedelta(days=rng.randint(0, max(0, (last - first).days)))
+
+
+def _at(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 0)))
+
+
+# --- plans -------------------------------------------------------------------------------------
+
+
+@dataclass
+class UnitRef:
+    region_code: str
+    name: str
+    level: str
+    kind: str
+
+    @property
+    def key(self):
+        return (self.region_code, self.name)
+
+
+@dataclass
+class Slot:
+    """One assignment to plan: who is needed where, from when, and how it ends."""
+
+    village: Village
+    role: str
+    start: datetime.date
+    batch: str
+    end: datetime.date | None = None
+    end_reason: str = ""
+    end_note: str = ""
+    unit: UnitRef | None = None
+    status: str | None = None  # political status wanted (None: drawn)
+    cadre: Cadre | None = None
+
+
+@dataclass
+class CountyPlan:
+    code6: str
+    name: str
+    city4: str
+    townships: list = field(default_factory=list)  # [(code12, name)]
+    villages: list = field(default_factory=list)
+    cadres: list = field(default_factory=list)
+    slots: list = field(default_factory=list)
+    unit_of: dict = field(default_factory=dict)  # cadre id_number -> UnitRef
+    skipped: bool = False
+
+    @property
+    def code(self):
+        return self.code6 + "000000"
+
+
+@dataclass
+class DemoResult:
+    created: dict = field(default_factory=dict)
+    counties: list = field(default_factory=list)  # names of the counties built
+    skipped: list = field(default_factory=list)  # names of the counties already present
+
+
+class DemoBuilder:
+    """Builds the demo data set; ``build()`` does the work inside one transaction."""
+
+    def __init__(self, seed=1, counties=1, today=None, log=None):
+        if counties < 1 or counties > MAX_COUNTIES:
+            raise ValueError(f"counties must be between 1 and {MAX_COUNTIES}")
+        self.seed = seed
+        self.n_counties = counties
+        self.today = today or timezone.localdate()
+        self.log = log or (lambda message: None)
+        year = self.today.year
+        # The current batch started in March of last year, so it is serving today whatever the date.
+        self.current_start = datetime.date(year - 1, 3, 15)
+        self.second_start = datetime.date(year - 1, 9, 1)
+        # The earlier batch ended (term completed) two weeks before the current one started.
+        self.previous_end = datetime.date(year - 1, 3, 1)
+        self.batch_current = f"{year - 1}年第一批"
+        self.batch_second = f"{year - 1}年第二批"
+        self.batch_replacement = f"{year - 1}年补派"
+        self.result = DemoResult()
+        self.regions = {}  # code -> Region
+        self.unit_ids = {}  # (region code, name) -> id
+        self.county_units = {}  # county code6 -> [(UnitRef, weight)]
+        self.city_units = {}  # city code4 -> [UnitRef]
+        self.province_units = []
+        self.policies = []
+        self._policy_cache = {}
+        self.admin_user = None
+
+    # --- the whole build -----------------------------------------------------------------------
+
+    def build(self) -> DemoResult:
+        plans = self._county_plans()
+        with transaction.atomic():
+            self._write_regions(plans)
+            self._write_units(plans)
+            self._write_policies()
+            self._write_users()
+            seeded = self._seeded_counties()
+            for plan in plans:
+                plan.skipped = plan.code6 in seeded
+                (self.result.skipped if plan.skipped else self.result.counties).append(plan.name)
+            todo = [plan for plan in plans if not plan.skipped]
+            self.policies = list(Policy.objects.select_related("region"))
+            for plan in todo:
+                self._plan_county(plan)
+            self._write_villages(todo)
+            self._write_cadres(todo)
+            self._write_assignments(todo)
+        return self.result
+
+    def _rng(self, *parts) -> random.Random:
+        return random.Random(":".join(str(p) for p in (self.seed, *parts)))
+
+    def _count(self, key, n):
+        self.result.created[key] = self.result.created.get(key, 0) + n
+
+    # --- regions -------------------------------------------------------------------------------
+
+    def _county_plans(self):
+        counties = [DEMO_COUNTY, *OTHER_COUNTIES[: self.n_counties - 1]]
+        plans = []
+        for code6, name in counties:
+            plan = CountyPlan(code6=code6, name=name, city4=code6[:4])
+            if (code6, name) == DEMO_COUNTY:
+                plan.townships = [(f"{code6}{n}000", t) for n, t in DEMO_TOWNSHIPS]
+            else:
+                rng = self._rng("townships", code6)
+                count = rng.randint(9, 12)
+                stems = rng.sample(TOWNSHIP_STEMS, count)
+                plan.townships = [(f"{code6}001000", f"{stems[0]}街道")] + [
+                    (f"{code6}{100 + i}000", stem + ("乡" if rng.random() < 0.12 else "镇"))
+                    for i, stem in enumerate(stems[1:])
+                ]
+            plans.append(plan)
+        return plans
+
+    def _bulk_regions(self, rows):
+        """rows: [(code, name, level, parent code)] → created count; fills self.regions."""
+        objs = [
+            Region(code=code, name=name, level=level, parent=self.regions.get(parent) if parent else None)
+            for code, name, level, parent in rows
+        ]
+        before = Region.objects.count()
+        for chunk in _chunks(objs):
+            Region.objects.bulk_create(chunk, ignore_conflicts=True)
+        created = Region.objects.count() - before
+        codes = [row[0] for row in rows]
+        for chunk in _chunks(codes):
+            for region in Region.objects.filter(code__in=chunk):
+                self.regions[region.code] = region
+        return created
+
+    def _write_regions(self, plans):
+        created = self._bulk_regions([(PROVINCE_CODE, PROVINCE_NAME, "province", None)])
+        city_codes = sorted({plan.city4 for plan in plans})
+        created += self._bulk_regions(
+            [(f"{c}00000000", CITIES[c], "city", PROVINCE_CODE) for c in city_codes]
+        )
+        created += self._bulk_regions(
+            [(plan.code, plan.name, "county", f"{plan.city4}00000000") for plan in plans]
+        )
+        created += self._bulk_regions(
+            [(code, name, "township", plan.code) for plan in plans for code, name in plan.townships]
+        )
+        self._count("regions", created)
+        self.log(f"regions: {created} new")
+
+    # --- units, policies, users ----------------------------------------------------------------
+
+    def _write_units(self, plans):
+        refs = []
+        province = [UnitRef(PROVINCE_CODE, name, Level.PROVINCE, kind) for name, kind in PROVINCE_UNITS]
+        self.province_units = province
+        refs += province
+        for city4 in sorted({plan.city4 for plan in plans}):
+            code, name = f"{city4}00000000", CITIES[city4]
+            units = [UnitRef(code, p.format(c=name), Level.CITY, kind) for p, kind in CITY_UNITS]
+            units.append(UnitRef(code, CITY_COLLEGES[city4], Level.CITY, Unit.Kind.UNIVERSITY))
+            self.city_units[city4] = units
+            refs += units
+        for plan in plans:
+            units = [
+                (UnitRef(plan.code, p.format(c=plan.name), Level.COUNTY, kind), weight)
+                for p, kind, weight in COUNTY_UNITS
+            ]
+            self.county_units[plan.code6] = units
+            refs += [ref for ref, _w in units]
+        objs = [
+            Unit(name=r.name, level=r.level, kind=r.kind, region_id=self.regions[r.region_code].pk)
+            for r in refs
+        ]
+        before = Unit.objects.count()
+        for chunk in _chunks(objs):
+            Unit.objects.bulk_create(chunk, ignore_conflicts=True)
+        self._count("units", Unit.objects.count() - before)
+        region_ids = {self.regions[r.region_code].pk for r in refs}
+        by_id = {region.pk: code for code, region in self.regions.items()}
+        for region_id, name, pk in Unit.objects.filter(region_id__in=region_ids).values_list(
+            "region_id", "name", "pk"
+        ):
+            self.unit_ids[(by_id[region_id], name)] = pk
+
+    def _write_policies(self):
+        created = 0
+        for code, values in [
+            (PROVINCE_CODE, {"days_per_month": 20}),
+            (DEMO_COUNTY[0] + "000000", {"max_leave_days_per_year": 30}),
+        ]:
+            _policy, new = Policy.objects.get_or_create(region=self.regions[code], defaults=values)
+            created += new
+        self._count("policies", created)
+
+    def _demo_unit_ref(self):
+        return UnitRef(
+            DEMO_COUNTY[0] + "000000", f"{DEMO_COUNTY[1]}财政局", Level.COUNTY, Unit.Kind.PARTY_GOVERNMENT
+        )
+
+    def _write_users(self):
+        User = get_user_model()
+        county_code = DEMO_COUNTY[0] + "000000"
+        places = {
+            "province": self.regions[PROVINCE_CODE],
+            "city": self.regions[county_code[:4] + "00000000"],
+            "county": self.regions[county_code],
+            "township1": self.regions[f"{DEMO_COUNTY[0]}100000"],
+            "township2": self.regions[f"{DEMO_COUNTY[0]}101000"],
+        }
+        liaison_unit = self.unit_ids[self._demo_unit_ref().key]
+        password = None
+        created = 0
+        for username, role, (surname, given), where in DEMO_USERS:
+            wanted = {
+                "role": role,
+                "region": places.get(where),
+                "unit_id": liaison_unit if where == "unit" else None,
+                "last_name": surname,
+                "first_name": given,
+                "is_superuser": role == "",
+                "phone": LIAISON_PHONE if where == "unit" else "",
+            }
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                password = password or make_password(DEMO_PASSWORD)
+                user = User(username=username, password=password, **wanted)
+                user.save()
+                created += 1
+            elif any(getattr(user, k) != v for k, v in wanted.items()):
+                for k, v in wanted.items():
+                    setattr(user, k, v)
+                user.save()
+            if role == Role.COUNTY_ADMIN:
+                self.admin_user = user
+        self._count("users", created)
+
+    def _seeded_counties(self):
+        return set(
+            Village.objects.annotate(county=Left("code", 6)).values_list("county", flat=True).distinct()
+        )
+
+    def _policy_for(self, region_code):
+        """The effective policy of a region, as ``Policy.effective_for`` resolves it (without a query)."""
+        if region_code not in self._policy_cache:
+            region = self.regions[region_code]
+            codes = {region.code, *region.ancestor_codes}
+            rows = [p for p in self.policies if p.region.code in codes]
+            rows.sort(key=lambda p: -len(p.region.prefix))
+            self._policy_cache[region_code] = policy_defaults.resolve(rows)
+        return self._policy_cache[region_code]
+
+    # --- planning one county -------------------------------------------------------------------
+
+    def _plan_county(self, plan):
+        rng = self._rng("county", plan.code6)
+        self._plan_villages(plan, rng)
+        self._plan_slots(plan, rng)
+        self._plan_cadres(plan, rng)
+
+    def _plan_villages(self, plan, rng):
+        for township_code, _name in plan.townships:
+            names = set()
+            for i in range(rng.randint(10, 14)):
+                name = village_name(rng)
+                while name in names:
+                    name = village_name(rng)
+                names.add(name)
+                cats, prominent = village_categories(rng)
+                if "weak_org" in cats:
+                    grade = 4 if rng.random() < 0.8 else 3
+                else:
+                    grade = rng.choices([1, 2, 3, 4], weights=[25, 45, 25, 5])[0]
+                population = int(rng.triangular(300, 3000, 900))
+                plan.villages.append(
+                    Village(
+                        code=f"{township_code[:9]}{201 + i:03d}",
+                        name=name,
+                        township_id=township_code,
+                        categories=cats,
+                        problem_prominent=prominent,
+                        party_org_grade=grade,
+                        population=population,
+                        households=round(population / rng.uniform(2.5, 3.3)),
+                    )
+                )
+
+    def _plan_slots(self, plan, rng):
+        needing = [v for v in plan.villages if v.requires_first_secretary]
+        order = needing[:]
+        rng.shuffle(order)
+        never = {v.code for v in order[:3]}
+        recalled = {v.code for v in order[3:6]}
+        team_pool = [v for v in order[6:] if v.requires_team]
+        short = {v.code for v in team_pool[:3]}
+        adjusted = {v.code for v in team_pool[3:5]}
+        forced_unit = 2  # the first first secretaries come from the county's 财政局 (the demo liaison's unit)
+        for village in plan.villages:
+            policy = self._policy_for(village.township_id)
+            if village.code in never:
+                continue
+            if not village.requires_first_secretary:
+                if "other" in village.categories and rng.random() < 0.35:
+                    plan.slots.append(Slot(village, FS, self.current_start, self.batch_current))
+                continue
+            # A few villages were listed later and got their cadres in the second batch.
+            second = rng.random() < 0.1 and village.code not in recalled | adjusted
+            start, batch = (
+                (self.second_start, self.batch_second) if second else (self.current_start, self.batch_current)
+            )
+            # The earlier batch: many of today's dispatch villages had a first secretary already.
+            if not second and rng.random() < 0.55:
+                plan.slots.append(
+                    Slot(
+                        village,
+                        FS,
+                        add_years(self.previous_end, -policy.term_years),
+                        f"{self.previous_end.year - policy.term_years}年第一批",
+                        end=self.previous_end,
+                        end_reason=Assignment.EndReason.TERM_COMPLETED,
+                        end_note="任期届满，考核称职",
+                    )
+                )
+            secretary = Slot(village, FS, start, batch)
+            if forced_unit:
+                secretary.unit = self._county_unit(plan, "财政局")
+                forced_unit -= 1
+            else:
+                secretary.unit = self._pick_unit(plan, rng)
+            if village.code in recalled:
+                secretary.end = _random_day(
+                    rng, start + datetime.timedelta(days=150), self.today - datetime.timedelta(days=40)
+                )
+                secretary.end_reason = Assignment.EndReason.RECALLED
+                secretary.end_note = rng.choice(RECALL_NOTES)
+            plan.slots.append(secretary)
+            if not village.requires_team:
+                continue
+            members = max(policy.team_min_size, 3) - 1
+            if policy.team_max_size:
+                members = min(members, policy.team_max_size - 1)
+            if village.code in short:
+                members -= 1
+            for m in range(members):
+                slot = Slot(village, TM, start, batch)
+                slot.unit = secretary.unit if rng.random() < 0.4 else None
+                if rng.random() < 0.08:
+                    slot.status = rng.choice([PS.LEAGUE, PS.MASSES])
+                plan.slots.append(slot)
+                if village.code in adjusted and m == 0:
+                    slot.end = _random_day(
+                        rng, start + datetime.timedelta(days=90), start + datetime.timedelta(days=180)
+                    )
+                    slot.end_reason = Assignment.EndReason.ADJUSTED
+                    slot.end_note = rng.choice(ADJUST_NOTES)
+                    later = slot.end + datetime.timedelta(days=rng.randint(20, 45))
+                    plan.slots.append(Slot(village, TM, later, self.batch_replacement))
+
+    def _county_unit(self, plan, suffix):
+        return next(ref for ref, _w in self.county_units[plan.code6] if ref.name.endswith(suffix))
+
+    def _pick_unit(self, plan, rng):
+        r = rng.random()
+        if r < 0.08:
+            return rng.choice(self.province_units)
+        if r < 0.2:
+            return rng.choice(self.city_units[plan.city4])
+        units = self.county_units[plan.code6]
+        return rng.choices([u for u, _w in units], weights=[w for _u, w in units])[0]
+
+    def _plan_cadres(self, plan, rng):
+        used_ids = set()
+        for slot in plan.slots:
+            policy = self._policy_for(slot.village.township_id)
+            unit = slot.unit or self._pick_unit(plan, rng)
+            slot.unit = unit
+            slot.cadre = self._make_cadre(
+                plan, rng, used_ids, unit, slot.role, slot.start, policy, slot.status
+            )
+        # A reserve pool: not dispatched (too old, not yet eligible, or available for a replacement).
+        policy = self._policy_for(plan.code)
+        for _i in range(rng.randint(40, 50)):
+            status = rng.choices(
+                [PS.PARTY_MEMBER, PS.PROBATIONARY, PS.LEAGUE, PS.MASSES, PS.DEMOCRATIC],
+                weights=[35, 15, 22, 25, 3],
+            )[0]
+            unit = self._pick_unit(plan, rng)
+            self._make_cadre(plan, rng, used_ids, unit, None, self.today, policy, status)
+
+    def _make_cadre(self, plan, rng, used_ids, unit, role, start, policy, status):
+        """A cadre of ``unit`` who may take ``role`` from ``start`` under ``policy`` (role None: anyone)."""
+        today = self.today
+        for _attempt in range(200):
+            gender = "M" if rng.random() < (0.8 if role == FS else 0.62) else "F"
+            if role == FS:
+                age = rng.randint(27, 56)
+            elif role == TM:
+                age = rng.randint(24, 52)
+            else:
+                age = rng.choices(
+                    [rng.randint(24, 35), rng.randint(36, 57), rng.randint(58, 59)], [45, 45, 10]
+                )[0]
+            birth = add_years(today, -age) - datetime.timedelta(days=rng.randint(1, 364))
+            if not 24 <= years_between(birth, today) <= 59:
+                continue
+            if role and years_between(birth, start) > policy.max_age:
+                continue
+            wanted = status or (
+                PS.PARTY_MEMBER
+                if role == FS
+                else rng.choices([PS.PARTY_MEMBER, PS.PROBATIONARY], weights=[92, 8])[0]
+            )
+            if wanted == PS.LEAGUE and age > 28:
+                wanted = PS.MASSES
+            education = rng.choices(
+                ["doctorate", "master", "bachelor", "college", "secondary"],
+                weights=[3 if unit.kind == Unit.Kind.UNIVERSITY else 1, 15, 55, 25, 3 if age > 45 else 1],
+            )[0]
+            work_age = {"doctorate": 28, "master": 25, "bachelor": 22, "college": 21, "secondary": 19}[
+                education
+            ]
+            work_started = datetime.date(
+                birth.year + work_age + rng.randint(0, 2), rng.choice([7, 8, 9]), rng.randint(1, 28)
+            )
+            if work_started >= today or years_between(birth, work_started) < 18:
+                continue
+            joined = None
+            if wanted == PS.PARTY_MEMBER:
+                latest = today - datetime.timedelta(days=400)
+                if role == FS:
+                    latest = min(
+                        latest, add_years(start, -policy.min_party_years) - datetime.timedelta(days=30)
+                    )
+                earliest = add_years(birth, 18) + datetime.timedelta(days=1)
+                if latest <= earliest:
+                    continue
+                span = (latest - earliest).days
+                joined = earliest + datetime.timedelta(days=int(span * min(rng.random(), rng.random())))
+            elif wanted == PS.PROBATIONARY:
+                joined = today - datetime.timedelta(days=rng.randint(30, 330))
+                if years_between(birth, joined) < 18:
+                    continue
+            rank = self._rank(rng, age, unit)
+            surname, given = person_name(rng, gender)
+            cadre = Cadre(
+                name=surname + given,
+                gender=gender,
+                birth_date=birth,
+                phone=phone_number(rng),
+                political_status=wanted,
+                party_joined_on=joined,
+                work_started_on=work_started,
+                position=rng.choice(POSITIONS[unit.kind][rank]),
+                rank=rank,
+                education=education,
+                specialty=rng.choice(SPECIALTIES)
+                if rng.random() < (0.7 if unit.kind == Unit.Kind.UNIVERSITY else 0.4)
+                else "",
+                rural_experience=rng.random() < (0.6 if "农" in unit.name else 0.3),
+            )
+            if role and eligibility_errors(cadre, role, start, policy):
+                continue
+            while True:
+                order = f"{rng.randrange(100):02d}{rng.randrange(1 if gender == 'M' else 0, 10, 2)}"
+                number = id_number(plan.code6, birth, order)
+                if number not in used_ids:
+                    break
+            used_ids.add(number)
+            cadre.id_number = number
+            plan.cadres.append(cadre)
+            plan.unit_of[number] = unit
+            return cadre
+        raise RuntimeError(f"could not draw an eligible cadre for {role} from {start} in {plan.name}")
+
+    @staticmethod
+    def _rank(rng, age, unit):
+        if unit.kind in (Unit.Kind.STATE_ENTERPRISE, Unit.Kind.FINANCIAL) and rng.random() < 0.3:
+            return "other"
+        ranks = ["staff", "deputy_section", "section", "deputy_dept", "dept"]
+        if age < 30:
+            weights = [80, 20, 0, 0, 0]
+        elif age < 40:
+            weights = [30, 40, 30, 0, 0]
+        elif age < 50:
+            weights = [15, 25, 45, 15, 0]
+        else:
+            weights = [10, 20, 45, 20, 5]
+        return rng.choices(ranks, weights=weights)[0]
+
+    # --- writing the planned rows ----------------------------------------------------------------
+
+    def _write_villages(self, plans):
+        villages = [v for plan in plans for v in plan.villages]
+        before = Village.objects.count()
+        for chunk in _chunks(villages):
+            Village.objects.bulk_create(chunk, ignore_conflicts=True)
+        self._count("villages", Village.objects.count() - before)
+        self.village_ids = {}
+        for chunk in _chunks([v.code for v in villages], 5000):
+            self.village_ids.update(Village.objects.filter(code__in=chunk).values_list("code", "pk"))
+        self.log(f"villages: {len(villages)} planned")
+
+    def _write_cadres(self, plans):
+        cadres = []
+        for plan in plans:
+            county_id = self.regions[plan.code].pk
+            for cadre in plan.cadres:
+                cadre.region_id = county_id
+                cadre.unit_id = self.unit_ids[plan.unit_of[cadre.id_number].key]
+                cadres.append(cadre)
+        before = Cadre.objects.count()
+        for chunk in _chunks(cadres):
+            Cadre.objects.bulk_create(chunk, ignore_conflicts=True)
+        self._count("cadres", Cadre.objects.count() - before)
+        self.cadre_ids = {}
+        for chunk in _chunks([c.id_number for c in cadres], 5000):
+            self.cadre_ids.update(Cadre.objects.filter(id_number__in=chunk).values_list("id_number", "pk"))
+        self.log(f"cadres: {len(cadres)} planned")
+
+    def _write_assignments(self, plans):
+        rows = []
+        for plan in plans:
+            mentors = self._mentors(plan)
+            for slot in plan.slots:
+                unit = slot.unit
+                liaison = self._liaison(unit)
+                mentor_name, mentor_post = mentors[slot.village.township_id]
+                rows.append(
+                    Assignment(
+                        cadre_id=self.cadre_ids[slot.cadre.id_number],
+                        village_id=self.village_ids[slot.village.code],
+                        role=slot.role,
+                        batch=slot.batch,
+                        dispatch_level=unit.level,
+                        start_date=slot.start,
+                        planned_end_date=add_years(
+                            slot.start, self._policy_for(slot.village.township_id).term_years
+                        ),
+                        end_date=slot.end,
+                        end_reason=slot.end_reason,
+                        end_note=slot.end_note,
+                        mentor_name=mentor_name,
+                        mentor_post=mentor_post,
+                        liaison_name=liaison[0],
+                        liaison_phone=liaison[1],
+                        created_by=self.admin_user if plan.code6 == DEMO_COUNTY[0] else None,
+                    )
+                )
+
+        def key(a):
+            return (a.cadre_id, a.village_id, a.start_date)
+
+        created_events = 0
+        created = 0
+        for chunk in _chunks(rows):
+            village_ids = {a.village_id for a in chunk}
+            existing = set(
+                Assignment.objects.filter(village_id__in=village_ids).values_list(
+                    "cadre_id", "village_id", "start_date"
+                )
+            )
+            Assignment.objects.bulk_create(chunk, ignore_conflicts=True)
+            ids = {
+                (c, v, s): pk
+                for c, v, s, pk in Assignment.objects.filter(village_id__in=village_ids).values_list(
+                    "cadre_id", "village_id", "start_date", "pk"
+                )
+            }
+            missing = [a for a in chunk if key(a) not in ids]
+            if missing:
+                raise RuntimeError(f"{len(missing)} planned assignments were refused by the database")
+            events = []
+            for a in chunk:
+                if key(a) in existing:
+                    continue
+                created += 1
+                pk = ids[key(a)]
+                events.append(
+                    AssignmentEvent(
+                        assignment_id=pk,
+                        kind=AssignmentEvent.Kind.DISPATCHED,
+                        date=a.start_date,
+                        new_planned_end=a.planned_end_date,
+                        by=a.created_by,
+                        at=_at(a.start_date),
+                    )
+                )
+                if a.end_date:
+                    recalled = a.end_reason == Assignment.EndReason.RECALLED
+                    events.append(
+                        AssignmentEvent(
+                            assignment_id=pk,
+                            kind=AssignmentEvent.Kind.RECALLED if recalled else AssignmentEvent.Kind.ENDED,
+                            date=a.end_date,
+                            end_reason=a.end_reason,
+                            reason=a.end_note,
+                            by=a.created_by,
+                            at=_at(a.end_date),
+                        )
+                    )
+            AssignmentEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+            created_events += len(events)
+        self._count("assignments", created)
+        self._count("events", created_events)
+        self.log(f"assignments: {len(rows)} planned")
+
+    def _mentors(self, plan):
+        """A township leader per township, who mentors the cadres sent there (导师)."""
+        mentors = {}
+        for code, name in plan.townships:
+            rng = self._rng("mentor", code)
+            surname, given = person_name(rng, "M" if rng.random() < 0.7 else "F")
+            committee = "党工委" if name.endswith("街道") else "党委"
+            post = rng.choice([f"{name}{committee}副书记", f"{name}{committee}委员、组织委员"])
+            mentors[code] = (surname + given, post)
+        return mentors
+
+    def _liaison(self, unit):
+        if unit.key == self._demo_unit_ref().key:
+            surname, given = DEMO_USERS[5][2]
+            return surname + given, LIAISON_PHONE
+        rng = self._rng("liaison", *unit.key)
+        surname, given = person_name(rng, "M" if rng.random() < 0.5 else "F")
+        return surname + given, phone_number(rng)
+
+
+# --- reporting ---------------------------------------------------------------------------------
+
+
+def summary(today=None):
+    """Counts across the database, for the command's closing lines."""
+    today = today or timezone.localdate()
+    cover = coverage.summary(Village.objects.all(), today)
+    return {
+        "regions": Region.objects.count(),
+        "villages": cover["total"],
+        "required": cover["required"],
+        "units": Unit.objects.count(),
+        "cadres": Cadre.objects.count(),
+        "serving": Assignment.objects.serving_on(today).count(),
+        "uncovered": cover["no_secretary"],
+        "recall_gap": cover["recall_gap"],
+        "team_short": cover["team_short"],
+    }
+
+
+def demo_logins():
+    """(username, role label, jurisdiction, password) of the demo users that exist."""
+    User = get_user_model()
+    users = {u.username: u for u in User.objects.filter(username__in=[row[0] for row in DEMO_USERS])}
+    rows = []
+    for username, _role, _name, _where in DEMO_USERS:
+        user = users.get(username)
+        if user is None:
+            continue
+        if user.is_superuser and not user.role:
+            role, place = _("Superuser"), "—"
+        else:
+            role = str(user.get_role_display())
+            place = user.unit.name if user.unit_id else (user.region.name if user.region_id else "—")
+        rows.append((username, role, place, DEMO_PASSWORD))
+    return rows

@@ -1,0 +1,66 @@
+import io
+
+from django.core.management import call_command
+
+from accounts.models import User
+from assignments import coverage
+from assignments.models import Assignment
+from cadres.models import Cadre
+from villages.models import Region, Village
+
+
+def seed():
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_runs_twice_without_error_or_duplicates(db):
+    first = seed()
+    counts = (Region.objects.count(), Village.objects.count(), Cadre.objects.count(), Assignment.objects.count())
+    second = seed()
+    assert counts == (
+        Region.objects.count(),
+        Village.objects.count(),
+        Cadre.objects.count(),
+        Assignment.objects.count(),
+    )
+    assert "zhucun2024" in first and "zhucun2024" in second
+
+
+def test_demo_county_is_plausible_and_obeys_every_rule(db):
+    seed()
+    county = Region.objects.get(code="370682000000")
+    assert 8 <= Region.objects.townships().in_region(county).count() <= 12
+    assert 120 <= Village.objects.in_region(county).count() <= 180
+    assert 200 <= Cadre.objects.in_region(county).count() <= 350
+    assert 150 <= Assignment.objects.in_region(county).count() <= 320
+    assert Assignment.objects.filter(end_reason="recalled").exists()
+    assert Assignment.objects.filter(end_reason="term_completed").exists()
+    from django.utils import timezone
+
+    summary = coverage.summary(Village.objects.in_region(county), timezone.localdate())
+    assert summary["no_secretary"] >= 1 and summary["recall_gap"] >= 1
+    for assignment in Assignment.objects.select_related("cadre", "village__township")[:80]:
+        assignment.full_clean()
+    assert {u.role for u in User.objects.all()} >= {
+        "province",
+        "city",
+        "county_admin",
+        "township_clerk",
+        "unit_liaison",
+    }
+
+
+def test_seed_is_deterministic(db):
+    seed()
+    names = list(Village.objects.order_by("code").values_list("code", "name", "categories"))
+    ids = sorted(Cadre.objects.values_list("id_number", flat=True))
+    assert names and ids
+    Assignment.objects.all().delete()  # events cascade
+    User.objects.all().delete()
+    Cadre.objects.all().delete()
+    Village.objects.all().delete()
+    seed()
+    assert list(Village.objects.order_by("code").values_list("code", "name", "categories")) == names
+    assert sorted(Cadre.objects.values_list("id_number", flat=True)) == ids
