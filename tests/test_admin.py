@@ -35,7 +35,8 @@ def test_admin_refuses_a_village_code_outside_its_township_and_names_the_prefix(
 def test_county_admin_cannot_put_a_village_in_another_countys_township(client_for, personas, tree):
     client = client_for(personas["county_admin"])
     response = client.post(
-        reverse("admin:villages_village_add"), village_form(tree, code="370687100299", township=tree["t3"].code)
+        reverse("admin:villages_village_add"),
+        village_form(tree, code="370687100299", township=tree["t3"].code),
     )
     assert response.status_code == 200
     assert not Village.objects.exists()

@@ -17,7 +17,12 @@ def seed():
 
 def test_seed_demo_runs_twice_without_error_or_duplicates(db):
     first = seed()
-    counts = (Region.objects.count(), Village.objects.count(), Cadre.objects.count(), Assignment.objects.count())
+    counts = (
+        Region.objects.count(),
+        Village.objects.count(),
+        Cadre.objects.count(),
+        Assignment.objects.count(),
+    )
     second = seed()
     assert counts == (
         Region.objects.count(),
