@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from . import access
@@ -37,6 +38,12 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return not self.read_only and access.can(request.user, self.manage_action, obj)
+
+    def save_model(self, request, obj, form, change):
+        # The choices are already scoped; this is the last guard that a new object lands inside.
+        if not access.can(request.user, self.manage_action, obj):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(User)
