@@ -65,6 +65,12 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
     )
     readonly_fields = ["last_login", "date_joined"]
 
+    def has_module_permission(self, request):
+        return access.can(request.user, access.MANAGE_ACCOUNTS)
+
+    def has_view_permission(self, request, obj=None):
+        return access.can(request.user, access.MANAGE_ACCOUNTS)
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if request.user.is_superuser:

@@ -151,3 +151,8 @@ def test_county_admin_cannot_create_another_county_admin(client_for, personas, t
         },
     )
     assert not User.objects.filter(username="boss").exists()
+
+
+def test_clerk_does_not_see_the_accounts_admin(client_for, personas):
+    client = client_for(personas["clerk"])
+    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 403
