@@ -20,12 +20,28 @@ MANAGE_REFERENCE = "manage_reference"  # villages, townships, units, cadres
 DISPATCH = "dispatch"  # assignments: dispatch, end, recall, extend
 MANAGE_ACCOUNTS = "manage_accounts"
 MANAGE_POLICY = "manage_policy"
+KEEP_ATTENDANCE = "keep_attendance"  # fill and submit a township's sheet, record spot checks
+APPROVE_ATTENDANCE = "approve_attendance"  # approve or reopen sheets
+REQUEST_LEAVE = "request_leave"
+DECIDE_TOWNSHIP_LEAVE = "decide_township_leave"
+DECIDE_COUNTY_LEAVE = "decide_county_leave"
+RECORD_SPOT_CHECK = "record_spot_check"
 
 ROLE_ACTIONS = {
     Role.PROVINCE: {VIEW, MANAGE_POLICY},
     Role.CITY: {VIEW, MANAGE_POLICY},
-    Role.COUNTY_ADMIN: {VIEW, MANAGE_REFERENCE, DISPATCH, MANAGE_ACCOUNTS, MANAGE_POLICY},
-    Role.TOWNSHIP_CLERK: {VIEW},
+    Role.COUNTY_ADMIN: {
+        VIEW,
+        MANAGE_REFERENCE,
+        DISPATCH,
+        MANAGE_ACCOUNTS,
+        MANAGE_POLICY,
+        APPROVE_ATTENDANCE,
+        REQUEST_LEAVE,
+        DECIDE_COUNTY_LEAVE,
+        RECORD_SPOT_CHECK,
+    },
+    Role.TOWNSHIP_CLERK: {VIEW, KEEP_ATTENDANCE, REQUEST_LEAVE, DECIDE_TOWNSHIP_LEAVE, RECORD_SPOT_CHECK},
     Role.UNIT_LIAISON: {VIEW},
 }
 

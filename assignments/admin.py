@@ -3,7 +3,16 @@ from django.contrib import admin
 from accounts import access
 from accounts.admin import ScopedAdmin
 
-from .models import Assignment, AssignmentEvent, Policy
+from .models import (
+    Assignment,
+    AssignmentEvent,
+    AttendanceRecord,
+    AttendanceSheet,
+    HolidayOverride,
+    LeaveRequest,
+    Policy,
+    SpotCheck,
+)
 
 
 class EventInline(admin.TabularInline):
@@ -59,3 +68,70 @@ class PolicyAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(HolidayOverride)
+class HolidayOverrideAdmin(ScopedAdmin):
+    manage_action = access.MANAGE_POLICY
+    list_display = ["date", "kind", "name", "region"]
+    list_filter = ["kind"]
+    date_hierarchy = "date"
+    autocomplete_fields = ["region"]
+    list_select_related = ["region"]
+
+
+class RecordInline(admin.TabularInline):
+    model = AttendanceRecord
+    extra = 0
+    can_delete = False
+    fields = ["assignment", "days", "present_days", "required_days"]
+    readonly_fields = ["assignment", "present_days", "required_days"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is not None and obj.is_open and access.can(request.user, access.KEEP_ATTENDANCE, obj)
+
+
+@admin.register(AttendanceSheet)
+class AttendanceSheetAdmin(ScopedAdmin):
+    """The grid page is where sheets are kept; here they can be looked up, and open ones corrected."""
+
+    manage_action = access.KEEP_ATTENDANCE
+    list_display = ["township", "month", "state", "updated_by", "updated_at"]
+    list_filter = ["state"]
+    date_hierarchy = "month"
+    list_select_related = ["township", "updated_by"]
+    fields = ["township", "month", "state"]
+    readonly_fields = ["township", "month", "state"]
+    inlines = [RecordInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not obj.is_open:
+            return False
+        return super().has_change_permission(request, obj)
+
+
+@admin.register(LeaveRequest)
+class LeaveRequestAdmin(ScopedAdmin):
+    read_only = True
+    list_display = ["assignment", "start_date", "end_date", "approval_level", "state", "returned_on"]
+    list_filter = ["state", "approval_level"]
+    list_select_related = ["assignment__cadre", "assignment__village"]
+    search_fields = ["assignment__cadre__name"]
+
+
+@admin.register(SpotCheck)
+class SpotCheckAdmin(ScopedAdmin):
+    read_only = True
+    list_display = ["assignment", "date", "method", "found_present", "checked_by"]
+    list_filter = ["method", "found_present"]
+    list_select_related = ["assignment__cadre", "assignment__village", "checked_by"]
+    search_fields = ["assignment__cadre__name"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_attendance, views_leave
 
 villages = (
     [
@@ -27,4 +27,37 @@ assignments = (
         path("<int:pk>/extend/", views.extend, name="extend"),
     ],
     "assignments",
+)
+
+attendance = (
+    [
+        path("", views_attendance.index, name="index"),
+        path("overview/<str:month>/", views_attendance.overview, name="overview"),
+        path("allowance/<str:month>/", views_attendance.allowance, name="allowance"),
+        path("<str:code>/<str:month>/", views_attendance.sheet, name="sheet"),
+        path(
+            "<str:code>/<str:month>/<str:action>/",
+            views_attendance.sheet_action,
+            name="action",
+        ),
+    ],
+    "attendance",
+)
+
+leave = (
+    [
+        path("", views_leave.leave_list, name="list"),
+        path("new/", views_leave.leave_new, name="new"),
+        path("<int:pk>/", views_leave.leave_detail, name="detail"),
+        path("<int:pk>/<str:action>/", views_leave.leave_decide, name="decide"),
+    ],
+    "leave",
+)
+
+spotchecks = (
+    [
+        path("", views_leave.spotcheck_list, name="list"),
+        path("new/", views_leave.spotcheck_new, name="new"),
+    ],
+    "spotchecks",
 )

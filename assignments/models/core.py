@@ -10,13 +10,14 @@ from django.db.models import F, Func, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Concat, Left
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from cadres.dates import add_years
 from cadres.models import Level
 from villages.models import PREFIX_LENGTH, Region
 
-from . import policy as policy_defaults
+from .. import policy as policy_defaults
 
 
 class PolicyQuerySet(models.QuerySet):
@@ -179,6 +180,18 @@ class Policy(models.Model):
         return policy_defaults.resolve(rows)
 
     @classmethod
+    def effective_for_many(cls, regions):
+        """{region pk: effective policy} for many regions in one query."""
+        regions = list(regions)
+        codes = {c for r in regions for c in (r.code, *r.ancestor_codes)}
+        rows = {p.region.code: p for p in cls.objects.filter(region__code__in=codes).select_related("region")}
+        result = {}
+        for r in regions:
+            chain = [rows[c] for c in (r.code, *r.ancestor_codes) if c in rows]
+            result[r.pk] = policy_defaults.resolve(chain)
+        return result
+
+    @classmethod
     def effective_expression(cls, name, code=None):
         """SQL for the effective value of setting ``name`` for the village whose code is ``code``
         (by default the outer query's ``code``: annotate a Village queryset with it)."""
@@ -193,6 +206,7 @@ class Policy(models.Model):
         return Coalesce(*candidates, Value(policy_defaults.DEFAULTS[name]), output_field=field)
 
 
+@deconstructible(path="assignments.models.DateRange")
 class DateRange(Func):
     function = "daterange"
     output_field = DateRangeField()
@@ -347,14 +361,14 @@ class Assignment(models.Model):
 
     # --- validation -------------------------------------------------------------------------
     def clean(self):
-        from . import rules
+        from .. import rules
 
         errors = rules.assignment_errors(self)
         if errors:
             raise ValidationError(errors)
 
     def warnings(self):
-        from . import rules
+        from .. import rules
 
         return rules.assignment_warnings(self)
 
@@ -436,7 +450,7 @@ class Assignment(models.Model):
             raise ValidationError({"reason": _("Say why the term is extended.")})
         old = self.planned_end_date
         self.planned_end_date = new_planned_end
-        from . import rules
+        from .. import rules
 
         errors = rules.overlap_errors(self)
         if errors:

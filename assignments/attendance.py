@@ -1,0 +1,391 @@
+"""Attendance rules (在村时间): required days, the month grid, saving it, and what it shows.
+
+Rounding of pro-rated minimums: required = days_per_month × covered days ÷ days in the month, rounded
+half up (20 × 15/30 = 10; 20 × 16/31 = 10.3 → 10; 20 × 17/31 = 10.97 → 11). The same for a quarter
+(days_per_quarter × covered ÷ days in the quarter) and a year.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import workcalendar
+from .models import Assignment, AttendanceRecord, AttendanceSheet, HolidayOverride, Policy
+from .models.attendance import BUSINESS, CODES, LEAVE, OUTSIDE, PRESENT, REST, month_bounds
+
+
+def parse_month(text):
+    """'2026-02' → date(2026, 2, 1), or None."""
+    try:
+        year, month = text.split("-")
+        return datetime.date(int(year), int(month), 1)
+    except (ValueError, AttributeError):
+        return None
+
+
+def covered_days(assignment, first, last):
+    start = max(first, assignment.start_date)
+    end = min(last, assignment.last_day)
+    return max(0, (end - start).days + 1)
+
+
+def prorate(minimum, covered, total):
+    if not minimum:
+        return 0
+    if covered >= total:
+        return minimum
+    return int((Decimal(minimum) * covered / total).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def required_days(policy, assignment, month):
+    first, last = month_bounds(month)
+    total = (last - first).days + 1
+    return prorate(policy.days_per_month, covered_days(assignment, first, last), total)
+
+
+def quarter_bounds(month):
+    q_first = month.replace(month=(month.month - 1) // 3 * 3 + 1, day=1)
+    q_last = month_bounds(q_first.replace(month=q_first.month + 2))[1]
+    return q_first, q_last
+
+
+def calendar_for(township, month):
+    """The month's calendar: chinesecalendar, overridden by the county's (or above) own entries."""
+    codes = [township.code, *township.ancestor_codes]
+    rows = HolidayOverride.objects.filter(region__code__in=codes, date__year=month.year).values_list(
+        "date", "kind", "name", "region__code"
+    )
+    # Nearest region wins: apply the farthest first.
+    overrides = {}
+    for date, kind, name, _code in sorted(rows, key=lambda r: codes.index(r[3]), reverse=True):
+        overrides[date] = (kind, name)
+    return workcalendar.month_calendar(month.year, month.month, overrides)
+
+
+def default_days(assignment, cal, leave_dates):
+    """What a new row starts with: rest days H, approved leave L, other days P, '-' outside the term."""
+    out = []
+    for day in cal.days:
+        if not assignment.start_date <= day.date <= assignment.last_day:
+            out.append(OUTSIDE)
+        elif day.date in leave_dates:
+            out.append(LEAVE)
+        elif day.is_rest:
+            out.append(REST)
+        else:
+            out.append(PRESENT)
+    return "".join(out)
+
+
+def in_village_count(days, counts_business):
+    return days.count(PRESENT) + (days.count(BUSINESS) if counts_business else 0)
+
+
+@dataclass
+class Row:
+    number: int
+    assignment: Assignment
+    record: AttendanceRecord | None
+    days: str
+    required: int
+    counts_business: bool
+    quarter_present: int = 0
+    quarter_required: int = 0
+    leave_dates: set = field(default_factory=set)
+
+    @property
+    def present(self):
+        return in_village_count(self.days, self.counts_business)
+
+    @property
+    def shortfall(self):
+        return max(0, self.required - self.present)
+
+    @property
+    def quarter_shortfall(self):
+        return max(0, self.quarter_required - self.quarter_present)
+
+    @property
+    def saved(self):
+        return self.record is not None
+
+    def cells(self, cal):
+        return list(zip(self.days, cal.days, strict=False))
+
+
+def serving_in_month(township, month):
+    first, last = month_bounds(month)
+    return (
+        Assignment.objects.filter(village__township=township, start_date__lte=last)
+        .filter(Q(end_date__gte=first) | Q(end_date__isnull=True, planned_end_date__gte=first))
+        .select_related("cadre__unit", "village")
+        .order_by("village__code", "role", "cadre__name", "pk")
+    )
+
+
+def approved_leave_dates(assignments, first, last):
+    from .models.leave import LeaveRequest
+
+    dates = {}
+    for leave in LeaveRequest.objects.filter(
+        assignment__in=assignments,
+        state=LeaveRequest.State.APPROVED,
+        start_date__lte=last,
+        end_date__gte=first,
+    ).only("assignment_id", "start_date", "end_date"):
+        d = max(leave.start_date, first)
+        while d <= min(leave.end_date, last):
+            dates.setdefault(leave.assignment_id, set()).add(d)
+            d += datetime.timedelta(days=1)
+    return dates
+
+
+def grid(sheet):
+    """The rows of a sheet, for display: a constant number of queries whatever the row count."""
+    first, last = sheet.bounds
+    township = sheet.township
+    policy = Policy.effective_for(township)
+    cal = calendar_for(township, sheet.month)
+    assignments = list(serving_in_month(township, sheet.month))
+    records = {r.assignment_id: r for r in sheet.records.all()}
+    leaves = approved_leave_dates([a.pk for a in assignments], first, last)
+    q_first, q_last = quarter_bounds(sheet.month)
+    quarter_sums = dict(
+        AttendanceRecord.objects.filter(
+            assignment__in=[a.pk for a in assignments], sheet__month__gte=q_first, sheet__month__lt=first
+        )
+        .values("assignment")
+        .annotate(n=Sum("present_days"))
+        .values_list("assignment", "n")
+    )
+    q_total = (q_last - q_first).days + 1
+    rows = []
+    for number, a in enumerate(assignments, start=1):
+        record = records.get(a.pk)
+        days = record.days if record else default_days(a, cal, leaves.get(a.pk, set()))
+        counts_business = record.counts_business if record else policy.business_counts_as_present
+        row = Row(
+            number=number,
+            assignment=a,
+            record=record,
+            days=days,
+            required=required_days(policy, a, sheet.month),
+            counts_business=counts_business,
+            leave_dates=leaves.get(a.pk, set()),
+        )
+        row.cell_list = row.cells(cal)
+        if policy.days_per_quarter:
+            row.quarter_present = (quarter_sums.get(a.pk) or 0) + row.present
+            row.quarter_required = prorate(policy.days_per_quarter, covered_days(a, q_first, q_last), q_total)
+        rows.append(row)
+    return {"rows": rows, "calendar": cal, "policy": policy}
+
+
+class GridError(Exception):
+    """The posted grid is refused; ``messages`` name the row and the day."""
+
+    def __init__(self, messages):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+class Conflict(Exception):
+    """Someone saved the sheet after this grid was loaded."""
+
+    def __init__(self, sheet, changed_rows):
+        self.sheet = sheet
+        self.changed_rows = changed_rows
+        super().__init__(str(sheet))
+
+
+def validate_row(number, name, days, assignment, first, total):
+    """Messages for one posted row (empty when fine)."""
+    problems = []
+    label = _("Row %(n)d (%(name)s)") % {"n": number, "name": name}
+    if len(days) != total:
+        return [
+            _("%(row)s: %(got)d day codes for a month of %(total)d days.")
+            % {"row": label, "got": len(days), "total": total}
+        ]
+    for i, code in enumerate(days):
+        date = first + datetime.timedelta(days=i)
+        inside = assignment.start_date <= date <= assignment.last_day
+        if code not in CODES:
+            problems.append(
+                _("%(row)s, day %(day)d: “%(code)s” is not a day code; use P, B, L, H, A.")
+                % {"row": label, "day": i + 1, "code": code}
+            )
+        elif inside and code == OUTSIDE:
+            problems.append(
+                _("%(row)s, day %(day)d: the cadre serves that day, so it needs P, B, L, H or A, not -.")
+                % {"row": label, "day": i + 1}
+            )
+        elif not inside and code != OUTSIDE:
+            problems.append(
+                _("%(row)s, day %(day)d: outside the assignment (%(start)s – %(end)s), it stays -.")
+                % {
+                    "row": label,
+                    "day": i + 1,
+                    "start": assignment.start_date.isoformat(),
+                    "end": assignment.last_day.isoformat(),
+                }
+            )
+    return problems
+
+
+def save_grid(sheet, posted, version, user, original=None):
+    """Write every posted row in one transaction and one upsert, or nothing.
+
+    ``posted`` maps assignment id → day codes; ``version`` is the sheet version the grid was loaded
+    at; ``original`` (assignment id → codes as loaded) lets a conflict say which rows changed.
+    """
+    if not sheet.is_open:
+        raise GridError(
+            [
+                _("The sheet for %(month)s is %(state)s and cannot be changed; the county can reopen it.")
+                % {"month": f"{sheet.month:%Y-%m}", "state": sheet.get_state_display()}
+            ]
+        )
+    first, last = sheet.bounds
+    total = (last - first).days + 1
+    assignments = {a.pk: a for a in serving_in_month(sheet.township, sheet.month)}
+    policy = Policy.effective_for(sheet.township)
+    problems, rows = [], []
+    numbers = {pk: n for n, pk in enumerate(assignments, start=1)}
+    for pk, days in posted.items():
+        assignment = assignments.get(pk)
+        if assignment is None:
+            problems.append(
+                _(
+                    "A posted row (assignment %(id)s) does not serve in this township this month; reload the page."
+                )
+                % {"id": pk}
+            )
+            continue
+        days = (days or "").strip().upper()
+        problems += validate_row(numbers[pk], assignment.cadre.name, days, assignment, first, total)
+        rows.append((assignment, days))
+    if problems:
+        raise GridError(problems)
+    now = timezone.now()
+    with transaction.atomic():
+        bumped = AttendanceSheet.objects.filter(
+            pk=sheet.pk, version=version, state=AttendanceSheet.State.OPEN
+        ).update(version=F("version") + 1, updated_at=now, updated_by=user)
+        if not bumped:
+            raise Conflict(sheet, _changed_since(sheet, original or {}))
+        AttendanceRecord.objects.bulk_create(
+            [
+                AttendanceRecord(
+                    sheet_id=sheet.pk,
+                    assignment=a,
+                    days=days,
+                    counts_business=policy.business_counts_as_present,
+                    required_days=required_days(policy, a, sheet.month),
+                    updated_at=now,
+                )
+                for a, days in rows
+            ],
+            update_conflicts=True,
+            unique_fields=["sheet", "assignment"],
+            update_fields=["days", "counts_business", "required_days", "updated_at"],
+        )
+    sheet.version = version + 1
+    return len(rows)
+
+
+def _changed_since(sheet, original):
+    """Rows whose saved codes differ from what this user loaded: (name, [day numbers])."""
+    fresh = AttendanceSheet.objects.select_related("updated_by").get(pk=sheet.pk)
+    sheet.updated_by, sheet.updated_at, sheet.state = fresh.updated_by, fresh.updated_at, fresh.state
+    changed = []
+    for record in fresh.records.select_related("assignment__cadre"):
+        before = original.get(record.assignment_id)
+        if before is not None and before != record.days:
+            days = [i + 1 for i, (x, y) in enumerate(zip(before, record.days, strict=False)) if x != y]
+            changed.append((record.assignment.cadre.name, days))
+    return changed
+
+
+def history(sheet, limit=200):
+    """Changes to the sheet's rows and state, newest first: who, when, which days from what to what.
+
+    Read from the trigger-written history (django-pghistory), so bulk saves are included.
+    """
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+
+    record_events = list(
+        apps.get_model("assignments", "AttendanceRecordEvent")
+        .objects.filter(sheet_id=sheet.pk)
+        .select_related("pgh_context")
+        .order_by("pgh_obj_id", "pgh_id")
+    )
+    sheet_events = list(
+        apps.get_model("assignments", "AttendanceSheetEvent")
+        .objects.filter(pgh_obj_id=sheet.pk)
+        .select_related("pgh_context")
+    )
+    names = dict(AttendanceRecord.objects.filter(sheet=sheet).values_list("pk", "assignment__cadre__name"))
+    user_ids = {_context_user(e.pgh_context) for e in record_events + sheet_events} - {None}
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
+    entries, previous = [], {}
+    for e in record_events:
+        before = previous.get(e.pgh_obj_id)
+        previous[e.pgh_obj_id] = e.days
+        if e.pgh_label == "delete":
+            continue
+        changes = []
+        if before is not None:
+            changes = [(i + 1, x, y) for i, (x, y) in enumerate(zip(before, e.days, strict=False)) if x != y]
+        entries.append(
+            {
+                "at": e.pgh_created_at,
+                "user": users.get(_context_user(e.pgh_context)),
+                "name": names.get(e.pgh_obj_id, "?"),
+                "summary": _("row created") if before is None else "",
+                "changes": changes,
+            }
+        )
+    for e in sheet_events:
+        if e.pgh_label == "insert":
+            summary = _("sheet created")
+        else:
+            summary = _("sheet %(state)s") % {"state": AttendanceSheet.State(e.state).label}
+            if e.state == AttendanceSheet.State.OPEN and e.reopen_reason:
+                summary += f" · {e.reopen_reason}"
+        entries.append(
+            {
+                "at": e.pgh_created_at,
+                "user": users.get(_context_user(e.pgh_context)),
+                "name": "",
+                "summary": summary,
+                "changes": [],
+            }
+        )
+    entries.sort(key=lambda x: x["at"], reverse=True)
+    return entries[:limit]
+
+
+def _context_user(context):
+    if context is None:
+        return None
+    return (context.metadata or {}).get("user")
+
+
+def allowance(present_days, policy):
+    """Living allowance for a month: days in village × per-day rate + the monthly transport sum."""
+    return Decimal(present_days or 0) * policy.allowance_per_day + policy.allowance_per_month
+
+
+def month_records(region_scoped_records, month):
+    return (
+        region_scoped_records.filter(sheet__month=month)
+        .select_related("assignment__cadre__unit", "assignment__village", "sheet__township")
+        .order_by("sheet__township__code", "assignment__village__code", "assignment__cadre__name")
+    )

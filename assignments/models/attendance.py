@@ -1,0 +1,329 @@
+"""The monthly attendance sheet (考勤表) of a township, one row per serving assignment."""
+
+import calendar
+import datetime
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Length, Replace
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from villages.models import Region
+
+# One character per day of the month (DESIGN.md).
+PRESENT, BUSINESS, LEAVE, REST, ABSENT, OUTSIDE = "P", "B", "L", "H", "A", "-"
+CODES = PRESENT + BUSINESS + LEAVE + REST + ABSENT + OUTSIDE
+CODE_LABELS = {
+    PRESENT: _("In village"),
+    BUSINESS: _("Official business away (reported)"),
+    LEAVE: _("Approved leave"),
+    REST: _("Rest day or holiday"),
+    ABSENT: _("Absent"),
+    OUTSIDE: _("Outside the assignment"),
+}
+
+
+def month_bounds(month: datetime.date):
+    first = month.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return first, last
+
+
+def _count(code):
+    return Length(F("days")) - Length(Replace(F("days"), Value(code), Value("")))
+
+
+class HolidayOverrideQuerySet(models.QuerySet):
+    def in_region(self, region):
+        return self.filter(
+            Q(region__code__startswith=region.prefix) | Q(region__code__in=region.ancestor_codes)
+        )
+
+    def for_unit(self, unit):
+        return self.none()
+
+
+class HolidayOverride(models.Model):
+    """A day a county (or province) declares for a year the holiday package does not know, or corrects."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Statutory holiday")
+        ADJUSTED_WORKDAY = "adjusted_workday", _("Adjusted working day (调休上班)")
+        WORKDAY = "workday", _("Working day")
+        WEEKEND = "weekend", _("Rest day")
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind of day"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("holiday name"), max_length=30, blank=True, help_text=_("e.g. 春节"))
+
+    objects = HolidayOverrideQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("holiday entry")
+        verbose_name_plural = _("holiday entries")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "date"],
+                name="holiday_override_unique_day",
+                violation_error_message=_("This day is already entered for this region."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()} {self.name}".strip()
+
+    @property
+    def jurisdiction_code(self):
+        return self.region.code
+
+
+class AttendanceSheetQuerySet(models.QuerySet):
+    def in_region(self, region):
+        return self.filter(township__code__startswith=region.prefix)
+
+    def for_unit(self, unit):
+        return self.filter(records__assignment__cadre__unit=unit).distinct()
+
+
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), exclude=["version", "updated_at", "updated_by"]
+)
+class AttendanceSheet(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+
+    township = models.ForeignKey(
+        Region, verbose_name=_("township"), on_delete=models.PROTECT, related_name="attendance_sheets"
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    # Bumped by every grid save: a save based on an older version is refused (optimistic locking).
+    version = models.PositiveIntegerField(_("version"), default=0)
+    updated_at = models.DateTimeField(_("last saved at"), null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reopen_reason = models.TextField(_("reason for reopening"), blank=True)
+
+    objects = AttendanceSheetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attendance sheet")
+        verbose_name_plural = _("attendance sheets")
+        ordering = ["-month", "township__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["township", "month"],
+                name="attendance_sheet_one_per_township_month",
+                violation_error_message=_("This township already has a sheet for this month."),
+            ),
+            models.CheckConstraint(
+                name="attendance_sheet_month_is_first_day",
+                condition=Q(month__day=1),
+                violation_error_message=_("A sheet's month is stored as its first day."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.township.name} {self.month:%Y-%m}"
+
+    def get_absolute_url(self):
+        return reverse("attendance:sheet", args=[self.township.code, f"{self.month:%Y-%m}"])
+
+    @property
+    def jurisdiction_code(self):
+        return self.township.code
+
+    @property
+    def is_open(self):
+        return self.state == self.State.OPEN
+
+    @property
+    def bounds(self):
+        return month_bounds(self.month)
+
+    def _move(self, allowed_from, to, user, **fields):
+        if self.state not in allowed_from:
+            raise ValidationError(
+                _("The sheet is %(state)s; it cannot be %(action)s.")
+                % {"state": self.get_state_display(), "action": dict(self.State.choices)[to]}
+            )
+        self.state = to
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=["state", *fields])
+
+    def submit(self, user):
+        """The township hands the month's sheet to the county (上报)."""
+        self._move(
+            [self.State.OPEN], self.State.SUBMITTED, user, submitted_by=user, submitted_at=timezone.now()
+        )
+
+    def approve(self, user):
+        """The county accepts the sheet; it is read-only from now on until reopened."""
+        self._move(
+            [self.State.SUBMITTED], self.State.APPROVED, user, approved_by=user, approved_at=timezone.now()
+        )
+
+    def reopen(self, user, reason):
+        """The county sends a submitted or approved sheet back for correction."""
+        if not (reason or "").strip():
+            raise ValidationError({"reason": _("Say why the sheet is reopened.")})
+        self._move(
+            [self.State.SUBMITTED, self.State.APPROVED],
+            self.State.OPEN,
+            user,
+            reopened_by=user,
+            reopened_at=timezone.now(),
+            reopen_reason=reason.strip(),
+        )
+
+
+class AttendanceRecordQuerySet(models.QuerySet):
+    def in_region(self, region):
+        return self.filter(sheet__township__code__startswith=region.prefix)
+
+    def for_unit(self, unit):
+        return self.filter(assignment__cadre__unit=unit)
+
+    def below_minimum(self):
+        return self.filter(present_days__lt=F("required_days"))
+
+
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["updated_at"]
+)
+class AttendanceRecord(models.Model):
+    """One cadre's month: the paper 考勤表 row, one code per day."""
+
+    sheet = models.ForeignKey(
+        AttendanceSheet, verbose_name=_("sheet"), on_delete=models.PROTECT, related_name="records"
+    )
+    assignment = models.ForeignKey(
+        "assignments.Assignment",
+        verbose_name=_("assignment"),
+        on_delete=models.PROTECT,
+        related_name="attendance",
+    )
+    days = models.CharField(_("day codes"), max_length=31)
+    counts_business = models.BooleanField(
+        _("official business counts as in village"),
+        default=True,
+        help_text=_("Copied from the policy when the row is saved."),
+    )
+    required_days = models.PositiveSmallIntegerField(
+        _("required days in village"),
+        default=0,
+        help_text=_("Pro-rated when the assignment covers part of the month."),
+    )
+    present_days = models.GeneratedField(
+        expression=_count(PRESENT)
+        + Case(When(counts_business=True, then=_count(BUSINESS)), default=Value(0)),
+        output_field=models.IntegerField(),
+        db_persist=True,
+        verbose_name=_("days in village"),
+    )
+    leave_days = models.GeneratedField(
+        expression=_count(LEAVE),
+        output_field=models.IntegerField(),
+        db_persist=True,
+        verbose_name=_("leave days"),
+    )
+    absent_days = models.GeneratedField(
+        expression=_count(ABSENT),
+        output_field=models.IntegerField(),
+        db_persist=True,
+        verbose_name=_("absent days"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = AttendanceRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attendance record")
+        verbose_name_plural = _("attendance records")
+        ordering = ["sheet", "assignment"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sheet", "assignment"],
+                name="attendance_record_one_per_sheet",
+                violation_error_message=_("This assignment already has a row on this sheet."),
+            ),
+            models.CheckConstraint(
+                name="attendance_record_day_codes",
+                condition=Q(days__regex=r"^[PBLHA-]{28,31}$"),
+                violation_error_message=_("Day codes are P, B, L, H, A or -, one per day of the month."),
+            ),
+        ]
+        triggers = [
+            # A submitted or approved sheet is read-only for every writer, bulk and raw SQL included.
+            pgtrigger.Trigger(
+                name="record_needs_open_sheet",
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                when=pgtrigger.Before,
+                func="""
+                IF (SELECT state FROM assignments_attendancesheet
+                    WHERE id = COALESCE(NEW.sheet_id, OLD.sheet_id)) <> 'open' THEN
+                    RAISE EXCEPTION 'attendance sheet % is not open', COALESCE(NEW.sheet_id, OLD.sheet_id)
+                        USING ERRCODE = 'check_violation';
+                END IF;
+                RETURN COALESCE(NEW, OLD);
+                """,
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.sheet} · {self.assignment.cadre.name}"
+
+    @property
+    def jurisdiction_code(self):
+        return self.sheet.township.code
+
+    def clean(self):
+        from .. import attendance
+
+        if not (self.sheet_id and self.assignment_id):
+            return
+        if not self.sheet.is_open:
+            raise ValidationError(_("The sheet is not open: the county must reopen it before rows change."))
+        first, last = self.sheet.bounds
+        problems = attendance.validate_row(
+            1,
+            self.assignment.cadre.name,
+            (self.days or "").upper(),
+            self.assignment,
+            first,
+            (last - first).days + 1,
+        )
+        if problems:
+            raise ValidationError({"days": problems})
+
+    @property
+    def shortfall(self):
+        return max(0, self.required_days - (self.present_days or 0))
+
+    @property
+    def compliant(self):
+        return self.shortfall == 0

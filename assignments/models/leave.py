@@ -1,0 +1,211 @@
+"""Leave (请销假) and spot checks (电话查岗 / 进村抽查 / 突击暗访)."""
+
+import pghistory
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeOperators
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q, Value
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .core import DateRange
+
+
+class LeaveQuerySet(models.QuerySet):
+    def in_region(self, region):
+        return self.filter(assignment__village__code__startswith=region.prefix)
+
+    def for_unit(self, unit):
+        return self.filter(assignment__cadre__unit=unit)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class LeaveRequest(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Level(models.TextChoices):
+        TOWNSHIP = "township", _("Township party committee")
+        COUNTY = "county", _("County organisation department")
+
+    assignment = models.ForeignKey(
+        "assignments.Assignment",
+        verbose_name=_("assignment"),
+        on_delete=models.PROTECT,
+        related_name="leaves",
+    )
+    start_date = models.DateField(_("first day of leave"))
+    end_date = models.DateField(_("last day of leave"))
+    reason = models.TextField(_("reason"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    approval_level = models.CharField(_("approved by"), max_length=10, choices=Level.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    returned_on = models.DateField(_("returned on (销假)"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+
+    objects = LeaveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("leave request")
+        verbose_name_plural = _("leave requests")
+        ordering = ["-start_date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="leave_end_not_before_start",
+                condition=Q(end_date__gte=F("start_date")),
+                violation_error_message=_("The last day of leave cannot be before the first."),
+            ),
+            models.CheckConstraint(
+                name="leave_return_after_start",
+                condition=Q(returned_on__isnull=True) | Q(returned_on__gte=F("start_date")),
+                violation_error_message=_("The return date cannot be before the leave starts."),
+            ),
+            ExclusionConstraint(
+                name="leave_no_overlap",
+                expressions=[
+                    (DateRange(F("start_date"), F("end_date"), Value("[]")), RangeOperators.OVERLAPS),
+                    ("assignment", RangeOperators.EQUAL),
+                ],
+                condition=Q(state__in=["pending", "approved"]),
+                violation_error_message=_(
+                    "This cadre already has leave requested or approved on these days."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.assignment.cadre.name} {self.start_date}–{self.end_date}"
+
+    def get_absolute_url(self):
+        return reverse("leave:detail", args=[self.pk])
+
+    @property
+    def jurisdiction_code(self):
+        return self.assignment.village.code
+
+    @property
+    def length(self):
+        return (self.end_date - self.start_date).days + 1
+
+    @classmethod
+    def level_for(cls, length, policy):
+        """≤ township_leave_max_days: the township approves; longer: the county (and informs the city)."""
+        return cls.Level.TOWNSHIP if length <= policy.township_leave_max_days else cls.Level.COUNTY
+
+    def clean(self):
+        from .. import leave as rules
+
+        errors = rules.request_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+    def _decide(self, state, user, note=""):
+        if self.state != self.State.PENDING:
+            raise ValidationError(_("This leave is already %(state)s.") % {"state": self.get_state_display()})
+        self.state, self.decided_by, self.decided_at, self.decision_note = state, user, timezone.now(), note
+        self.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+
+    def approve(self, user):
+        """Approve; returns the months whose sheets could not take the L (already submitted/approved)."""
+        from django.db import transaction
+
+        from .. import leave as rules
+
+        with transaction.atomic():
+            self._decide(self.State.APPROVED, user)
+            return rules.write_leave_into_sheets(self)
+
+    def reject(self, user, reason):
+        if not (reason or "").strip():
+            raise ValidationError({"decision_note": _("Say why the leave is rejected.")})
+        self._decide(self.State.REJECTED, user, reason.strip())
+
+    def cancel(self, user):
+        self._decide(self.State.CANCELLED, user)
+
+    def report_return(self, day, user):
+        """销假: the cadre is back in the village on ``day``."""
+        if self.state != self.State.APPROVED:
+            raise ValidationError(_("Only approved leave can be closed by reporting the return."))
+        if self.returned_on:
+            raise ValidationError(
+                _("The return was already reported on %(date)s.") % {"date": self.returned_on}
+            )
+        if day is None or day < self.start_date:
+            raise ValidationError({"returned_on": _("The return date cannot be before the leave starts.")})
+        self.returned_on = day
+        self.save(update_fields=["returned_on"])
+
+
+class SpotCheckQuerySet(models.QuerySet):
+    def in_region(self, region):
+        return self.filter(assignment__village__code__startswith=region.prefix)
+
+    def for_unit(self, unit):
+        return self.filter(assignment__cadre__unit=unit)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class SpotCheck(models.Model):
+    class Method(models.TextChoices):
+        PHONE = "phone", _("Phone check (电话查岗)")
+        VISIT = "visit", _("Village visit (进村抽查)")
+        UNANNOUNCED = "unannounced", _("Unannounced inspection (突击暗访)")
+
+    assignment = models.ForeignKey(
+        "assignments.Assignment",
+        verbose_name=_("assignment"),
+        on_delete=models.PROTECT,
+        related_name="spot_checks",
+    )
+    date = models.DateField(_("date of the check"))
+    method = models.CharField(_("method"), max_length=12, choices=Method.choices)
+    found_present = models.BooleanField(_("found in the village"))
+    note = models.TextField(_("note"), blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("checked by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    objects = SpotCheckQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("spot check")
+        verbose_name_plural = _("spot checks")
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["assignment", "date"], name="spotcheck_assignment_date")]
+
+    def __str__(self):
+        return f"{self.assignment.cadre.name} {self.date} {self.get_method_display()}"
+
+    @property
+    def jurisdiction_code(self):
+        return self.assignment.village.code
+
+    def clean(self):
+        if self.assignment_id and self.date and not self.assignment.is_serving_on(self.date):
+            raise ValidationError(
+                {
+                    "date": _("%(cadre)s did not serve in %(village)s on %(date)s.")
+                    % {
+                        "cadre": self.assignment.cadre.name,
+                        "village": self.assignment.village.name,
+                        "date": self.date.isoformat(),
+                    }
+                }
+            )
+        if self.date and self.date > timezone.localdate():
+            raise ValidationError({"date": _("A spot check cannot be in the future.")})

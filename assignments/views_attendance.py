@@ -1,0 +1,247 @@
+"""Attendance pages: the township's month grid, its workflow, the county overview, allowances."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Subquery
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import access
+from accounts.models import Role
+from villages.models import Region
+
+from . import attendance, leave
+from .models import AttendanceRecord, AttendanceSheet, LeaveRequest, Policy, SpotCheck
+from .models.attendance import CODE_LABELS
+
+WEEKDAYS = [
+    pgettext_lazy("weekday initial", "Mo"),
+    pgettext_lazy("weekday initial", "Tu"),
+    pgettext_lazy("weekday initial", "We"),
+    pgettext_lazy("weekday initial", "Th"),
+    pgettext_lazy("weekday initial", "Fr"),
+    pgettext_lazy("weekday initial", "Sa"),
+    pgettext_lazy("weekday initial", "Su"),
+]
+
+
+def _month_or_404(text):
+    month = attendance.parse_month(text)
+    if month is None or not 2000 <= month.year <= 2100:
+        raise Http404
+    return month
+
+
+def _this_month():
+    return timezone.localdate().replace(day=1)
+
+
+@login_required
+def index(request):
+    user = request.user
+    month = f"{_this_month():%Y-%m}"
+    if user.role == Role.TOWNSHIP_CLERK and user.region_id:
+        return redirect("attendance:sheet", user.region.code, month)
+    return redirect("attendance:overview", month)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sheet(request, code, month):
+    month = _month_or_404(month)
+    if request.method == "POST":
+        return _save(request, code, month)
+    township = access.get_object_or_404(request.user, Region.objects.townships(), code=code)
+    sheet, _created = AttendanceSheet.objects.select_related(
+        "updated_by", "submitted_by", "approved_by"
+    ).get_or_create(township=township, month=month)
+    sheet.township = township
+    data = attendance.grid(sheet)
+    can_edit = sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet)
+    return render(
+        request,
+        "assignments/sheet.html",
+        {
+            "sheet": sheet,
+            "rows": data["rows"],
+            "calendar": data["calendar"],
+            "headers": [(day, WEEKDAYS[day.date.weekday()]) for day in data["calendar"].days],
+            "policy": data["policy"],
+            "can_edit": can_edit,
+            "can_submit": sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet),
+            "can_approve": access.can(request.user, access.APPROVE_ATTENDANCE, sheet),
+            "history": attendance.history(sheet, limit=50),
+            "legend": CODE_LABELS.items(),
+            "prev": (month - datetime.timedelta(days=1)).replace(day=1),
+            "next": (month + datetime.timedelta(days=32)).replace(day=1),
+            "below": sum(1 for r in data["rows"] if r.shortfall),
+        },
+    )
+
+
+def _save(request, code, month):
+    sheet = access.get_object_or_404(
+        request.user, AttendanceSheet.objects.select_related("township"), township__code=code, month=month
+    )
+    access.require(request.user, access.KEEP_ATTENDANCE, sheet)
+    posted, original = {}, {}
+    for key, value in request.POST.items():
+        if key.startswith("row-") and key[4:].isdigit():
+            posted[int(key[4:])] = value
+        elif key.startswith("orig-") and key[5:].isdigit():
+            original[int(key[5:])] = value
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        messages.error(
+            request, _("The form is incomplete (no sheet version); reload the page and try again.")
+        )
+        return redirect(sheet)
+    try:
+        saved = attendance.save_grid(sheet, posted, version, request.user, original)
+    except attendance.GridError as exc:
+        for message in exc.messages[:30]:
+            messages.error(request, message)
+        if len(exc.messages) > 30:
+            messages.error(request, _("… and %(n)d more problems.") % {"n": len(exc.messages) - 30})
+        messages.error(request, _("Nothing was saved."))
+    except attendance.Conflict as exc:
+        who = str(exc.sheet.updated_by or _("someone"))
+        when = timezone.localtime(exc.sheet.updated_at).strftime("%H:%M:%S") if exc.sheet.updated_at else ""
+        messages.error(
+            request,
+            _("%(who)s saved this sheet at %(when)s after you opened it; your changes were not saved.")
+            % {"who": who, "when": when},
+        )
+        for name, days in exc.changed_rows:
+            messages.warning(
+                request,
+                _("%(name)s: days %(days)s were changed.")
+                % {"name": name, "days": ", ".join(map(str, days))},
+            )
+        messages.info(request, _("The page now shows the saved sheet; enter your changes again."))
+    else:
+        messages.success(request, _("Saved %(n)d rows.") % {"n": saved})
+    return redirect(sheet)
+
+
+@login_required
+@require_POST
+def sheet_action(request, code, month, action):
+    month = _month_or_404(month)
+    sheet = access.get_object_or_404(
+        request.user, AttendanceSheet.objects.select_related("township"), township__code=code, month=month
+    )
+    needed = access.KEEP_ATTENDANCE if action == "submit" else access.APPROVE_ATTENDANCE
+    access.require(request.user, needed, sheet)
+    try:
+        if action == "submit":
+            sheet.submit(request.user)
+            messages.success(request, _("The sheet is submitted to the county."))
+        elif action == "approve":
+            sheet.approve(request.user)
+            messages.success(request, _("The sheet is approved; it is now read-only."))
+        elif action == "reopen":
+            sheet.reopen(request.user, request.POST.get("reason", ""))
+            messages.success(request, _("The sheet is reopened for correction."))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect(sheet)
+
+
+@login_required
+def overview(request, month):
+    month = _month_or_404(month)
+    user = request.user
+    townships = access.scope(user, Region.objects.townships())
+    sheets = AttendanceSheet.objects.filter(township=OuterRef("pk"), month=month)
+    records = access.scope(user, AttendanceRecord.objects.filter(sheet__month=month))
+    below = dict(
+        records.below_minimum()
+        .values("sheet__township")
+        .annotate(n=Count("pk"))
+        .values_list("sheet__township", "n")
+    )
+    counted = dict(
+        records.values("sheet__township").annotate(n=Count("pk")).values_list("sheet__township", "n")
+    )
+    rows = list(
+        townships.annotate(state=Subquery(sheets.values("state")[:1]))
+        .order_by("code")
+        .values("pk", "code", "name", "state")
+    )
+    states = dict(AttendanceSheet.State.choices)
+    for row in rows:
+        row["state_label"] = states.get(row["state"], _("Not started"))
+        row["below"] = below.get(row["pk"], 0)
+        row["records"] = counted.get(row["pk"], 0)
+    first, last = attendance.month_bounds(month)
+    checks = access.scope(user, SpotCheck.objects.filter(date__gte=first, date__lte=last))
+    found = leave.discrepancies(checks).select_related("assignment__cadre", "assignment__village__township")
+    pending = (
+        access.scope(user, LeaveRequest.objects.filter(state="pending", approval_level="county"))
+        .select_related("assignment__cadre", "assignment__village")
+        .order_by("start_date")
+    )
+    below_list = (
+        records.below_minimum()
+        .select_related("assignment__cadre", "assignment__village", "sheet__township")
+        .order_by("sheet__township__code", "assignment__cadre__name")[:100]
+    )
+    return render(
+        request,
+        "assignments/overview.html",
+        {
+            "month": month,
+            "rows": rows,
+            "discrepancies": found,
+            "pending": pending,
+            "below_list": below_list,
+            "prev": (month - datetime.timedelta(days=1)).replace(day=1),
+            "next": (month + datetime.timedelta(days=32)).replace(day=1),
+        },
+    )
+
+
+@login_required
+def allowance(request, month):
+    month = _month_or_404(month)
+    records = attendance.month_records(access.scope(request.user, AttendanceRecord.objects.all()), month)
+    township_code = request.GET.get("township")
+    if township_code:
+        records = records.filter(sheet__township__code=township_code)
+    records = list(records)
+    policies = Policy.effective_for_many({r.sheet.township for r in records})
+    groups, grand = {}, {"days": 0, "amount": 0, "count": 0}
+    for r in records:
+        r.amount = attendance.allowance(r.present_days, policies[r.sheet.township_id])
+        g = groups.setdefault(
+            r.sheet.township_id, {"township": r.sheet.township, "rows": [], "days": 0, "amount": 0}
+        )
+        g["rows"].append(r)
+        g["days"] += r.present_days
+        g["amount"] += r.amount
+        grand["days"] += r.present_days
+        grand["amount"] += r.amount
+        grand["count"] += 1
+    return render(
+        request,
+        "assignments/allowance.html",
+        {
+            "month": month,
+            "groups": groups.values(),
+            "grand": grand,
+            "townships": access.scope(request.user, Region.objects.townships()),
+            "township_code": township_code or "",
+        },
+    )

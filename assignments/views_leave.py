@@ -1,0 +1,253 @@
+"""Leave (请销假) and spot-check pages."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import access
+
+from . import leave as rules
+from .forms import DateInput, apply_errors
+from .models import Assignment, LeaveRequest, SpotCheck
+
+
+def _serving_choices(user):
+    today = timezone.localdate()
+    return (
+        access.scope(user, Assignment.objects.all())
+        .filter(start_date__lte=today + timezone.timedelta(days=366))
+        .open()
+        .select_related("cadre", "village")
+        .order_by("village__code", "cadre__name")
+    )
+
+
+class AssignmentChoice(forms.ModelChoiceField):
+    def label_from_instance(self, a):
+        return f"{a.cadre.name} · {a.village.name} · {a.get_role_display()}"
+
+
+class LeaveForm(forms.Form):
+    assignment = AssignmentChoice(label=gettext_lazy("Cadre"), queryset=Assignment.objects.none())
+    start_date = forms.DateField(label=gettext_lazy("First day of leave"), widget=DateInput())
+    end_date = forms.DateField(label=gettext_lazy("Last day of leave"), widget=DateInput())
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignment"].queryset = _serving_choices(user)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+            self.add_error("end_date", _("The last day of leave is before the first day."))
+        return data
+
+
+class SpotCheckForm(forms.ModelForm):
+    assignment = AssignmentChoice(label=gettext_lazy("Cadre"), queryset=Assignment.objects.none())
+
+    class Meta:
+        model = SpotCheck
+        fields = ["assignment", "date", "method", "found_present", "note"]
+        widgets = {"date": DateInput(), "note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignment"].queryset = (
+            access.scope(user, Assignment.objects.all())
+            .select_related("cadre", "village")
+            .order_by("-start_date")
+        )
+
+
+@login_required
+def leave_list(request):
+    leaves = access.scope(
+        request.user, LeaveRequest.objects.select_related("assignment__cadre", "assignment__village")
+    )
+    state = request.GET.get("state")
+    if state in LeaveRequest.State.values:
+        leaves = leaves.filter(state=state)
+    level = request.GET.get("level")
+    if level in LeaveRequest.Level.values:
+        leaves = leaves.filter(approval_level=level)
+    page = Paginator(leaves.order_by("-start_date", "-pk"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "assignments/leave_list.html",
+        {
+            "page": page,
+            "states": LeaveRequest.State.choices,
+            "levels": LeaveRequest.Level.choices,
+            "state": state or "",
+            "level": level or "",
+            "can_request": access.can(request.user, access.REQUEST_LEAVE),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def leave_new(request):
+    access.require(request.user, access.REQUEST_LEAVE)
+    form = LeaveForm(
+        request.POST or None, user=request.user, initial={"assignment": request.GET.get("assignment")}
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        access.require(request.user, access.REQUEST_LEAVE, d["assignment"])
+        try:
+            leave = rules.request_leave(
+                d["assignment"], d["start_date"], d["end_date"], d["reason"], request.user
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except IntegrityError:
+            form.add_error(None, _("This cadre already has leave requested or approved on these days."))
+        else:
+            messages.success(
+                request,
+                _("Leave of %(n)d days registered; it goes to the %(level)s for approval.")
+                % {"n": leave.length, "level": leave.get_approval_level_display()},
+            )
+            return redirect(leave)
+    return render(request, "assignments/leave_form.html", {"form": form})
+
+
+def _decision_action(leave):
+    return (
+        access.DECIDE_TOWNSHIP_LEAVE
+        if leave.approval_level == LeaveRequest.Level.TOWNSHIP
+        else access.DECIDE_COUNTY_LEAVE
+    )
+
+
+@login_required
+def leave_detail(request, pk):
+    leave = access.get_object_or_404(
+        request.user,
+        LeaveRequest.objects.select_related(
+            "assignment__cadre", "assignment__village__township", "decided_by"
+        ),
+        pk=pk,
+    )
+    cap = rules.over_leave_cap(leave.assignment, leave.start_date.year)
+    return render(
+        request,
+        "assignments/leave_detail.html",
+        {
+            "leave": leave,
+            "can_decide": leave.state == "pending"
+            and access.can(request.user, _decision_action(leave), leave),
+            "can_return": leave.state == "approved"
+            and not leave.returned_on
+            and access.can(request.user, access.REQUEST_LEAVE, leave),
+            "cap": cap,
+        },
+    )
+
+
+@login_required
+@require_POST
+def leave_decide(request, pk, action):
+    leave = access.get_object_or_404(
+        request.user,
+        LeaveRequest.objects.select_related("assignment__cadre", "assignment__village__township"),
+        pk=pk,
+    )
+    needed = access.REQUEST_LEAVE if action in ("return", "cancel") else _decision_action(leave)
+    if not access.can(request.user, needed, leave):
+        raise PermissionDenied
+    try:
+        if action == "approve":
+            blocked = leave.approve(request.user)
+            messages.success(request, _("Leave approved; L is written into the open attendance sheets."))
+            for month in blocked:
+                messages.warning(
+                    request,
+                    _(
+                        "The attendance sheet of %(month)s is already submitted or approved, so it still shows the "
+                        "old codes: the county must reopen it, then the township marks the leave."
+                    )
+                    % {"month": f"{month:%Y-%m}"},
+                )
+            cap = rules.over_leave_cap(leave.assignment, leave.start_date.year)
+            if cap:
+                messages.warning(
+                    request,
+                    _(
+                        "%(cadre)s now has %(days)d leave days this year, over the limit of %(cap)d: the unit must recall the cadre."
+                    )
+                    % {"cadre": leave.assignment.cadre.name, "days": cap[0], "cap": cap[1]},
+                )
+        elif action == "reject":
+            leave.reject(request.user, request.POST.get("reason", ""))
+            messages.success(request, _("Leave rejected."))
+        elif action == "cancel":
+            leave.cancel(request.user)
+            messages.success(request, _("Leave request cancelled."))
+        elif action == "return":
+            value = request.POST.get("returned_on", "")
+            try:
+                day = forms.DateField().clean(value)
+            except ValidationError:
+                day = None
+            leave.report_return(day, request.user)
+            messages.success(request, _("Return reported (销假)."))
+        else:
+            raise PermissionDenied
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect(leave)
+
+
+@login_required
+def spotcheck_list(request):
+    checks = rules.with_findings(
+        access.scope(request.user, SpotCheck.objects.all()).select_related(
+            "assignment__cadre", "assignment__village__township", "checked_by"
+        )
+    )
+    only = request.GET.get("only")
+    if only == "discrepancies":
+        checks = checks.filter(discrepancy=True)
+    elif only == "absent":
+        checks = checks.filter(found_present=False)
+    page = Paginator(checks.order_by("-date", "-pk"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "assignments/spotcheck_list.html",
+        {"page": page, "only": only or "", "can_record": access.can(request.user, access.RECORD_SPOT_CHECK)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def spotcheck_new(request):
+    access.require(request.user, access.RECORD_SPOT_CHECK)
+    form = SpotCheckForm(request.POST or None, user=request.user, initial={"date": timezone.localdate()})
+    if request.method == "POST":
+        form.instance.checked_by = request.user
+        if form.is_valid():
+            access.require(request.user, access.RECORD_SPOT_CHECK, form.cleaned_data["assignment"])
+            check = form.save()
+            found = rules.discrepancies(SpotCheck.objects.filter(pk=check.pk)).exists()
+            if found:
+                messages.warning(
+                    request,
+                    _("Discrepancy: the attendance sheet records %(cadre)s in the village on %(date)s.")
+                    % {"cadre": check.assignment.cadre.name, "date": check.date.isoformat()},
+                )
+            messages.success(request, _("Spot check recorded."))
+            return redirect("spotchecks:list")
+    return render(request, "assignments/spotcheck_form.html", {"form": form})

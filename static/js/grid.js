@@ -1,0 +1,92 @@
+/* The attendance grid: click or type to set day codes, fill rows and columns, live counts.
+   Without JavaScript each row's codes are a plain text box, so the page still works. */
+(function () {
+  "use strict";
+  var form = document.getElementById("grid-form");
+  if (!form) return;
+  var editable = form.dataset.editable === "1";
+  var CODES = "PBLHA";
+  form.classList.add("js");
+
+  function rowOf(el) { return el.closest("tr"); }
+  function input(tr) { return tr.querySelector("input.codes"); }
+  function cells(tr) { return tr.querySelectorAll("td.cell"); }
+
+  function count(tr) {
+    var codes = input(tr).value, business = tr.dataset.business === "1", n = 0;
+    for (var i = 0; i < codes.length; i++) {
+      if (codes[i] === "P" || (business && codes[i] === "B")) n++;
+    }
+    var required = parseInt(tr.dataset.required, 10) || 0;
+    tr.querySelector(".present").textContent = n;
+    var status = tr.querySelector(".status .badge");
+    if (status) {
+      var short = required - n;
+      status.className = "badge " + (short > 0 ? "bad" : "ok");
+      status.textContent = short > 0 ? form.dataset.shortLabel.replace("N", short) : form.dataset.okLabel;
+    }
+  }
+
+  function set(td, code) {
+    if (!editable || td.textContent === "-") return;
+    var tr = rowOf(td), box = input(tr), i = parseInt(td.dataset.i, 10);
+    var codes = box.value.split("");
+    codes[i] = code;
+    box.value = codes.join("");
+    td.textContent = code;
+    td.className = td.className.replace(/code-\S/, "code-" + code);
+    tr.classList.add("changed");
+    count(tr);
+  }
+
+  function brush() { var b = document.getElementById("brush"); return b ? b.value : "P"; }
+
+  if (!editable) return;
+
+  form.addEventListener("click", function (e) {
+    var td = e.target.closest("td.cell");
+    if (td) { set(td, brush()); return; }
+    var rowButton = e.target.closest("button.fill-row");
+    if (rowButton) {
+      var code = brush();
+      cells(rowOf(rowButton)).forEach(function (c) {
+        // Filling a row with P keeps rest days as they are.
+        if (code === "P" && c.classList.contains("weekend")) return;
+        if (code === "P" && c.classList.contains("holiday")) return;
+        set(c, code);
+      });
+      return;
+    }
+    var colButton = e.target.closest("button.fill-col");
+    if (colButton) {
+      var day = colButton.dataset.day;
+      form.querySelectorAll('td.cell[data-i="' + day + '"]').forEach(function (c) { set(c, brush()); });
+    }
+  });
+
+  form.addEventListener("keydown", function (e) {
+    var td = e.target.closest && e.target.closest("td.cell");
+    if (!td) return;
+    var key = e.key.toUpperCase();
+    if (CODES.indexOf(key) >= 0 && key.length === 1) { set(td, key); e.preventDefault(); return; }
+    var tr = rowOf(td), i = parseInt(td.dataset.i, 10), target = null;
+    if (e.key === "ArrowRight") target = tr.querySelector('td.cell[data-i="' + (i + 1) + '"]');
+    if (e.key === "ArrowLeft") target = tr.querySelector('td.cell[data-i="' + (i - 1) + '"]');
+    if (e.key === "ArrowDown" && tr.nextElementSibling) target = tr.nextElementSibling.querySelector('td.cell[data-i="' + i + '"]');
+    if (e.key === "ArrowUp" && tr.previousElementSibling) target = tr.previousElementSibling.querySelector('td.cell[data-i="' + i + '"]');
+    if (target) { target.focus(); e.preventDefault(); }
+  });
+
+  // Typing in the text box (kept for keyboard users) updates the cells too.
+  form.addEventListener("input", function (e) {
+    if (!e.target.matches("input.codes")) return;
+    var tr = rowOf(e.target), codes = e.target.value.toUpperCase();
+    cells(tr).forEach(function (c, i) { if (codes[i]) { c.textContent = codes[i]; } });
+    count(tr);
+  });
+
+  window.addEventListener("beforeunload", function (e) {
+    if (form.querySelector("tr.changed") && !form.dataset.submitting) { e.preventDefault(); e.returnValue = ""; }
+  });
+  form.addEventListener("submit", function () { form.dataset.submitting = "1"; });
+})();

@@ -1,0 +1,440 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from assignments import attendance
+from assignments import leave as leave_rules
+from assignments.models import (
+    AttendanceRecord,
+    AttendanceSheet,
+    HolidayOverride,
+    LeaveRequest,
+    Policy,
+    SpotCheck,
+)
+
+FEB = datetime.date(2026, 2, 1)
+
+
+@pytest.fixture
+def serving(make_village, make_cadre, dispatch):
+    """A first secretary in 沐浴店镇 serving from 2025-03-01 to 2027-03-01."""
+    return dispatch(make_cadre(name="在岗书记"), make_village(name="东村"))
+
+
+def sheet_url(township, month="2026-02"):
+    return reverse("attendance:sheet", args=[township.code, month])
+
+
+def open_sheet(client, township, month="2026-02"):
+    response = client.get(sheet_url(township, month))
+    assert response.status_code == 200
+    return response
+
+
+def post_grid(client, township, rows, version, month="2026-02", original=None):
+    data = {"version": version}
+    for pk, days in rows.items():
+        data[f"row-{pk}"] = days
+    for pk, days in (original or {}).items():
+        data[f"orig-{pk}"] = days
+    return client.post(sheet_url(township, month), data, follow=True)
+
+
+# --- required days ------------------------------------------------------------------------------
+def test_required_days_are_prorated_at_the_start_of_a_term(make_village, make_cadre, dispatch, tree):
+    a = dispatch(make_cadre(), make_village(), start=datetime.date(2026, 3, 16))
+    policy = Policy.effective_for(tree["t1"])
+    assert attendance.required_days(policy, a, datetime.date(2026, 3, 1)) == 10  # 20 × 16/31 = 10.3
+    assert attendance.required_days(policy, a, datetime.date(2026, 4, 1)) == 20
+
+
+def test_required_days_are_prorated_at_the_end_of_a_term(make_village, make_cadre, dispatch, personas, tree):
+    a = dispatch(make_cadre(), make_village(), start=datetime.date(2025, 3, 1))
+    a.end(datetime.date(2026, 4, 11), "adjusted", personas["county_admin"])
+    policy = Policy.effective_for(tree["t1"])
+    assert attendance.required_days(policy, a, datetime.date(2026, 4, 1)) == 7  # 20 × 11/30 = 7.33
+    a2 = dispatch(make_cadre(name="乙"), make_village(), start=datetime.date(2025, 3, 1))
+    a2.end(datetime.date(2026, 4, 15), "adjusted", personas["county_admin"])
+    assert attendance.required_days(policy, a2, datetime.date(2026, 4, 1)) == 10  # 20 × 15/30 = 10 exactly
+
+
+def test_half_a_day_rounds_up():
+    assert attendance.prorate(20, 27, 40) == 14  # 13.5
+    assert attendance.prorate(20, 31, 31) == 20
+    assert attendance.prorate(0, 10, 31) == 0
+
+
+# --- the grid ----------------------------------------------------------------------------------
+def test_spring_festival_2026_is_shaded_and_adjusted_days_marked(client_for, personas, serving, tree):
+    response = open_sheet(client_for(personas["clerk"]), tree["t1"])
+    cal = response.context["calendar"]
+    assert cal.official
+    assert cal.day(17).kind == "holiday" and cal.day(17).name == "春节"
+    assert cal.day(14).kind == "adjusted_workday"
+    row = response.context["rows"][0]
+    assert row.days[14:23] == "HHHHHHHHH"  # 15–23 Feb rest days
+    assert row.days[13] == "P"  # the adjusted Saturday is a working day
+    assert 'class="day holiday"' in response.content.decode()
+
+
+def test_next_year_falls_back_to_weekends_and_says_so(
+    client_for, personas, make_village, make_cadre, dispatch, tree
+):
+    dispatch(make_cadre(), make_village(), start=datetime.date(2026, 6, 1))
+    client = client_for(personas["clerk"])
+    response = open_sheet(client, tree["t1"], "2027-02")
+    assert response.context["calendar"].official is False
+    assert "2027" in response.content.decode()
+    HolidayOverride.objects.create(
+        region=tree["county"], date=datetime.date(2027, 2, 8), kind="holiday", name="春节"
+    )
+    response = open_sheet(client, tree["t1"], "2027-02")
+    assert response.context["calendar"].official is True
+    assert response.context["calendar"].day(8).kind == "holiday"
+
+
+def test_clerk_saves_the_grid_and_the_database_counts_days(client_for, personas, serving, tree):
+    client = client_for(personas["clerk"])
+    response = open_sheet(client, tree["t1"])
+    row = response.context["rows"][0]
+    assert row.days[1] == row.days[3] == "P"
+    days = row.days[0] + "A" + row.days[2] + "B" + row.days[4:]
+    response = post_grid(client, tree["t1"], {serving.pk: days}, response.context["sheet"].version)
+    record = AttendanceRecord.objects.get()
+    assert record.days == days
+    assert record.present_days == row.days.count("P") - 2 + 1  # one P became A, one became B
+    assert record.required_days == 20
+    assert "history" in response.context and response.context["history"]
+
+
+def test_official_business_does_not_count_when_the_policy_says_so(client_for, personas, serving, tree):
+    Policy.objects.create(region=tree["county"], business_counts_as_present=False)
+    client = client_for(personas["clerk"])
+    response = open_sheet(client, tree["t1"])
+    days = response.context["rows"][0].days.replace("P", "B", 3)
+    post_grid(client, tree["t1"], {serving.pk: days}, response.context["sheet"].version)
+    record = AttendanceRecord.objects.get()
+    assert record.present_days == days.count("P")
+
+
+def test_a_second_save_from_an_older_page_is_refused_and_names_who(
+    client_for, personas, serving, tree, make_user
+):
+    from accounts.models import Role
+
+    colleague = make_user("clerk-b", Role.TOWNSHIP_CLERK, tree["t1"], last_name="王", first_name="同事")
+    client = client_for(personas["clerk"])
+    response = open_sheet(client, tree["t1"])
+    loaded = response.context["rows"][0].days
+    version = response.context["sheet"].version
+    from django.test import Client
+
+    other = Client()
+    other.force_login(colleague)
+    theirs = "A" + loaded[1:]
+    post_grid(other, tree["t1"], {serving.pk: theirs}, version, original={serving.pk: loaded})
+    mine = loaded[:2] + "L" + loaded[3:]
+    response = post_grid(client, tree["t1"], {serving.pk: mine}, version, original={serving.pk: loaded})
+    body = response.content.decode()
+    assert "王同事" in body and "1" in body
+    assert AttendanceRecord.objects.get().days == theirs
+
+
+def test_bad_codes_are_refused_naming_row_and_day_and_nothing_is_written(client_for, personas, serving, tree):
+    client = client_for(personas["clerk"])
+    response = open_sheet(client, tree["t1"])
+    days = response.context["rows"][0].days
+    version = response.context["sheet"].version
+    response = post_grid(client, tree["t1"], {serving.pk: days[:4] + "X" + days[5:]}, version)
+    body = response.content.decode()
+    assert "X" in body and "5" in body
+    response = post_grid(client, tree["t1"], {serving.pk: days[:-1]}, version)
+    assert "27" in response.content.decode()
+    response = post_grid(client, tree["t1"], {serving.pk: "-" + days[1:]}, version)
+    assert not AttendanceRecord.objects.exists()
+    assert AttendanceSheet.objects.get().version == version
+
+
+def test_days_outside_the_assignment_must_stay_dash(
+    client_for, personas, make_village, make_cadre, dispatch, tree
+):
+    a = dispatch(make_cadre(), make_village(), start=datetime.date(2026, 2, 10))
+    client = client_for(personas["clerk"])
+    response = open_sheet(client, tree["t1"])
+    days = response.context["rows"][0].days
+    assert days.startswith("---------") and days[9] != "-"
+    post_grid(client, tree["t1"], {a.pk: "P" + days[1:]}, response.context["sheet"].version)
+    assert not AttendanceRecord.objects.exists()
+
+
+def test_sheet_workflow_and_approved_sheets_reject_writes(client_for, personas, serving, tree):
+    clerk = client_for(personas["clerk"])
+    response = open_sheet(clerk, tree["t1"])
+    days, version = response.context["rows"][0].days, response.context["sheet"].version
+    post_grid(clerk, tree["t1"], {serving.pk: days}, version)
+    sheet = AttendanceSheet.objects.get()
+    clerk.post(reverse("attendance:action", args=[tree["t1"].code, "2026-02", "submit"]))
+    sheet.refresh_from_db()
+    assert sheet.state == "submitted" and sheet.submitted_by == personas["clerk"]
+    assert (
+        clerk.post(reverse("attendance:action", args=[tree["t1"].code, "2026-02", "approve"])).status_code
+        == 403
+    )
+    admin = client_for(personas["county_admin"])
+    admin.post(reverse("attendance:action", args=[tree["t1"].code, "2026-02", "approve"]))
+    sheet.refresh_from_db()
+    assert sheet.state == "approved" and sheet.approved_by == personas["county_admin"]
+    # Writes are refused through the page, the admin and even straight SQL.
+    clerk = client_for(personas["clerk"])
+    post_grid(clerk, tree["t1"], {serving.pk: "A" + days[1:]}, sheet.version)
+    assert AttendanceRecord.objects.get().days == days
+    record = AttendanceRecord.objects.get()
+    admin_url = reverse("admin:assignments_attendancesheet_change", args=[sheet.pk])
+    assert client_for(personas["clerk"]).post(admin_url, {}).status_code == 403
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AttendanceRecord.objects.filter(pk=record.pk).update(days="A" + days[1:])
+    with pytest.raises(ValidationError):
+        sheet.approve(personas["county_admin"])
+    admin = client_for(personas["county_admin"])
+    admin.post(reverse("attendance:action", args=[tree["t1"].code, "2026-02", "reopen"]), {"reason": ""})
+    sheet.refresh_from_db()
+    assert sheet.state == "approved"
+    admin.post(
+        reverse("attendance:action", args=[tree["t1"].code, "2026-02", "reopen"]), {"reason": "第3日有误"}
+    )
+    sheet.refresh_from_db()
+    assert sheet.state == "open" and sheet.reopen_reason == "第3日有误"
+
+
+def test_clerk_cannot_read_or_post_another_townships_sheet(client_for, personas, serving, tree):
+    client = client_for(personas["other_clerk"])
+    assert client.get(sheet_url(tree["t1"])).status_code == 404
+    open_sheet(client_for(personas["clerk"]), tree["t1"])
+    client = client_for(personas["other_clerk"])
+    response = client.post(sheet_url(tree["t1"]), {"version": 1, f"row-{serving.pk}": "P" * 28})
+    assert response.status_code == 404
+    assert not AttendanceRecord.objects.exists()
+
+
+def test_city_viewer_reads_sheets_but_cannot_save(client_for, personas, serving, tree):
+    open_sheet(client_for(personas["clerk"]), tree["t1"])
+    client = client_for(personas["viewer"])
+    assert client.get(sheet_url(tree["t1"])).status_code == 200
+    assert client.post(sheet_url(tree["t1"]), {"version": 1}).status_code == 403
+
+
+@pytest.mark.parametrize("n", [5, 50])
+def test_grid_get_and_post_run_constant_queries(
+    n, client_for, personas, make_village, make_cadre, dispatch, tree
+):
+    counts = {}
+    for size in (5, n):
+        while len(attendance.serving_in_month(tree["t1"], FEB)) < size:
+            i = len(attendance.serving_in_month(tree["t1"], FEB))
+            birth = datetime.date(1975, 1, 1) + datetime.timedelta(days=i * 41)
+            dispatch(make_cadre(name=f"干部{i}", birth=birth), make_village())
+        client = client_for(personas["clerk"])
+        open_sheet(client, tree["t1"])
+        with CaptureQueriesContext(connection) as get_ctx:
+            response = open_sheet(client, tree["t1"])
+        rows = {r.assignment.pk: r.days for r in response.context["rows"]}
+        with CaptureQueriesContext(connection) as post_ctx:
+            client.post(
+                sheet_url(tree["t1"]),
+                {"version": response.context["sheet"].version, **{f"row-{k}": v for k, v in rows.items()}},
+            )
+        counts[size] = (
+            len(get_ctx),
+            len([q for q in post_ctx.captured_queries if "SAVEPOINT" not in q["sql"]]),
+        )
+    assert counts[5] == counts[n]
+    assert AttendanceRecord.objects.count() == n
+
+
+# --- leave ---------------------------------------------------------------------------------------
+def test_three_days_go_to_the_township_four_to_the_county(serving, personas):
+    three = leave_rules.request_leave(
+        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"]
+    )
+    four = leave_rules.request_leave(
+        serving, datetime.date(2026, 3, 10), datetime.date(2026, 3, 13), "病假", personas["clerk"]
+    )
+    assert three.approval_level == "township" and four.approval_level == "county"
+
+
+def test_each_level_decides_only_its_own_leave(client_for, personas, serving):
+    short = leave_rules.request_leave(
+        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"]
+    )
+    long = leave_rules.request_leave(
+        serving, datetime.date(2026, 3, 10), datetime.date(2026, 3, 14), "病假", personas["clerk"]
+    )
+    clerk, county = client_for(personas["clerk"]), None
+    assert clerk.post(reverse("leave:decide", args=[long.pk, "approve"])).status_code == 403
+    assert clerk.post(reverse("leave:decide", args=[short.pk, "approve"])).status_code == 302
+    county = client_for(personas["county_admin"])
+    long_pk = long.pk
+    assert county.post(reverse("leave:decide", args=[long_pk, "approve"])).status_code == 302
+    assert LeaveRequest.objects.get(pk=long_pk).decided_by == personas["county_admin"]
+    assert LeaveRequest.objects.get(pk=short.pk).state == "approved"
+
+
+def test_overlapping_or_backwards_leave_is_refused(serving, personas, client_for):
+    leave_rules.request_leave(
+        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"]
+    )
+    with pytest.raises(ValidationError):
+        leave_rules.request_leave(
+            serving, datetime.date(2026, 3, 4), datetime.date(2026, 3, 5), "又", personas["clerk"]
+        )
+    response = client_for(personas["clerk"]).post(
+        reverse("leave:new"),
+        {"assignment": serving.pk, "start_date": "2026-04-05", "end_date": "2026-04-01", "reason": "x"},
+    )
+    assert response.status_code == 200 and response.context["form"].errors["end_date"]
+    assert LeaveRequest.objects.count() == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LeaveRequest.objects.create(
+            assignment=serving,
+            start_date=datetime.date(2026, 3, 3),
+            end_date=datetime.date(2026, 3, 3),
+            reason="绕过",
+            approval_level="township",
+        )
+
+
+def test_approving_leave_writes_l_into_the_open_sheet(client_for, personas, serving, tree):
+    clerk = client_for(personas["clerk"])
+    response = open_sheet(clerk, tree["t1"], "2026-03")
+    post_grid(
+        clerk,
+        tree["t1"],
+        {serving.pk: response.context["rows"][0].days},
+        response.context["sheet"].version,
+        "2026-03",
+    )
+    leave = leave_rules.request_leave(
+        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"]
+    )
+    assert leave.approve(personas["clerk"]) == []
+    assert AttendanceRecord.objects.get().days[1:4] == "LLL"
+
+
+def test_leave_on_an_approved_sheet_says_the_county_must_reopen(client_for, personas, serving, tree):
+    clerk = client_for(personas["clerk"])
+    response = open_sheet(clerk, tree["t1"], "2026-03")
+    days = response.context["rows"][0].days
+    post_grid(clerk, tree["t1"], {serving.pk: days}, response.context["sheet"].version, "2026-03")
+    sheet = AttendanceSheet.objects.get()
+    sheet.submit(personas["clerk"])
+    sheet.approve(personas["county_admin"])
+    leave = leave_rules.request_leave(
+        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"]
+    )
+    response = clerk.post(reverse("leave:decide", args=[leave.pk, "approve"]), follow=True)
+    assert "2026-03" in response.content.decode()
+    assert AttendanceRecord.objects.get().days == days
+
+
+def test_a_new_row_shows_approved_leave(client_for, personas, serving, tree):
+    leave = leave_rules.request_leave(
+        serving, datetime.date(2026, 4, 7), datetime.date(2026, 4, 9), "家事", personas["clerk"]
+    )
+    leave.approve(personas["clerk"])
+    response = open_sheet(client_for(personas["clerk"]), tree["t1"], "2026-04")
+    assert response.context["rows"][0].days[6:9] == "LLL"
+
+
+def test_leave_past_the_yearly_cap_flags_the_cadre_for_recall(serving, personas, tree):
+    Policy.objects.create(region=tree["county"], max_leave_days_per_year=10)
+    leave = leave_rules.request_leave(
+        serving, datetime.date(2026, 5, 1), datetime.date(2026, 5, 10), "病", personas["clerk"]
+    )
+    leave.approve(personas["county_admin"])
+    assert leave_rules.over_leave_cap(serving, 2026) is None
+    more = leave_rules.request_leave(
+        serving, datetime.date(2026, 6, 1), datetime.date(2026, 6, 2), "事", personas["clerk"]
+    )
+    more.approve(personas["clerk"])
+    assert leave_rules.over_leave_cap(serving, 2026) == (12, 10)
+
+
+def test_reporting_the_return(serving, personas):
+    leave = leave_rules.request_leave(
+        serving, datetime.date(2026, 5, 1), datetime.date(2026, 5, 2), "事", personas["clerk"]
+    )
+    with pytest.raises(ValidationError):
+        leave.report_return(datetime.date(2026, 5, 3), personas["clerk"])
+    leave.approve(personas["clerk"])
+    leave.report_return(datetime.date(2026, 5, 3), personas["clerk"])
+    assert LeaveRequest.objects.get().returned_on == datetime.date(2026, 5, 3)
+
+
+# --- spot checks ---------------------------------------------------------------------------------
+def test_found_absent_on_a_day_marked_present_is_a_discrepancy(client_for, personas, serving, tree):
+    clerk = client_for(personas["clerk"])
+    response = open_sheet(clerk, tree["t1"])
+    post_grid(
+        clerk, tree["t1"], {serving.pk: response.context["rows"][0].days}, response.context["sheet"].version
+    )
+    response = clerk.post(
+        reverse("spotchecks:new"),
+        {
+            "assignment": serving.pk,
+            "date": "2026-02-03",
+            "method": "unannounced",
+            "found_present": "",
+            "note": "不在岗",
+        },
+        follow=True,
+    )
+    assert SpotCheck.objects.count() == 1
+    assert leave_rules.discrepancies(SpotCheck.objects.all()).count() == 1
+    overview = client_for(personas["county_admin"]).get(reverse("attendance:overview", args=["2026-02"]))
+    assert [c.assignment_id for c in overview.context["discrepancies"]] == [serving.pk]
+    assert leave_rules.unexcused_absences_by_assignment([serving.pk], 2026) == {serving.pk: 1}
+
+
+def test_absence_on_approved_leave_is_no_discrepancy(personas, serving):
+    leave = leave_rules.request_leave(
+        serving, datetime.date(2026, 2, 3), datetime.date(2026, 2, 3), "事", personas["clerk"]
+    )
+    leave.approve(personas["clerk"])
+    SpotCheck.objects.create(
+        assignment=serving,
+        date=datetime.date(2026, 2, 3),
+        method="phone",
+        found_present=False,
+        checked_by=personas["clerk"],
+    )
+    assert leave_rules.discrepancies(SpotCheck.objects.all()).count() == 0
+    assert leave_rules.unexcused_absences_by_assignment([serving.pk], 2026) == {}
+
+
+def test_spot_check_outside_the_assignment_is_refused(client_for, personas, serving):
+    response = client_for(personas["clerk"]).post(
+        reverse("spotchecks:new"),
+        {"assignment": serving.pk, "date": "2024-01-03", "method": "phone", "found_present": "on"},
+    )
+    assert response.status_code == 200 and response.context["form"].errors["date"]
+    assert not SpotCheck.objects.exists()
+
+
+# --- allowance -----------------------------------------------------------------------------------
+def test_allowance_is_days_times_rate_plus_transport(client_for, personas, serving, tree):
+    from decimal import Decimal
+
+    policy = Policy.effective_for(tree["t1"])
+    assert attendance.allowance(18, policy) == Decimal("148.00")  # 18 × 6 + 40
+    clerk = client_for(personas["clerk"])
+    response = open_sheet(clerk, tree["t1"])
+    days = response.context["rows"][0].days
+    post_grid(clerk, tree["t1"], {serving.pk: days}, response.context["sheet"].version)
+    response = client_for(personas["county_admin"]).get(reverse("attendance:allowance", args=["2026-02"]))
+    expected = Decimal(days.count("P")) * 6 + 40
+    assert response.context["grand"]["amount"] == expected
