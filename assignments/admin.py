@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import F
+from django.utils import timezone
 
 from accounts import access
 from accounts.admin import ScopedAdmin
@@ -117,6 +119,14 @@ class AttendanceSheetAdmin(ScopedAdmin):
         if obj is not None and not obj.is_open:
             return False
         return super().has_change_permission(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.has_changed():
+            # A grid loaded before this correction must not overwrite it.
+            AttendanceSheet.objects.filter(pk=form.instance.pk).update(
+                version=F("version") + 1, updated_by=request.user, updated_at=timezone.now()
+            )
 
 
 @admin.register(LeaveRequest)

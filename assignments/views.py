@@ -16,9 +16,10 @@ from cadres.models import Cadre
 from villages.models import Village
 
 from . import coverage, rules
+from . import leave as leave_rules
 from .filters import CadreFilter, VillageFilter
 from .forms import DispatchForm, EndForm, ExtendForm, RecallForm, apply_errors
-from .models import Assignment, Policy
+from .models import Assignment, AttendanceRecord, LeaveRequest, Policy, SpotCheck
 
 
 def _page(request, queryset):
@@ -101,9 +102,20 @@ def cadre_list(request):
 @login_required
 def cadre_detail(request, pk):
     cadre = access.get_object_or_404(request.user, Cadre.objects.select_related("unit", "region"), pk=pk)
-    history = (
+    history = list(
         Assignment.objects.filter(cadre=cadre).select_related("village__township").order_by("-start_date")
     )
+    today = timezone.localdate()
+    records = (
+        AttendanceRecord.objects.filter(assignment__cadre=cadre)
+        .select_related("sheet__township")
+        .order_by("-sheet__month")[:14]
+    )
+    checks = leave_rules.with_findings(SpotCheck.objects.filter(assignment__cadre=cadre)).order_by("-date")[
+        :20
+    ]
+    leaves = LeaveRequest.objects.filter(assignment__cadre=cadre).order_by("-start_date")[:20]
+    serving = next((a for a in history if a.is_serving_on(today)), None)
     return render(
         request,
         "assignments/cadre_detail.html",
@@ -113,6 +125,13 @@ def cadre_detail(request, pk):
             "preferences": rules.preferences(cadre, timezone.localdate()),
             "age": cadre.age_on(timezone.localdate()),
             "show_id": access.can(request.user, access.MANAGE_REFERENCE, cadre),
+            "records": records,
+            "checks": checks,
+            "leaves": leaves,
+            "leave_cap": leave_rules.over_leave_cap(serving, today.year) if serving else None,
+            "unexcused": sum(
+                leave_rules.unexcused_absences_by_assignment([a.pk for a in history], today.year).values()
+            ),
             "can_edit": access.can(request.user, access.MANAGE_REFERENCE, cadre),
         },
     )

@@ -1,10 +1,12 @@
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts import access
-from assignments import coverage
-from assignments.models import Assignment
+from assignments import coverage, leave
+from assignments.models import Assignment, AttendanceRecord, LeaveRequest, SpotCheck
 from cadres.models import Cadre
 from villages.models import Region, Village
 
@@ -32,5 +34,18 @@ def home(request):
             coverage.annotate(villages.select_related("township"), today), "gap"
         ).order_by("code")[:15],
         "township_count": access.scope(user, Region.objects.townships()).count(),
+        "month": today.replace(day=1),
+        "pending_leave": access.scope(user, LeaveRequest.objects.filter(state="pending")).count(),
+        "discrepancy_count": leave.discrepancies(
+            access.scope(user, SpotCheck.objects.filter(date__year=today.year))
+        ).count(),
+        "below_count": access.scope(
+            user,
+            AttendanceRecord.objects.filter(
+                sheet__month=(today.replace(day=1) - timedelta(days=1)).replace(day=1)
+            ),
+        )
+        .below_minimum()
+        .count(),
     }
     return render(request, "reports/home.html", context)
