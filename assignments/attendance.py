@@ -42,10 +42,21 @@ def prorate(minimum, covered, total):
     return int((Decimal(minimum) * covered / total).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def required_days(policy, assignment, month):
+def required_days(policy, assignment, month, mask=""):
+    """The month's minimum for this assignment. With ``calendar_mask`` (a sheet's W/R string) and the
+    policy's minimum_excludes_holidays, never more than the working days the assignment covers."""
     first, last = month_bounds(month)
     total = (last - first).days + 1
-    return prorate(policy.days_per_month, covered_days(assignment, first, last), total)
+    required = prorate(policy.days_per_month, covered_days(assignment, first, last), total)
+    if mask and policy.minimum_excludes_holidays:
+        start = max(first, assignment.start_date).day - 1
+        end = min(last, assignment.last_day).day
+        required = min(required, mask[start:end].count("W"))
+    return required
+
+
+def calendar_mask(cal):
+    return "".join("W" if day.is_working_day else "R" for day in cal.days)
 
 
 def quarter_bounds(month):
@@ -151,6 +162,10 @@ def grid(sheet):
     township = sheet.township
     policy = Policy.effective_for(township)
     cal = calendar_for(township, sheet.month)
+    mask = calendar_mask(cal)
+    if sheet.is_open and sheet.calendar != mask:
+        sheet.calendar = mask
+        sheet.save(update_fields=["calendar"])
     assignments = list(serving_in_month(township, sheet.month))
     records = {r.assignment_id: r for r in sheet.records.all()}
     leaves = approved_leave_dates([a.pk for a in assignments], first, last)
@@ -174,7 +189,11 @@ def grid(sheet):
             assignment=a,
             record=record,
             days=days,
-            required=required_days(policy, a, sheet.month),
+            required=(
+                record.required_days
+                if record and not sheet.is_open
+                else required_days(policy, a, sheet.month, mask)
+            ),
             counts_business=counts_business,
             leave_dates=leaves.get(a.pk, set()),
         )
@@ -286,7 +305,7 @@ def save_grid(sheet, posted, version, user, original=None):
                     assignment=a,
                     days=days,
                     counts_business=policy.business_counts_as_present,
-                    required_days=required_days(policy, a, sheet.month),
+                    required_days=required_days(policy, a, sheet.month, sheet.calendar),
                     updated_at=now,
                 )
                 for a, days in rows

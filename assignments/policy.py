@@ -17,6 +17,7 @@ DEFAULTS = {
     "days_per_month": 20,
     "days_per_quarter": 50,
     "days_per_year": None,
+    "minimum_excludes_holidays": True,
     "business_counts_as_present": True,
     "township_leave_max_days": 3,
     "max_leave_days_per_year": None,

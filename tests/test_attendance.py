@@ -63,6 +63,15 @@ def test_required_days_are_prorated_at_the_end_of_a_term(make_village, make_cadr
     assert attendance.required_days(policy, a2, datetime.date(2026, 4, 1)) == 10  # 20 × 15/30 = 10 exactly
 
 
+def test_a_holiday_month_requires_no_more_than_its_working_days(client_for, personas, serving, tree):
+    response = open_sheet(client_for(personas["clerk"]), tree["t1"])
+    assert response.context["rows"][0].required == 16
+    assert response.context["rows"][0].shortfall == 0
+    Policy.objects.create(region=tree["county"], minimum_excludes_holidays=False)
+    response = open_sheet(client_for(personas["clerk"]), tree["t1"])
+    assert response.context["rows"][0].required == 20
+
+
 def test_half_a_day_rounds_up():
     assert attendance.prorate(20, 27, 40) == 14  # 13.5
     assert attendance.prorate(20, 31, 31) == 20
@@ -108,7 +117,7 @@ def test_clerk_saves_the_grid_and_the_database_counts_days(client_for, personas,
     record = AttendanceRecord.objects.get()
     assert record.days == days
     assert record.present_days == row.days.count("P") - 2 + 1  # one P became A, one became B
-    assert record.required_days == 20
+    assert record.required_days == 16  # Spring Festival: February 2026 has 16 working days (除节假日外)
     assert "history" in response.context and response.context["history"]
 
 

@@ -107,6 +107,9 @@ class AttendanceSheet(models.Model):
     )
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    # The calendar the sheet is kept against, one character a day: W working day, R rest day or
+    # holiday. Refreshed while the sheet is open, so saving needs no calendar lookup.
+    calendar = models.CharField(_("working days"), max_length=31, blank=True)
     # Bumped by every grid save: a save based on an older version is refused (optimistic locking).
     version = models.PositiveIntegerField(_("version"), default=0)
     updated_at = models.DateTimeField(_("last saved at"), null=True, blank=True)

@@ -79,6 +79,12 @@ class Policy(models.Model):
         validators=[MaxValueValidator(366)],
         help_text=_("0 = no yearly minimum."),
     )
+    minimum_excludes_holidays = models.BooleanField(
+        _("a month with fewer working days than the minimum requires only its working days"),
+        null=True,
+        blank=True,
+        help_text=_("除节假日外: e.g. a Spring Festival month with 16 working days requires 16, not 20."),
+    )
     business_counts_as_present = models.BooleanField(
         _("approved official business counts as in village"), null=True, blank=True
     )
