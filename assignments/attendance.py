@@ -107,6 +107,8 @@ class Row:
     counts_business: bool
     quarter_present: int = 0
     quarter_required: int = 0
+    year_present: int = 0
+    year_required: int = 0
     leave_dates: set = field(default_factory=set)
 
     @property
@@ -120,6 +122,10 @@ class Row:
     @property
     def quarter_shortfall(self):
         return max(0, self.quarter_required - self.quarter_present)
+
+    @property
+    def year_shortfall(self):
+        return max(0, self.year_required - self.year_present)
 
     @property
     def saved(self):
@@ -179,6 +185,16 @@ def grid(sheet):
         .values_list("assignment", "n")
     )
     q_total = (q_last - q_first).days + 1
+    year_sums, y_first, y_last = {}, datetime.date(first.year, 1, 1), datetime.date(first.year, 12, 31)
+    if policy.days_per_year:
+        year_sums = dict(
+            AttendanceRecord.objects.filter(
+                assignment__in=[a.pk for a in assignments], sheet__month__gte=y_first, sheet__month__lt=first
+            )
+            .values("assignment")
+            .annotate(n=Sum("present_days"))
+            .values_list("assignment", "n")
+        )
     rows = []
     for number, a in enumerate(assignments, start=1):
         record = records.get(a.pk)
@@ -201,6 +217,10 @@ def grid(sheet):
         if policy.days_per_quarter:
             row.quarter_present = (quarter_sums.get(a.pk) or 0) + row.present
             row.quarter_required = prorate(policy.days_per_quarter, covered_days(a, q_first, q_last), q_total)
+        if policy.days_per_year:
+            row.year_present = (year_sums.get(a.pk) or 0) + row.present
+            y_total = (y_last - y_first).days + 1
+            row.year_required = prorate(policy.days_per_year, covered_days(a, y_first, y_last), y_total)
         rows.append(row)
     return {"rows": rows, "calendar": cal, "policy": policy}
 

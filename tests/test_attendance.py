@@ -447,3 +447,12 @@ def test_allowance_is_days_times_rate_plus_transport(client_for, personas, servi
     response = client_for(personas["county_admin"]).get(reverse("attendance:allowance", args=["2026-02"]))
     expected = Decimal(days.count("P")) * 6 + 40
     assert response.context["grand"]["amount"] == expected
+
+
+def test_quarter_and_year_minimums_are_shown_when_the_policy_sets_them(client_for, personas, serving, tree):
+    Policy.objects.create(region=tree["province"], days_per_year=200)
+    response = open_sheet(client_for(personas["clerk"]), tree["t1"])
+    row = response.context["rows"][0]
+    assert row.quarter_required == 50 and row.quarter_present == row.present
+    assert row.year_required == 200 and row.year_present == row.present
+    assert "200" in response.content.decode()
