@@ -147,6 +147,7 @@ def with_findings(checks):
         AttendanceRecord.objects.filter(
             assignment=OuterRef("assignment"), sheet__month=OuterRef("check_month")
         )
+        .order_by()  # the model's default ordering would add a join and a sort to every check
         .annotate(code=Substr("days", OuterRef("check_day"), 1))
         .values("code")[:1]
     )

@@ -13,6 +13,7 @@ from django.db.models.functions import Length, Replace
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from villages.models import Region
 
@@ -94,13 +95,15 @@ class AttendanceSheetQuerySet(models.QuerySet):
 
 
 @pghistory.track(
-    pghistory.InsertEvent(), pghistory.UpdateEvent(), exclude=["version", "updated_at", "updated_by"]
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    exclude=["version", "updated_at", "updated_by", "calendar"],
 )
 class AttendanceSheet(models.Model):
     class State(models.TextChoices):
         OPEN = "open", _("Open")
         SUBMITTED = "submitted", _("Submitted")
-        APPROVED = "approved", _("Approved")
+        APPROVED = "approved", pgettext_lazy("attendance sheet", "Approved")
 
     township = models.ForeignKey(
         Region, verbose_name=_("township"), on_delete=models.PROTECT, related_name="attendance_sheets"
@@ -167,12 +170,15 @@ class AttendanceSheet(models.Model):
     def bounds(self):
         return month_bounds(self.month)
 
+    REFUSALS = {
+        State.SUBMITTED: _("Only an open sheet can be submitted; this one is %(state)s."),
+        State.APPROVED: _("Only a submitted sheet can be approved; this one is %(state)s."),
+        State.OPEN: _("Only a submitted or approved sheet can be reopened; this one is %(state)s."),
+    }
+
     def _move(self, allowed_from, to, user, **fields):
         if self.state not in allowed_from:
-            raise ValidationError(
-                _("The sheet is %(state)s; it cannot be %(action)s.")
-                % {"state": self.get_state_display(), "action": dict(self.State.choices)[to]}
-            )
+            raise ValidationError(self.REFUSALS[to] % {"state": self.get_state_display()})
         self.state = to
         for name, value in fields.items():
             setattr(self, name, value)

@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from .core import DateRange
 
 
-class LeaveQuerySet(models.QuerySet):
+class ViaAssignmentQuerySet(models.QuerySet):
+    """Jurisdiction of a record that belongs to an assignment: its village, its cadre's unit."""
+
     def in_region(self, region):
         return self.filter(assignment__village__code__startswith=region.prefix)
 
@@ -56,7 +58,7 @@ class LeaveRequest(models.Model):
     )
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
 
-    objects = LeaveQuerySet.as_manager()
+    objects = ViaAssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("leave request")
@@ -150,14 +152,6 @@ class LeaveRequest(models.Model):
         self.save(update_fields=["returned_on"])
 
 
-class SpotCheckQuerySet(models.QuerySet):
-    def in_region(self, region):
-        return self.filter(assignment__village__code__startswith=region.prefix)
-
-    def for_unit(self, unit):
-        return self.filter(assignment__cadre__unit=unit)
-
-
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class SpotCheck(models.Model):
     class Method(models.TextChoices):
@@ -180,7 +174,7 @@ class SpotCheck(models.Model):
     )
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
-    objects = SpotCheckQuerySet.as_manager()
+    objects = ViaAssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("spot check")

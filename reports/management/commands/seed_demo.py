@@ -71,6 +71,13 @@ class Command(BaseCommand):
                 for k in ("regions", "villages", "units", "cadres", "assignments", "users")
             }
         )
+        self.stdout.write(
+            _(
+                "New: %(sheets)d attendance sheets, %(records)d attendance records, %(leave)d leave requests, "
+                "%(spot_checks)d spot checks."
+            )
+            % {k: created.get(k, 0) for k in ("sheets", "records", "leave", "spot_checks")}
+        )
         totals = demo.summary(timezone.localdate())
         self.stdout.write(
             _(
@@ -83,6 +90,21 @@ class Command(BaseCommand):
             _(
                 "Villages without a first secretary today: %(uncovered)d (%(recall_gap)d after a recall); "
                 "work teams too small: %(team_short)d."
+            )
+            % totals
+        )
+        self.stdout.write(
+            _(
+                "Attendance sheets: %(sheets)d (%(sheets_open)d open, %(sheets_submitted)d submitted, "
+                "%(sheets_approved)d approved); %(records)d records, %(below_minimum)d below the monthly minimum."
+            )
+            % totals
+        )
+        self.stdout.write(
+            _(
+                "Leave requests: %(leave)d (%(leave_pending)d pending, %(leave_approved)d approved, "
+                "%(leave_rejected)d rejected, %(leave_cancelled)d cancelled); spot checks: %(spot_checks)d, "
+                "%(discrepancies)d of them discrepancies."
             )
             % totals
         )

@@ -1,0 +1,173 @@
+"""seed_demo's attendance, leave and spot checks: every state shows, the rules hold, reruns add nothing."""
+
+import datetime
+import io
+
+from django.core.management import call_command
+from django.utils import timezone
+
+from assignments import attendance
+from assignments import leave as leave_rules
+from assignments.models import (
+    Assignment,
+    AttendanceRecord,
+    AttendanceSheet,
+    LeaveRequest,
+    Policy,
+    SpotCheck,
+)
+from reports.demo import ATTENDANCE_MONTHS, DEMO_COUNTY
+from villages.models import Region
+
+
+def seed():
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def last_months(n=ATTENDANCE_MONTHS):
+    months = [timezone.localdate().replace(day=1)]
+    while len(months) < n:
+        months.append((months[-1] - datetime.timedelta(days=1)).replace(day=1))
+    return sorted(months)
+
+
+def counts():
+    return (
+        AttendanceSheet.objects.count(),
+        AttendanceRecord.objects.count(),
+        LeaveRequest.objects.count(),
+        SpotCheck.objects.count(),
+    )
+
+
+def fingerprint():
+    """Everything drawn, by natural keys (primary keys differ from one database to the next)."""
+    sheets = sorted(
+        AttendanceSheet.objects.values_list(
+            "township__code", "month", "state", "calendar", "submitted_at", "approved_at", "reopen_reason"
+        )
+    )
+    records = sorted(
+        AttendanceRecord.objects.values_list(
+            "sheet__township__code", "sheet__month", "assignment__cadre__id_number", "days", "required_days"
+        )
+    )
+    leave = sorted(
+        LeaveRequest.objects.values_list(
+            "assignment__cadre__id_number",
+            "start_date",
+            "end_date",
+            "state",
+            "approval_level",
+            "reason",
+            "decision_note",
+            "returned_on",
+            "created_at",
+        )
+    )
+    checks = sorted(
+        SpotCheck.objects.values_list(
+            "assignment__cadre__id_number", "date", "method", "found_present", "note", "created_at"
+        )
+    )
+    return sheets, records, leave, checks
+
+
+def test_demo_has_attendance_in_every_state_and_obeys_the_rules(db):
+    first_output = seed()
+    today = timezone.localdate()
+    months = last_months()
+    previous, current = months[-2], months[-1]
+
+    # Sheets: one per township per month, every state, one reopened with its reason.
+    townships = Region.objects.townships().count()
+    assert AttendanceSheet.objects.count() == townships * ATTENDANCE_MONTHS
+    assert sorted(set(AttendanceSheet.objects.values_list("month", flat=True))) == months
+    assert set(AttendanceSheet.objects.values_list("state", flat=True)) == set(AttendanceSheet.State.values)
+    assert set(AttendanceSheet.objects.filter(month=current).values_list("state", flat=True)) == {"open"}
+    assert set(AttendanceSheet.objects.filter(month__lt=previous).values_list("state", flat=True)) == {
+        "approved"
+    }
+    reopened = AttendanceSheet.objects.filter(state="open", month=previous).exclude(reopen_reason="")
+    assert reopened.filter(reopened_by__isnull=False, reopened_at__isnull=False).exists()
+    assert AttendanceSheet.objects.filter(month=previous, state="submitted").count() > townships // 2
+
+    # Rows: for the assignments serving_in_month gives, minimums from the domain function.
+    for sheet in AttendanceSheet.objects.select_related("township").filter(month__in=[months[0], current])[
+        :4
+    ]:
+        policy = Policy.effective_for(sheet.township)
+        expected = {a.pk: a for a in attendance.serving_in_month(sheet.township, sheet.month)}
+        rows = list(sheet.records.all())
+        assert {r.assignment_id for r in rows} == set(expected)
+        for r in rows:
+            assert r.required_days == attendance.required_days(
+                policy, expected[r.assignment_id], sheet.month, sheet.calendar
+            )
+    for month in months:
+        assert AttendanceRecord.objects.filter(sheet__month=month).exists()
+    records = AttendanceRecord.objects.count()
+    below = AttendanceRecord.objects.below_minimum().count()
+    assert 0.03 * records < below < 0.2 * records
+    assert AttendanceRecord.objects.filter(days__contains="B").count() > records // 4
+
+    # Leave: both levels, several states, pending county-level leave for the overview.
+    assert set(LeaveRequest.objects.values_list("approval_level", flat=True)) == {"township", "county"}
+    assert {"pending", "approved", "rejected"} <= set(LeaveRequest.objects.values_list("state", flat=True))
+    assert LeaveRequest.objects.filter(
+        state="pending", approval_level="county", start_date__gt=today
+    ).exists()
+    assert not LeaveRequest.objects.filter(state="rejected", decision_note="").exists()
+    for leave in LeaveRequest.objects.select_related("assignment__village__township"):
+        a = leave.assignment
+        assert a.start_date <= leave.start_date <= leave.end_date <= a.last_day
+        policy = Policy.effective_for(a.village.township)
+        assert leave.approval_level == LeaveRequest.level_for(leave.length, policy)
+        if leave.state == "approved" and leave.end_date < today:
+            assert leave.returned_on == leave.end_date + datetime.timedelta(days=1)
+    # Approved leave shows as L in the rows.
+    for leave in LeaveRequest.objects.filter(state="approved", start_date__gte=months[0])[:10]:
+        row = AttendanceRecord.objects.get(
+            assignment=leave.assignment, sheet__month=leave.start_date.replace(day=1)
+        )
+        assert row.days[leave.start_date.day - 1] == "L"
+
+    # Exactly one cadre of 莱阳市 passes the county's yearly leave cap.
+    county = Region.objects.get(code=DEMO_COUNTY[0] + "000000")
+    over = [
+        a
+        for a in Assignment.objects.in_region(county).select_related("village__township")
+        if leave_rules.over_leave_cap(a, today.year)
+    ]
+    assert len(over) == 1
+
+    # Spot checks: in the past, inside the assignment; a few discrepancies, and absences excused by leave.
+    checks = SpotCheck.objects.select_related("assignment")
+    assert all(c.date <= today and c.assignment.is_serving_on(c.date) for c in checks)
+    assert leave_rules.discrepancies(SpotCheck.objects.all()).exists()
+    found = leave_rules.with_findings(SpotCheck.objects.all())
+    assert found.filter(found_present=False, excused=True, discrepancy=False).exists()
+    assert found.filter(found_present=True).count() > 0.8 * found.count()
+
+    assert "zhucun2024" in first_output
+
+    # A second run adds nothing.
+    before = counts()
+    seed()
+    assert counts() == before
+
+
+def test_attendance_is_added_to_a_database_seeded_before_it_and_is_deterministic(db):
+    seed()
+    drawn = fingerprint()
+    assert all(drawn)
+    # As a database seeded before attendance existed: counties and villages, no attendance.
+    AttendanceSheet.objects.update(state="open")  # rows of closed sheets cannot be deleted
+    SpotCheck.objects.all().delete()
+    LeaveRequest.objects.all().delete()
+    AttendanceRecord.objects.all().delete()
+    AttendanceSheet.objects.all().delete()
+    seed()
+    assert fingerprint() == drawn
