@@ -26,6 +26,8 @@ REQUEST_LEAVE = "request_leave"
 DECIDE_TOWNSHIP_LEAVE = "decide_township_leave"
 DECIDE_COUNTY_LEAVE = "decide_county_leave"
 RECORD_SPOT_CHECK = "record_spot_check"
+RUN_APPRAISAL = "run_appraisal"  # rounds, grades, half-year inspections
+ENTER_RESULTS = "enter_results"  # a village's yearly figures (工作实绩)
 
 ROLE_ACTIONS = {
     Role.PROVINCE: {VIEW, MANAGE_POLICY},
@@ -40,8 +42,17 @@ ROLE_ACTIONS = {
         REQUEST_LEAVE,
         DECIDE_COUNTY_LEAVE,
         RECORD_SPOT_CHECK,
+        RUN_APPRAISAL,
+        ENTER_RESULTS,
     },
-    Role.TOWNSHIP_CLERK: {VIEW, KEEP_ATTENDANCE, REQUEST_LEAVE, DECIDE_TOWNSHIP_LEAVE, RECORD_SPOT_CHECK},
+    Role.TOWNSHIP_CLERK: {
+        VIEW,
+        KEEP_ATTENDANCE,
+        REQUEST_LEAVE,
+        DECIDE_TOWNSHIP_LEAVE,
+        RECORD_SPOT_CHECK,
+        ENTER_RESULTS,
+    },
     Role.UNIT_LIAISON: {VIEW},
 }
 

@@ -15,7 +15,7 @@ from accounts import access
 from cadres.models import Cadre
 from villages.models import Village
 
-from . import coverage, rules
+from . import coverage, pages, rules
 from . import leave as leave_rules
 from .filters import CadreFilter, VillageFilter
 from .forms import DispatchForm, EndForm, ExtendForm, RecallForm, apply_errors
@@ -72,6 +72,7 @@ def village_detail(request, code):
             "team": team,
             "history": history,
             "policy": Policy.effective_for(village.township),
+            "sections": pages.render_sections(pages.VILLAGE_SECTIONS, request, village),
             "can_dispatch": access.can(request.user, access.DISPATCH, village),
         },
     )
@@ -126,6 +127,7 @@ def cadre_detail(request, pk):
             "age": cadre.age_on(timezone.localdate()),
             "show_id": access.can(request.user, access.MANAGE_REFERENCE, cadre),
             "records": records,
+            "sections": pages.render_sections(pages.CADRE_SECTIONS, request, cadre),
             "checks": checks,
             "leaves": leaves,
             "leave_cap": leave_rules.over_leave_cap(serving, today.year) if serving else None,

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "villages",
     "cadres",
     "assignments",
+    "appraisal",
     "reports",
 ]
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("attendance/", include(assignment_urls.attendance)),
     path("leave/", include(assignment_urls.leave)),
     path("spot-checks/", include(assignment_urls.spotchecks)),
+    path("appraisal/", include("appraisal.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

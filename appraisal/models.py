@@ -1,0 +1,327 @@
+"""Appraisal (考核): half-year inspections, yearly and term-end rounds, and village results (工作实绩)."""
+
+import pghistory
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from assignments.models import Assignment
+from villages.models import Region
+
+
+class Grade(models.TextChoices):
+    EXCELLENT = "excellent", _("Excellent")
+    COMPETENT = "competent", _("Competent")
+    BASIC = "basic", _("Basically competent")
+    INCOMPETENT = "incompetent", _("Incompetent")
+    UNGRADED = "ungraded", _("Not graded")
+
+
+# Best first; a cap allows its own grade and everything after it.
+GRADE_ORDER = [Grade.EXCELLENT, Grade.COMPETENT, Grade.BASIC, Grade.INCOMPETENT]
+
+
+class ViaAssignmentQuerySet(models.QuerySet):
+    def in_region(self, region):
+        return self.filter(assignment__village__code__startswith=region.prefix)
+
+    def for_unit(self, unit):
+        return self.filter(assignment__cadre__unit=unit)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Inspection(models.Model):
+    """The half-year special inspection of a first secretary on four points (seed 001)."""
+
+    class Rating(models.TextChoices):
+        GOOD = "good", _("Good")
+        FAIR = "fair", _("Fair")
+        POOR = "poor", _("Poor")
+
+    POINTS = [
+        ("work_style", _("Is the work style solid? (工作作风实不实)")),
+        ("people_first", _("Is the sense of serving the people good? (为民意识好不好)")),
+        ("discipline", _("Is the sense of discipline strong? (纪律观念强不强)")),
+        ("results", _("Are the work results excellent? (工作实绩优不优)")),
+    ]
+
+    assignment = models.ForeignKey(
+        Assignment, verbose_name=_("assignment"), on_delete=models.PROTECT, related_name="inspections"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    half = models.PositiveSmallIntegerField(
+        _("half year"), choices=[(1, _("First half")), (2, _("Second half"))]
+    )
+    work_style = models.CharField(_("work style"), max_length=4, choices=Rating.choices)
+    work_style_comment = models.CharField(_("comment"), max_length=200, blank=True)
+    people_first = models.CharField(_("serving the people"), max_length=4, choices=Rating.choices)
+    people_first_comment = models.CharField(_("comment"), max_length=200, blank=True)
+    discipline = models.CharField(_("discipline"), max_length=4, choices=Rating.choices)
+    discipline_comment = models.CharField(_("comment"), max_length=200, blank=True)
+    results = models.CharField(_("work results"), max_length=4, choices=Rating.choices)
+    results_comment = models.CharField(_("comment"), max_length=200, blank=True)
+    summary = models.TextField(_("overall comment"), blank=True)
+    inspected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("inspected by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    objects = ViaAssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("half-year inspection")
+        verbose_name_plural = _("half-year inspections")
+        ordering = ["-year", "-half"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "year", "half"],
+                name="inspection_one_per_half_year",
+                violation_error_message=_("This cadre already has an inspection for that half year."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.assignment.cadre.name} {self.year}-H{self.half}"
+
+    @property
+    def jurisdiction_code(self):
+        return self.assignment.village.code
+
+    def ratings(self):
+        return [
+            (label, getattr(self, f"get_{name}_display")(), getattr(self, f"{name}_comment"))
+            for name, label in self.POINTS
+        ]
+
+    @property
+    def poor_points(self):
+        return sum(1 for name, _label in self.POINTS if getattr(self, name) == self.Rating.POOR)
+
+
+class RoundQuerySet(models.QuerySet):
+    def in_region(self, region):
+        return self.filter(
+            Q(county__code__startswith=region.prefix) | Q(county__code__in=region.ancestor_codes)
+        )
+
+    def for_unit(self, unit):
+        return self.filter(appraisals__assignment__cadre__unit=unit).distinct()
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class AppraisalRound(models.Model):
+    class Kind(models.TextChoices):
+        ANNUAL = "annual", _("Annual appraisal")
+        TERM_END = "term_end", _("Term-end appraisal")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        FINALIZED = "finalized", _("Finalized")
+
+    county = models.ForeignKey(
+        Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="appraisal_rounds"
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finalized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    finalized_at = models.DateTimeField(_("finalized at"), null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    reopen_reason = models.TextField(_("reason for reopening"), blank=True)
+
+    objects = RoundQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appraisal round")
+        verbose_name_plural = _("appraisal rounds")
+        ordering = ["-year", "county__code", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "year", "kind"],
+                name="appraisal_round_unique",
+                violation_error_message=_("This county already has a round of this kind for that year."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.county.name} {self.year} {self.get_kind_display()}"
+
+    def get_absolute_url(self):
+        return reverse("appraisal:round", args=[self.pk])
+
+    @property
+    def jurisdiction_code(self):
+        return self.county.code
+
+    @property
+    def is_draft(self):
+        return self.state == self.State.DRAFT
+
+    @classmethod
+    def start(cls, county, year, kind, user):
+        """Create the round and one appraisal per assignment it covers (see rules.population)."""
+        from . import rules
+
+        if county.level != Region.Level.COUNTY:
+            raise ValidationError({"county": _("An appraisal round belongs to a county.")})
+        if cls.objects.filter(county=county, year=year, kind=kind).exists():
+            raise ValidationError(
+                _("%(county)s already has a %(kind)s round for %(year)d.")
+                % {"county": county.name, "kind": cls.Kind(kind).label, "year": year}
+            )
+        with transaction.atomic():
+            round_ = cls.objects.create(county=county, year=year, kind=kind, created_by=user)
+            Appraisal.objects.bulk_create(rules.population(round_))
+        return round_
+
+    def finalize(self, user):
+        """Close the round: refused, listing every problem, unless quota, caps and reasons all hold."""
+        from . import rules
+
+        if not self.is_draft:
+            raise ValidationError(_("This round is already finalized."))
+        problems = rules.finalize_problems(self)
+        if problems:
+            raise ValidationError(problems)
+        self.state, self.finalized_by, self.finalized_at = self.State.FINALIZED, user, timezone.now()
+        self.save(update_fields=["state", "finalized_by", "finalized_at"])
+
+    def reopen(self, user, reason):
+        if self.is_draft:
+            raise ValidationError(_("Only a finalized round can be reopened."))
+        if not (reason or "").strip():
+            raise ValidationError({"reason": _("Say why the round is reopened.")})
+        self.state, self.reopened_by, self.reopened_at = self.State.DRAFT, user, timezone.now()
+        self.reopen_reason = reason.strip()
+        self.save(update_fields=["state", "reopened_by", "reopened_at", "reopen_reason"])
+
+
+class AppraisalQuerySet(ViaAssignmentQuerySet):
+    pass
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Appraisal(models.Model):
+    round = models.ForeignKey(
+        AppraisalRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="appraisals"
+    )
+    assignment = models.ForeignKey(
+        Assignment, verbose_name=_("assignment"), on_delete=models.PROTECT, related_name="appraisals"
+    )
+    score = models.DecimalField(
+        _("score"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    grade = models.CharField(_("grade"), max_length=12, choices=Grade.choices, blank=True)
+    ungraded_reason = models.CharField(_("why not graded"), max_length=200, blank=True)
+    comments = models.TextField(_("comments"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = AppraisalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appraisal")
+        verbose_name_plural = _("appraisals")
+        ordering = ["round", "-score", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "assignment"],
+                name="appraisal_one_per_round",
+                violation_error_message=_("This cadre is already in this round."),
+            ),
+            models.CheckConstraint(
+                name="appraisal_score_range",
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=100),
+                violation_error_message=_("A score lies between 0 and 100."),
+            ),
+            models.CheckConstraint(
+                name="appraisal_grade_known",
+                condition=Q(grade__in=["", *Grade.values]),
+                violation_error_message=_("Unknown grade."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.round} · {self.assignment.cadre.name}"
+
+    @property
+    def jurisdiction_code(self):
+        return self.assignment.village.code
+
+
+class VillageResultQuerySet(models.QuerySet):
+    def in_region(self, region):
+        return self.filter(village__code__startswith=region.prefix)
+
+    def for_unit(self, unit):
+        return self.filter(village__assignments__cadre__unit=unit).distinct()
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class VillageResult(models.Model):
+    """A village's year in figures (工作实绩), against the targets POLICY.md lists."""
+
+    village = models.ForeignKey(
+        "villages.Village", verbose_name=_("village"), on_delete=models.PROTECT, related_name="results"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    collective_income = models.DecimalField(
+        _("village collective income (yuan)"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+    )
+    party_members_developed = models.PositiveSmallIntegerField(_("party members developed"), default=0)
+    reserve_cadres = models.PositiveSmallIntegerField(_("reserve cadres trained"), default=0)
+    livelihood_projects = models.PositiveSmallIntegerField(_("livelihood projects completed"), default=0)
+    households_visited_pct = models.PositiveSmallIntegerField(
+        _("households visited each quarter (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    weak_org_fixed = models.BooleanField(_("weak party organisation turned round"), default=False)
+    note = models.TextField(_("note"), blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = VillageResultQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("village result")
+        verbose_name_plural = _("village results")
+        ordering = ["-year", "village__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village", "year"],
+                name="village_result_one_per_year",
+                violation_error_message=_("This village already has figures for that year."),
+            ),
+            models.CheckConstraint(
+                name="village_result_pct_range",
+                condition=Q(households_visited_pct__lte=100),
+                violation_error_message=_("A share of households lies between 0 and 100 %."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.village.name} {self.year}"
+
+    @property
+    def jurisdiction_code(self):
+        return self.village.code

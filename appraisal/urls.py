@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "appraisal"
+
+urlpatterns = [
+    path("", views.round_list, name="rounds"),
+    path("rounds/<int:pk>/", views.round_detail, name="round"),
+    path("rounds/<int:pk>/<str:action>/", views.round_action, name="round_action"),
+    path("inspections/new/<int:assignment_pk>/", views.inspection_new, name="inspection_new"),
+    path("villages/<str:code>/", views.village_results, name="village_results"),
+    path("excellent-twice/", views.excellent_twice, name="excellent_twice"),
+    path("units/", views.by_unit, name="by_unit"),
+]

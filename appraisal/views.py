@@ -1,0 +1,287 @@
+"""Appraisal pages. Thin: the rules are in appraisal/rules.py and on the models."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import access
+from assignments.forms import apply_errors
+from assignments.models import Assignment
+from cadres.models import Unit
+from villages.models import Region, Village
+
+from . import rules
+from .models import Appraisal, AppraisalRound, Grade, Inspection, VillageResult
+
+
+class RoundForm(forms.Form):
+    county = forms.ModelChoiceField(label=gettext_lazy("County"), queryset=Region.objects.none())
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=AppraisalRound.Kind.choices)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["county"].queryset = access.scope(user, Region.objects.filter(level="county"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def round_list(request):
+    rounds = access.scope(request.user, AppraisalRound.objects.select_related("county")).annotate(
+        n=Count("appraisals"), excellent=Count("appraisals", filter=Q(appraisals__grade=Grade.EXCELLENT))
+    )
+    can_run = access.can(request.user, access.RUN_APPRAISAL)
+    initial = {"year": timezone.localdate().year - 1, "kind": AppraisalRound.Kind.ANNUAL}
+    if request.user.region_id and request.user.region.level == "county":
+        initial["county"] = request.user.region
+    form = RoundForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST":
+        access.require(request.user, access.RUN_APPRAISAL)
+        if form.is_valid():
+            d = form.cleaned_data
+            access.require(request.user, access.RUN_APPRAISAL, d["county"])
+            try:
+                round_ = AppraisalRound.start(d["county"], d["year"], d["kind"], request.user)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Round created with %(n)d people.") % {"n": round_.appraisals.count()},
+                )
+                return redirect(round_)
+    return render(
+        request,
+        "appraisal/round_list.html",
+        {"rounds": rounds.order_by("-year", "county__code"), "form": form, "can_run": can_run},
+    )
+
+
+@login_required
+def round_detail(request, pk):
+    round_ = access.get_object_or_404(request.user, AppraisalRound.objects.select_related("county"), pk=pk)
+    appraisals = list(
+        access.scope(request.user, round_.appraisals.all())
+        .select_related("assignment__cadre__unit", "assignment__village__township")
+        .order_by("-score", "assignment__cadre__name")
+    )
+    facts, policy = rules.facts_for(round_, appraisals)
+    for a in appraisals:
+        a.facts = facts[a.pk]
+    quota = rules.quota(appraisals, facts, policy)
+    return render(
+        request,
+        "appraisal/round_detail.html",
+        {
+            "round": round_,
+            "appraisals": appraisals,
+            "quota": quota,
+            "policy": policy,
+            "grades": Grade.choices,
+            "can_edit": round_.is_draft and access.can(request.user, access.RUN_APPRAISAL, round_),
+            "can_reopen": not round_.is_draft and access.can(request.user, access.RUN_APPRAISAL, round_),
+        },
+    )
+
+
+@login_required
+@require_POST
+def round_action(request, pk, action):
+    round_ = access.get_object_or_404(request.user, AppraisalRound.objects.select_related("county"), pk=pk)
+    access.require(request.user, access.RUN_APPRAISAL, round_)
+    try:
+        if action == "save":
+            posted = {}
+            for key in request.POST:
+                if key.startswith("grade-") and key[6:].isdigit():
+                    pk_ = int(key[6:])
+                    posted[pk_] = (
+                        request.POST.get(f"score-{pk_}", ""),
+                        request.POST.get(key, ""),
+                        request.POST.get(f"comments-{pk_}"),
+                    )
+            problems = rules.save_grades(round_, posted)
+            if problems:
+                for p in problems:
+                    messages.error(request, p)
+                messages.error(request, _("Nothing was saved."))
+            else:
+                messages.success(request, _("Scores and grades saved."))
+        elif action == "suggest":
+            if not round_.is_draft:
+                raise ValidationError(_("This round is finalized and read-only; the county can reopen it."))
+            n = rules.suggest(round_)
+            messages.success(
+                request,
+                _(
+                    "Grades suggested for %(n)d people from their scores, the caps and the quota; check and save."
+                )
+                % {"n": n},
+            )
+        elif action == "finalize":
+            round_.finalize(request.user)
+            messages.success(
+                request, _("The round is finalized; the results go back to the dispatching units.")
+            )
+        elif action == "reopen":
+            round_.reopen(request.user, request.POST.get("reason", ""))
+            messages.success(request, _("The round is reopened."))
+        else:
+            raise ValidationError(_("Unknown action."))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect(round_)
+
+
+class InspectionForm(forms.ModelForm):
+    class Meta:
+        model = Inspection
+        fields = [
+            "year",
+            "half",
+            "work_style",
+            "work_style_comment",
+            "people_first",
+            "people_first_comment",
+            "discipline",
+            "discipline_comment",
+            "results",
+            "results_comment",
+            "summary",
+        ]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self):
+        data = super().clean()
+        # The assignment is not a form field, so Django's unique check skips it; say it here.
+        clash = Inspection.objects.filter(
+            assignment=self.instance.assignment, year=data.get("year"), half=data.get("half")
+        ).exclude(pk=self.instance.pk)
+        if clash.exists():
+            self.add_error("half", _("This cadre already has an inspection for that half year."))
+        return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inspection_new(request, assignment_pk):
+    assignment = access.get_object_or_404(
+        request.user, Assignment.objects.select_related("cadre", "village"), pk=assignment_pk
+    )
+    access.require(request.user, access.RUN_APPRAISAL, assignment)
+    today = timezone.localdate()
+    form = InspectionForm(
+        request.POST or None, initial={"year": today.year, "half": 1 if today.month <= 6 else 2}
+    )
+    form.instance.assignment = assignment
+    form.instance.inspected_by = request.user
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Half-year inspection recorded."))
+        return redirect(assignment.cadre)
+    return render(request, "appraisal/inspection_form.html", {"form": form, "a": assignment})
+
+
+class ResultForm(forms.ModelForm):
+    class Meta:
+        model = VillageResult
+        fields = [
+            "year",
+            "collective_income",
+            "party_members_developed",
+            "reserve_cadres",
+            "livelihood_projects",
+            "households_visited_pct",
+            "weak_org_fixed",
+            "note",
+        ]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def village_results(request, code):
+    village = access.get_object_or_404(request.user, Village.objects.select_related("township"), code=code)
+    results = list(village.results.order_by("-year"))
+    previous = {r.year: r for r in results}
+    for r in results:
+        r.checks = rules_targets(r, previous.get(r.year - 1), village)
+    can_enter = access.can(request.user, access.ENTER_RESULTS, village)
+    form = ResultForm(request.POST or None, initial={"year": timezone.localdate().year - 1})
+    if request.method == "POST":
+        access.require(request.user, access.ENTER_RESULTS, village)
+        year = request.POST.get("year")
+        existing = village.results.filter(year=year).first() if (year or "").isdigit() else None
+        form = ResultForm(request.POST, instance=existing)
+        form.instance.village = village
+        form.instance.entered_by = request.user
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Figures for %(year)s saved.") % {"year": form.instance.year})
+            return redirect("appraisal:village_results", village.code)
+    return render(
+        request,
+        "appraisal/village_results.html",
+        {"village": village, "results": results, "form": form, "can_enter": can_enter},
+    )
+
+
+def rules_targets(result, previous, village):
+    from .targets import check
+
+    return check(result, previous, village)
+
+
+@login_required
+def excellent_twice(request):
+    """优秀 two years running: promotion priority (POLICY.md)."""
+    rows = rules_excellent_twice(access.scope(request.user, Appraisal.objects.all()))
+    return render(request, "appraisal/excellent_twice.html", {"rows": rows})
+
+
+def rules_excellent_twice(appraisals):
+    finals = (
+        appraisals.filter(grade=Grade.EXCELLENT, round__kind="annual", round__state="finalized")
+        .select_related("assignment__cadre__unit", "assignment__village", "round")
+        .order_by("assignment__cadre_id", "round__year")
+    )
+    by_cadre = {}
+    for a in finals:
+        by_cadre.setdefault(a.assignment.cadre_id, []).append(a)
+    rows = []
+    for items in by_cadre.values():
+        years = [a.round.year for a in items]
+        runs = [y for y in years if y - 1 in years]
+        if runs:
+            rows.append({"cadre": items[-1].assignment.cadre, "years": years, "last": items[-1]})
+    rows.sort(key=lambda r: (-max(r["years"]), r["cadre"].name))
+    return rows
+
+
+@login_required
+def by_unit(request):
+    year = request.GET.get("year")
+    appraisals = access.scope(request.user, Appraisal.objects.filter(round__state="finalized"))
+    if (year or "").isdigit():
+        appraisals = appraisals.filter(round__year=int(year))
+    rows = (
+        appraisals.values("assignment__cadre__unit", "assignment__cadre__unit__name")
+        .annotate(
+            n=Count("pk"),
+            excellent=Count("pk", filter=Q(grade=Grade.EXCELLENT)),
+            competent=Count("pk", filter=Q(grade=Grade.COMPETENT)),
+            basic=Count("pk", filter=Q(grade=Grade.BASIC)),
+            incompetent=Count("pk", filter=Q(grade=Grade.INCOMPETENT)),
+            ungraded=Count("pk", filter=Q(grade=Grade.UNGRADED)),
+        )
+        .order_by("assignment__cadre__unit__name")
+    )
+    return render(request, "appraisal/by_unit.html", {"rows": rows, "year": year or "", "Unit": Unit})
