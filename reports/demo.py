@@ -772,6 +772,9 @@ class DemoBuilder:
             self._write_cadres(todo)
             self._write_assignments(todo)
         self._write_attendance(plans)
+        from . import demo_appraisal
+
+        demo_appraisal.seed(self, plans)
         return self.result
 
     def _rng(self, *parts) -> random.Random:

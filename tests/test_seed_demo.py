@@ -48,6 +48,14 @@ def test_demo_county_is_plausible_and_obeys_every_rule(db):
     assert summary["no_secretary"] >= 1 and summary["recall_gap"] >= 1
     for assignment in Assignment.objects.select_related("cadre", "village__township")[:80]:
         assignment.full_clean()
+    from appraisal.models import AppraisalRound, Inspection
+
+    year = timezone.localdate().year
+    assert set(AppraisalRound.objects.values_list("year", "state")) == {
+        (year - 3, "finalized"),
+        (year - 2, "finalized"),
+    }
+    assert Inspection.objects.exists()
     assert {u.role for u in User.objects.all()} >= {
         "province",
         "city",
@@ -62,6 +70,10 @@ def test_seed_is_deterministic(db):
     names = list(Village.objects.order_by("code").values_list("code", "name", "categories"))
     ids = sorted(Cadre.objects.values_list("id_number", flat=True))
     assert names and ids
+    from appraisal.models import AppraisalRound, Inspection, VillageResult
+
+    for model in (AppraisalRound, Inspection, VillageResult):
+        model.objects.all().delete()
     AttendanceSheet.objects.update(state="open")  # rows of a closed sheet cannot be deleted
     for model in (SpotCheck, LeaveRequest, AttendanceRecord, AttendanceSheet):
         model.objects.all().delete()
