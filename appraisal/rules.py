@@ -320,8 +320,13 @@ def suggest(round_):
     if q.max_allowed is not None:
         for a in sorted(excellent, key=lambda a: (a.score, -a.pk))[: max(0, len(excellent) - q.max_allowed)]:
             a.grade = Grade.COMPETENT
-    Appraisal.objects.bulk_update(graded, ["grade"])
-    return len(graded)
+    # Where a county does not score, nobody can be ranked: those without a grade start at competent
+    # (or their cap), and the staff choose who is excellent.
+    unscored = [a for a in appraisals if a.score is None and a.grade in ("", None)]
+    for a in unscored:
+        a.grade = Grade.COMPETENT if facts[a.pk].allows_excellent else facts[a.pk].cap
+    Appraisal.objects.bulk_update(graded + unscored, ["grade"])
+    return len(graded), len(unscored)
 
 
 def save_grades(round_, posted):

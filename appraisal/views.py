@@ -17,7 +17,7 @@ from assignments.models import Assignment
 from cadres.models import Unit
 from villages.models import Region, Village
 
-from . import rules
+from . import rules, targets
 from .models import Appraisal, AppraisalRound, Grade, Inspection, VillageResult
 
 
@@ -73,8 +73,21 @@ def round_detail(request, pk):
         .order_by("-score", "assignment__cadre__name")
     )
     facts, policy = rules.facts_for(round_, appraisals)
+    results = {
+        (r.village_id, r.year): r
+        for r in VillageResult.objects.filter(
+            village__in={a.assignment.village_id for a in appraisals}, year__in=[round_.year - 1, round_.year]
+        )
+    }
     for a in appraisals:
         a.facts = facts[a.pk]
+        result = results.get((a.assignment.village_id, round_.year))
+        if result is not None:
+            checks = targets.check(
+                result, results.get((a.assignment.village_id, round_.year - 1)), a.assignment.village
+            )
+            a.targets_met = sum(1 for _t, met, _d in checks if met)
+            a.targets_total = len(checks)
     quota = rules.quota(appraisals, facts, policy)
     return render(
         request,
@@ -117,14 +130,23 @@ def round_action(request, pk, action):
         elif action == "suggest":
             if not round_.is_draft:
                 raise ValidationError(_("This round is finalized and read-only; the county can reopen it."))
-            n = rules.suggest(round_)
+            scored, unscored = rules.suggest(round_)
             messages.success(
                 request,
                 _(
                     "Grades suggested for %(n)d people from their scores, the caps and the quota; check and save."
                 )
-                % {"n": n},
+                % {"n": scored},
             )
+            if unscored:
+                messages.warning(
+                    request,
+                    _(
+                        "%(n)d people have no score, so they were set to competent (or their cap): "
+                        "choose who is excellent, then save."
+                    )
+                    % {"n": unscored},
+                )
         elif action == "finalize":
             round_.finalize(request.user)
             messages.success(
@@ -235,9 +257,7 @@ def village_results(request, code):
 
 
 def rules_targets(result, previous, village):
-    from .targets import check
-
-    return check(result, previous, village)
+    return targets.check(result, previous, village)
 
 
 @login_required

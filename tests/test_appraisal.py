@@ -385,3 +385,17 @@ def test_demo_county_round_can_be_suggested_and_finalized(db):
     rules.suggest(round_)
     round_.finalize(admin)
     assert AppraisalRound.objects.get(pk=round_.pk).state == "finalized"
+
+
+def test_suggest_without_scores_sets_competent_and_leaves_the_choice_of_excellent(
+    personas, tree, year_of_service
+):
+    round_ = start(personas, tree)
+    scored, unscored = rules.suggest(round_)
+    assert (scored, unscored) == (0, 10)
+    assert set(round_.appraisals.values_list("grade", flat=True)) == {Grade.COMPETENT}
+    with pytest.raises(ValidationError):
+        round_.finalize(personas["county_admin"])
+    rows = list(round_.appraisals.order_by("pk")[:3])
+    assert rules.save_grades(round_, {r.pk: ("", Grade.EXCELLENT, "") for r in rows}) == []
+    round_.finalize(personas["county_admin"])
