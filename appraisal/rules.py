@@ -361,11 +361,18 @@ def save_grades(round_, posted):
         if grade and grade not in Grade.values:
             problems.append(_("%(name)s: “%(value)s” is not a grade.") % {"name": name, "value": grade})
             continue
+        if a.ungraded_reason and grade not in ("", Grade.UNGRADED):
+            problems.append(
+                _("%(name)s cannot be graded: %(reason)s") % {"name": name, "reason": a.ungraded_reason}
+            )
+            continue
         if grade == Grade.UNGRADED and a.grade != Grade.UNGRADED and not a.ungraded_reason:
             problems.append(
                 _("%(name)s: to leave someone ungraded, record the reason in the comments.") % {"name": name}
             )
             continue
+        if a.ungraded_reason:
+            grade = Grade.UNGRADED
         a.score, a.grade, a.updated_at = score, grade or "", timezone.now()
         if comments is not None:
             a.comments = comments

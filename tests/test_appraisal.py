@@ -399,3 +399,14 @@ def test_suggest_without_scores_sets_competent_and_leaves_the_choice_of_excellen
     rows = list(round_.appraisals.order_by("pk")[:3])
     assert rules.save_grades(round_, {r.pk: ("", Grade.EXCELLENT, "") for r in rows}) == []
     round_.finalize(personas["county_admin"])
+
+
+def test_someone_who_served_too_short_cannot_be_graded(
+    personas, tree, year_of_service, make_cadre, make_village, dispatch
+):
+    late = dispatch(make_cadre(name="晚到者"), make_village(), start=datetime.date(2025, 10, 1))
+    round_ = start(personas, tree)
+    row = round_.appraisals.get(assignment=late)
+    problems = rules.save_grades(round_, {row.pk: ("95", Grade.EXCELLENT, "")})
+    assert problems and "晚到者" in problems[0]
+    assert Appraisal.objects.get(pk=row.pk).grade == Grade.UNGRADED
