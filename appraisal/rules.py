@@ -199,6 +199,10 @@ class Quota:
         return Decimal(self.excellent) / self.graded if self.graded else Decimal(0)
 
     @property
+    def percent(self):
+        return f"{self.ratio * 100:.1f}"
+
+    @property
     def impossible(self):
         return self.eligible < self.min_needed or (
             self.max_allowed is not None and self.max_allowed < self.min_needed

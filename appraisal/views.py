@@ -22,7 +22,7 @@ from .models import Appraisal, AppraisalRound, Grade, Inspection, VillageResult
 
 
 class RoundForm(forms.Form):
-    county = forms.ModelChoiceField(label=gettext_lazy("County"), queryset=Region.objects.none())
+    county = forms.ModelChoiceField(label=gettext_lazy("County or district"), queryset=Region.objects.none())
     year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=AppraisalRound.Kind.choices)
 
@@ -134,7 +134,7 @@ def round_action(request, pk, action):
             messages.success(
                 request,
                 _(
-                    "Grades suggested for %(n)d people from their scores, the caps and the quota; check and save."
+                    "Grades set for %(n)d people from their scores, the caps and the quota; check them and change any you need."
                 )
                 % {"n": scored},
             )
