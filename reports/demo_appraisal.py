@@ -4,6 +4,7 @@ before last, so that last year's annual round is ready to be run (POLICY.md "App
 import datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from appraisal import rules
@@ -116,5 +117,8 @@ def _finalized_round(builder, county, year, admin):
     if rows:
         Appraisal.objects.bulk_update(rows, ["score"])
     rules.suggest(round_)
-    round_.finalize(admin)
+    try:
+        round_.finalize(admin)
+    except ValidationError as exc:  # left as a draft for the county to settle; say why
+        builder.log(f"{county.name} {year}: round left as draft: {'; '.join(exc.messages)}")
     builder._count("appraisal rounds", 1)
