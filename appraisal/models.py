@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assignments.models import Assignment
+from assignments.models.leave import ViaAssignmentQuerySet
 from villages.models import Region
 
 
@@ -24,14 +25,6 @@ class Grade(models.TextChoices):
 
 # Best first; a cap allows its own grade and everything after it.
 GRADE_ORDER = [Grade.EXCELLENT, Grade.COMPETENT, Grade.BASIC, Grade.INCOMPETENT]
-
-
-class ViaAssignmentQuerySet(models.QuerySet):
-    def in_region(self, region):
-        return self.filter(assignment__village__code__startswith=region.prefix)
-
-    def for_unit(self, unit):
-        return self.filter(assignment__cadre__unit=unit)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -210,10 +203,6 @@ class AppraisalRound(models.Model):
         self.save(update_fields=["state", "reopened_by", "reopened_at", "reopen_reason"])
 
 
-class AppraisalQuerySet(ViaAssignmentQuerySet):
-    pass
-
-
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Appraisal(models.Model):
     round = models.ForeignKey(
@@ -235,7 +224,7 @@ class Appraisal(models.Model):
     comments = models.TextField(_("comments"), blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = AppraisalQuerySet.as_manager()
+    objects = ViaAssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("appraisal")
