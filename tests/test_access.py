@@ -156,3 +156,12 @@ def test_county_admin_cannot_create_another_county_admin(client_for, personas, t
 def test_clerk_does_not_see_the_accounts_admin(client_for, personas):
     client = client_for(personas["clerk"])
     assert client.get(reverse("admin:accounts_user_changelist")).status_code == 403
+
+
+def test_not_found_and_forbidden_pages_explain_themselves(client_for, personas, world, settings):
+    settings.DEBUG = False
+    client = client_for(personas["clerk"])
+    response = client.get(world["other"].get_absolute_url())
+    assert response.status_code == 404 and "管辖" in response.content.decode()
+    response = client.get(reverse("assignments:dispatch"))
+    assert response.status_code == 403

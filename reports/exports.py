@@ -1,0 +1,590 @@
+"""Excel exports (花名册, 考勤表, 考核结果, 选派覆盖统计, 生活补助发放表).
+
+Each ``build_*`` function takes querysets ALREADY scoped to the caller's jurisdiction (views scope with
+``accounts.access.scope(user, …)``, the ``export`` command with ``Model.objects.in_region(region)``),
+the period, and a binary file-like object to write the workbook to. ``build(kind, scope, out, …)``
+dispatches by kind with ``scope`` a function that narrows a queryset.
+
+Workbooks are written with openpyxl in write-only mode and rows stream from the database with
+``.iterator(chunk_size=…)`` and ``select_related``: memory stays flat and the number of queries does
+not grow with the row count. A sheet that would pass Excel's 1,048,576 rows continues on another sheet
+(title and headers repeated).
+
+The Chinese column headers, titles and legend are data, not UI: they are the column names of the
+official paper forms and stay Chinese whatever the user's language. Labels of coded values come from
+the models' choices, rendered with Chinese active.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import override
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from appraisal import rules as appraisal_rules
+from appraisal.models import Appraisal, AppraisalRound
+from assignments import attendance as attendance_rules
+from assignments import coverage as coverage_rules
+from assignments.models import Assignment, AttendanceRecord, Policy
+from assignments.models.attendance import month_bounds
+from villages.models import Region, Village
+
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_ROWS = 1_048_576  # Excel's rows per sheet (title and header rows included)
+CHUNK = 2000
+LANGUAGE = "zh-hans"
+
+# Official names of the exports (data: the forms' titles).
+KINDS = {
+    "roster": "驻村干部花名册",
+    "attendance": "驻村干部考勤表",
+    "appraisal": "驻村干部考核结果",
+    "coverage": "选派覆盖统计",
+    "allowance": "驻村干部生活补助发放表",
+}
+
+DATE = "yyyy-mm-dd"
+MONTH = "yyyy-mm"
+MONEY = "#,##0.00"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+_BOLD = Font(bold=True)
+_TITLE_FONT = Font(bold=True, size=14)
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_HOLIDAY_FILL = PatternFill("solid", fgColor="D9D9D9")  # rest days and holidays, as on screen
+_THIN = Side(style="thin", color="999999")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+class ExportError(ValueError):
+    """A bad parameter: the message says which and what is expected (Chinese / English)."""
+
+
+# --- cells ----------------------------------------------------------------------------------------
+def safe(ws, value):
+    """A cell value that a spreadsheet will never run as a formula.
+
+    Strings starting with = + - @ (or a tab / carriage return) become text cells with Excel's quote
+    prefix, so they show and stay literal even when the user edits the cell.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell = WriteOnlyCell(ws, value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
+@dataclass
+class Column:
+    header: str
+    width: float = 10
+    number_format: str | None = None
+
+
+class Sheet:
+    """A write-only sheet with the chrome every export has: a merged title row, bold headers, frozen
+    panes, column widths, A4 landscape fit to width; continues on a new sheet at Excel's row limit."""
+
+    def __init__(self, wb, name, title, columns):
+        self.wb, self.name, self.title, self.columns = wb, name, title, columns
+        self.part = 0
+        self._new_sheet()
+
+    def _new_sheet(self):
+        self.part += 1
+        name = self.name if self.part == 1 else f"{self.name}（{self.part}）"
+        ws = self.wb.create_sheet(name[:31])
+        n = len(self.columns)
+        last = get_column_letter(n)
+        ws.merged_cells.add(f"A1:{last}1")
+        ws.freeze_panes = "A3"
+        ws.print_title_rows = "1:2"
+        for i, col in enumerate(self.columns, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = col.width
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        title = WriteOnlyCell(ws, self.title)
+        title.font, title.alignment = _TITLE_FONT, _CENTER
+        ws.append([title])
+        headers = []
+        for col in self.columns:
+            cell = WriteOnlyCell(ws, col.header)
+            cell.font, cell.alignment, cell.fill, cell.border = _BOLD, _CENTER, _HEADER_FILL, _BORDER
+            headers.append(cell)
+        ws.append(headers)
+        self.ws, self.rows = ws, 2
+
+    def append(self, values, *, bold=False, fills=None, merge_to=None):
+        """One row; dates and numbers get their column's format, strings go through ``safe``.
+        ``fills`` maps a column index to a fill; ``merge_to`` merges from A to that column (1-based)."""
+        if self.rows >= MAX_ROWS:
+            self._new_sheet()
+        ws, cells = self.ws, []
+        for i, value in enumerate(values):
+            col = self.columns[i] if i < len(self.columns) else None
+            fmt = col.number_format if col else None
+            fill = fills.get(i) if fills else None
+            if isinstance(value, Promise):  # a lazy label
+                value = str(value)
+            if isinstance(value, datetime.datetime):
+                value = value.date()
+            if isinstance(value, datetime.date) and not fmt:
+                fmt = DATE
+            needs_cell = bold or fill or (fmt and isinstance(value, datetime.date | int | float | Decimal))
+            value = safe(ws, value)
+            if needs_cell and not isinstance(value, Cell):
+                value = WriteOnlyCell(ws, value)
+            if isinstance(value, Cell):
+                if fmt and isinstance(value.value, datetime.date | int | float | Decimal):
+                    value.number_format = fmt
+                if bold:
+                    value.font = _BOLD
+                if fill:
+                    value.fill = fill
+            cells.append(value)
+        ws.append(cells)
+        self.rows += 1
+        if merge_to:
+            ws.merged_cells.add(f"A{self.rows}:{get_column_letter(merge_to)}{self.rows}")
+
+
+def _workbook():
+    return Workbook(write_only=True)
+
+
+def _title(kind, region_label, period):
+    made = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    return f"{region_label} {KINDS[kind]}（{period}）　制表时间：{made}"
+
+
+def _categories(village):
+    return "、".join(str(Village.Category(c).label) for c in village.categories if c in Village.Category)
+
+
+def _county(township):
+    return township.parent.name if township.parent_id else ""
+
+
+# --- 1. roster 花名册 --------------------------------------------------------------------------------
+ROSTER_COLUMNS = [
+    Column("序号", 6),
+    Column("县(市、区)", 12),
+    Column("乡镇", 12),
+    Column("村", 12),
+    Column("村代码", 14),
+    Column("村类别", 18),
+    Column("姓名", 10),
+    Column("性别", 6),
+    Column("出生年月", 10, MONTH),
+    Column("身份证号", 20),
+    Column("政治面貌", 12),
+    Column("入党时间", 10, MONTH),
+    Column("派出单位", 22),
+    Column("派出层级", 8),
+    Column("职级", 8),
+    Column("学历", 12),
+    Column("职务", 10),
+    Column("批次", 14),
+    Column("任职时间", 11, DATE),
+    Column("计划期满", 11, DATE),
+    Column("联系电话", 14),
+]
+
+
+def build_roster(assignments, out, *, region_label, day=None):
+    """One row per assignment serving on ``day`` (default today)."""
+    day = day or timezone.localdate()
+    rows = (
+        assignments.serving_on(day)
+        .select_related("cadre__unit", "village__township__parent")
+        .order_by("village__code", "role", "cadre__name", "pk")
+    )
+    with override(LANGUAGE):
+        wb = _workbook()
+        sheet = Sheet(wb, "花名册", _title("roster", region_label, f"{day:%Y-%m-%d}"), ROSTER_COLUMNS)
+        for n, a in enumerate(rows.iterator(chunk_size=CHUNK), start=1):
+            c, v = a.cadre, a.village
+            sheet.append(
+                [
+                    n,
+                    _county(v.township),
+                    v.township.name,
+                    v.name,
+                    v.code,
+                    _categories(v),
+                    c.name,
+                    c.get_gender_display(),
+                    c.birth_date,
+                    c.id_number,
+                    c.get_political_status_display(),
+                    c.party_joined_on,
+                    c.unit.name,
+                    a.get_dispatch_level_display(),
+                    c.get_rank_display(),
+                    c.get_education_display(),
+                    a.get_role_display(),
+                    a.batch,
+                    a.start_date,
+                    a.planned_end_date,
+                    c.phone,
+                ]
+            )
+        wb.save(out)
+    return sheet.rows - 2
+
+
+# --- 2. attendance 考勤表 ----------------------------------------------------------------------------
+LEGEND = (
+    "图例：P 在村　B 因公外出（已报备）　L 请假　H 休息日、节假日　A 缺勤　- 不在任期内；"
+    "灰底为休息日、节假日。"
+)
+
+
+def build_attendance(records, out, *, region_label, month):
+    """Per township (a band row), one row per cadre with the day codes and the month's totals."""
+    first, last = month_bounds(month)
+    ndays = (last - first).days + 1
+    columns = [
+        Column("序号", 6),
+        Column("村", 12),
+        Column("姓名", 10),
+        Column("职务", 10),
+        *[Column(str(d), 3.5) for d in range(1, ndays + 1)],
+        Column("在村天数", 9),
+        Column("应在村天数", 10),
+        Column("是否达标", 9),
+        Column("请假天数", 9),
+    ]
+    rows = attendance_rules.month_records(records, month).select_related("sheet__township")
+    with override(LANGUAGE):
+        wb = _workbook()
+        sheet = Sheet(wb, "考勤表", _title("attendance", region_label, f"{month:%Y年%m月}"), columns)
+        township, n, rest = None, 0, set()
+        for r in rows.iterator(chunk_size=CHUNK):
+            if r.sheet.township_id != township:
+                township, n = r.sheet.township_id, 0
+                cal = attendance_rules.calendar_for(r.sheet.township, month)  # one query per township
+                rest = {i + 4 for i, d in enumerate(cal.days) if not d.is_working_day}
+                sheet.append([f"乡镇：{r.sheet.township.name}"], bold=True, merge_to=len(columns))
+            n += 1
+            a = r.assignment
+            sheet.append(
+                [
+                    n,
+                    a.village.name,
+                    a.cadre.name,
+                    a.get_role_display(),
+                    *list(r.days.ljust(ndays)[:ndays]),
+                    r.present_days,
+                    r.required_days,
+                    "是" if r.present_days >= r.required_days else "否",
+                    r.leave_days,
+                ],
+                fills=dict.fromkeys(rest, _HOLIDAY_FILL),
+            )
+        sheet.append([LEGEND], merge_to=len(columns))
+        wb.save(out)
+    return sheet.rows
+
+
+# --- 3. appraisal 考核结果 ---------------------------------------------------------------------------
+APPRAISAL_COLUMNS = [
+    Column("序号", 6),
+    Column("姓名", 10),
+    Column("派出单位", 22),
+    Column("乡镇", 12),
+    Column("村", 12),
+    Column("职务", 10),
+    Column("得分", 8, "0.0"),
+    Column("等次", 10),
+    Column("最高可评等次", 12),
+    Column("限制原因", 40),
+    Column("未定等次原因", 30),
+]
+
+
+def build_appraisal(appraisals, out, *, region_label, round_):
+    """The round's results with the grade caps and their reasons, and the quota summary line."""
+    rows = list(
+        appraisals.filter(round=round_)
+        .select_related("assignment__cadre__unit", "assignment__village__township")
+        .order_by("assignment__village__code", "assignment__role", "assignment__cadre__name", "pk")
+    )  # facts_for needs them all at once: a round is one county's cadres
+    with override(LANGUAGE):
+        facts, policy = appraisal_rules.facts_for(round_, rows)
+        quota = appraisal_rules.quota(rows, facts, policy)
+        period = f"{round_.year}年{round_.get_kind_display()}"
+        wb = _workbook()
+        sheet = Sheet(wb, "考核结果", _title("appraisal", region_label, period), APPRAISAL_COLUMNS)
+        for n, ap in enumerate(rows, start=1):
+            a, f = ap.assignment, facts[ap.pk]
+            sheet.append(
+                [
+                    n,
+                    a.cadre.name,
+                    a.cadre.unit.name,
+                    a.village.township.name,
+                    a.village.name,
+                    a.get_role_display(),
+                    ap.score,
+                    ap.get_grade_display() if ap.grade else "",
+                    f.cap_label,
+                    "；".join(str(x) for x in f.cap_reasons),
+                    ap.ungraded_reason,
+                ]
+            )
+        limit = f"至多 {quota.max_allowed} 人" if quota.max_allowed is not None else "不设上限"
+        summary = (
+            f"优秀名额：参加定等 {quota.graded} 人，评为优秀 {quota.excellent} 人（{quota.percent}%），"
+            f"至少 {quota.min_needed} 人，{limit}；可评优秀 {quota.eligible} 人。"
+        )
+        problems = quota.problems()
+        if problems:
+            summary += " " + " ".join(str(p) for p in problems)
+        sheet.append([summary], bold=True, merge_to=len(APPRAISAL_COLUMNS))
+        wb.save(out)
+    return len(rows)
+
+
+# --- 4. coverage 选派覆盖统计 --------------------------------------------------------------------------
+COVERAGE_COLUMNS = [
+    Column("县(市、区)", 12),
+    Column("乡镇", 14),
+    Column("村总数", 8),
+    Column("脱贫村", 8),
+    Column("乡村振兴重点帮扶村", 10),
+    Column("党组织软弱涣散村", 10),
+    Column("其他村", 8),
+    Column("需选派村", 8),
+    Column("已有第一书记", 10),
+    Column("缺第一书记", 10),
+    Column("需工作队村", 10),
+    Column("工作队达标", 10),
+    Column("工作队人数不足", 10),
+    Column("召回待补", 8),
+]
+_COUNTS = (
+    "total",
+    "poverty_exit",
+    "revitalization",
+    "weak_org",
+    "other",
+    "required",
+    "has_secretary",
+    "no_secretary",
+    "needs_team",
+    "team_ok",
+    "team_short",
+    "recall_gap",
+)
+
+
+def _tally(counts, v):
+    cats = set(v.categories)
+    counts["total"] += 1
+    for c in ("poverty_exit", "revitalization", "weak_org", "other"):
+        counts[c] += c in cats
+    counts["required"] += bool(v.needs_secretary or v.needs_team)
+    counts["has_secretary"] += bool(v.needs_secretary and v.has_secretary)
+    counts["no_secretary"] += bool(v.lacks_secretary)
+    counts["needs_team"] += bool(v.needs_team)
+    counts["team_ok"] += bool(v.needs_team and not v.team_short)
+    counts["team_short"] += bool(v.team_short)
+    counts["recall_gap"] += bool(v.recall_gap)
+
+
+def build_coverage(villages, out, *, region_label, day=None):
+    """Per county and township: villages by category, with a first secretary, with a sufficient
+    team, and the gaps; a subtotal per county and a grand total."""
+    day = day or timezone.localdate()
+    rows = coverage_rules.annotate(villages, day).select_related("township__parent").order_by("code")
+
+    def zero():
+        return dict.fromkeys(_COUNTS, 0)
+
+    with override(LANGUAGE):
+        wb = _workbook()
+        sheet = Sheet(wb, "覆盖统计", _title("coverage", region_label, f"{day:%Y-%m-%d}"), COVERAGE_COLUMNS)
+        county = township = None  # county: the township's parent (its code)
+        county_counts, township_counts, grand = zero(), zero(), zero()
+
+        def flush_township():
+            if township is not None:
+                sheet.append([_county(township), township.name, *township_counts.values()])
+
+        def flush_county():
+            if township is not None:
+                sheet.append([f"{_county(township)}小计", "", *county_counts.values()], bold=True)
+
+        for v in rows.iterator(chunk_size=CHUNK):
+            if township is None or v.township_id != township.code:
+                flush_township()
+                if township is None or v.township.parent_id != county:
+                    flush_county()
+                    county, county_counts = v.township.parent_id, zero()
+                township, township_counts = v.township, zero()
+            for counts in (township_counts, county_counts, grand):
+                _tally(counts, v)
+        flush_township()
+        flush_county()
+        sheet.append(["合计", "", *grand.values()], bold=True)
+        wb.save(out)
+    return grand
+
+
+# --- 5. allowance 生活补助发放表 -----------------------------------------------------------------------
+ALLOWANCE_COLUMNS = [
+    Column("序号", 6),
+    Column("乡镇", 12),
+    Column("村", 12),
+    Column("姓名", 10),
+    Column("职务", 10),
+    Column("派出单位", 22),
+    Column("在村天数", 9),
+    Column("补助标准（元/天）", 10, MONEY),
+    Column("交通补助（元/月）", 10, MONEY),
+    Column("发放金额（元）", 12, MONEY),
+    Column("领取人签字", 12),
+]
+
+
+def build_allowance(records, out, *, region_label, month):
+    """Per township, one row per cadre: days in village × rate + transport; township and grand totals."""
+    rows = attendance_rules.month_records(records, month)
+    townships = Region.objects.filter(code__in=rows.values("sheet__township__code"))
+    policies = Policy.effective_for_many(townships)
+    with override(LANGUAGE):
+        wb = _workbook()
+        sheet = Sheet(
+            wb, "生活补助", _title("allowance", region_label, f"{month:%Y年%m月}"), ALLOWANCE_COLUMNS
+        )
+        township, n = None, 0
+        sub_days, sub_amount, days, amount = 0, Decimal(0), 0, Decimal(0)
+
+        def subtotal():
+            sheet.append(
+                ["", f"{township.name}小计", "", "", "", "", sub_days, None, None, sub_amount], bold=True
+            )
+
+        for r in rows.iterator(chunk_size=CHUNK):
+            if township is None or r.sheet.township_id != township.pk:
+                if township is not None:
+                    subtotal()
+                township, sub_days, sub_amount = r.sheet.township, 0, Decimal(0)
+            policy = policies[r.sheet.township_id]
+            money = attendance_rules.allowance(r.present_days, policy)
+            n += 1
+            a = r.assignment
+            sheet.append(
+                [
+                    n,
+                    township.name,
+                    a.village.name,
+                    a.cadre.name,
+                    a.get_role_display(),
+                    a.cadre.unit.name,
+                    r.present_days,
+                    policy.allowance_per_day,
+                    policy.allowance_per_month,
+                    money,
+                    "",
+                ]
+            )
+            sub_days += r.present_days
+            sub_amount += money
+            days += r.present_days
+            amount += money
+        if township is not None:
+            subtotal()
+        sheet.append(["", "合计", "", "", "", f"{n} 人", days, None, None, amount], bold=True)
+        wb.save(out)
+    return n, amount
+
+
+# --- parameters and dispatch ----------------------------------------------------------------------
+def parse_month(text):
+    month = attendance_rules.parse_month(text) if text else None
+    if text and (month is None or not 1900 <= month.year <= 2999):
+        raise ExportError(f"月份格式应为 YYYY-MM / month must be YYYY-MM: {text!r}")
+    return month
+
+
+def parse_date(text):
+    try:
+        return datetime.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise ExportError(f"日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD: {text!r}") from None
+
+
+def parse_year(text):
+    if not text:
+        return None
+    if not (str(text).isdigit() and 1900 <= int(text) <= 2999):
+        raise ExportError(f"年份格式应为 YYYY / year must be YYYY: {text!r}")
+    return int(text)
+
+
+def parse_round_id(text):
+    if not text:
+        return None
+    if not str(text).isdigit():
+        raise ExportError(f"考核轮次应为编号 / round must be a number: {text!r}")
+    return int(text)
+
+
+def check_kind(kind):
+    if kind not in KINDS:
+        raise ExportError(f"未知的导出类型 / unknown export: {kind!r}; 可选 / one of: {', '.join(KINDS)}")
+
+
+def find_round(rounds, year):
+    """The one annual round of ``year`` among ``rounds`` (already scoped), else a clear error."""
+    found = list(rounds.filter(year=year, kind=AppraisalRound.Kind.ANNUAL)[:2])
+    if len(found) != 1:
+        raise ExportError(
+            f"{year} 年有 {len(found)} 个年度考核轮次，请指定考核轮次 / "
+            f"{len(found)} annual rounds in {year}: give the round"
+        )
+    return found[0]
+
+
+def filename(kind, region_label, period):
+    return f"{KINDS[kind]}-{region_label}-{period}.xlsx"
+
+
+def build(kind, scope, out, *, region_label, day=None, month=None, round_=None):
+    """Write export ``kind`` to ``out``; ``scope`` narrows a queryset to the jurisdiction.
+    Returns the file name to offer. ``round_`` must already be looked up within the jurisdiction."""
+    check_kind(kind)
+    today = timezone.localdate()
+    if kind == "roster":
+        day = day or today
+        build_roster(scope(Assignment.objects.all()), out, region_label=region_label, day=day)
+        return filename(kind, region_label, f"{day:%Y-%m-%d}")
+    if kind == "coverage":
+        day = day or today
+        build_coverage(scope(Village.objects.all()), out, region_label=region_label, day=day)
+        return filename(kind, region_label, f"{day:%Y-%m-%d}")
+    if kind in ("attendance", "allowance"):
+        month = month or today.replace(day=1)
+        builder = build_attendance if kind == "attendance" else build_allowance
+        builder(scope(AttendanceRecord.objects.all()), out, region_label=region_label, month=month)
+        return filename(kind, region_label, f"{month:%Y-%m}")
+    if round_ is None:
+        raise ExportError("请指定考核轮次或年份 / give the appraisal round or the year")
+    build_appraisal(scope(Appraisal.objects.all()), out, region_label=region_label, round_=round_)
+    with override(LANGUAGE):
+        return filename(kind, region_label, f"{round_.year}-{round_.get_kind_display()}")

@@ -1,0 +1,61 @@
+"""manage.py export KIND --region CODE [--month YYYY-MM | --year YYYY | --round PK | --date YYYY-MM-DD] -o FILE"""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext_lazy
+
+from appraisal.models import AppraisalRound
+from reports import exports
+from villages.models import Region
+
+
+class Command(BaseCommand):
+    help = gettext_lazy(
+        "Write an Excel export (roster, attendance, appraisal, coverage, allowance) of one region to a file."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", help=", ".join(exports.KINDS))
+        parser.add_argument("--region", required=True, help=gettext_lazy("12-digit region code"))
+        parser.add_argument("--month", help="YYYY-MM (attendance, allowance; default this month)")
+        parser.add_argument("--year", help="YYYY (appraisal: the year's annual round)")
+        parser.add_argument("--round", dest="round_id", help=gettext_lazy("appraisal round id"))
+        parser.add_argument("--date", help="YYYY-MM-DD (roster, coverage; default today)")
+        parser.add_argument("-o", "--output", required=True, help=gettext_lazy("the .xlsx file to write"))
+
+    def handle(self, *args, kind, region, month, year, round_id, date, output, **options):
+        try:
+            exports.check_kind(kind)
+            params = {
+                "month": exports.parse_month(month),
+                "day": exports.parse_date(date),
+            }
+            year = exports.parse_year(year)
+            round_id = exports.parse_round_id(round_id)
+        except exports.ExportError as e:
+            raise CommandError(str(e)) from None
+        region_obj = Region.objects.filter(code=region).first()
+        if region_obj is None:
+            raise CommandError(f"未知的区划代码 / unknown region code: {region!r}")
+
+        def scope(queryset):
+            return queryset.in_region(region_obj)
+
+        round_ = None
+        if kind == "appraisal":
+            rounds = scope(AppraisalRound.objects.all())
+            try:
+                if round_id is not None:
+                    round_ = rounds.filter(pk=round_id).first()
+                    if round_ is None:
+                        raise exports.ExportError(
+                            f"{region_obj.name} 没有编号为 {round_id} 的考核轮次 / no round {round_id} in this region"
+                        )
+                elif year is not None:
+                    round_ = exports.find_round(rounds, year)
+                else:
+                    raise exports.ExportError("请给出 --round 或 --year / give --round or --year")
+            except exports.ExportError as e:
+                raise CommandError(str(e)) from None
+        with open(output, "wb") as out:
+            name = exports.build(kind, scope, out, region_label=region_obj.name, round_=round_, **params)
+        self.stdout.write(f"{output}: {name}")

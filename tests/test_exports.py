@@ -1,0 +1,342 @@
+"""Excel exports: each workbook built from a scoped queryset and read back with openpyxl."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from accounts import access
+from appraisal.models import Appraisal, AppraisalRound
+from assignments.models import Assignment, AttendanceRecord, AttendanceSheet
+from reports import exports
+from villages.models import Village
+
+DAY = datetime.date(2026, 2, 10)
+FEB = datetime.date(2026, 2, 1)
+
+
+@pytest.fixture
+def world(tree, make_village, make_cadre, dispatch, personas):
+    """沐浴店镇 (t1): 东村 with a secretary named "=1+1" and a team member, 北村 with nobody;
+    团旺镇 (t2): 西村 with a secretary; 海阳市's 凤城街道 (t3): 南村 with a secretary."""
+    east = make_village(tree["t1"], name="东村", categories=("poverty_exit",))
+    make_village(tree["t1"], name="北村", categories=("weak_org",))
+    west = make_village(tree["t2"], name="西村", categories=("revitalization",))
+    south = make_village(tree["t3"], name="南村", categories=("poverty_exit",))
+    evil = dispatch(
+        make_cadre(name="=1+1", phone="+8613800000000", birth=datetime.date(1986, 7, 15)), east, batch="@批次"
+    )
+    member = dispatch(make_cadre(name="李四", gender="F"), east, role="team_member")
+    west_a = dispatch(make_cadre(name="王五"), west)
+    south_a = dispatch(make_cadre(name="赵六", unit=tree["other_unit"], region=tree["other_county"]), south)
+    return {"evil": evil, "member": member, "west": west_a, "south": south_a}
+
+
+def read(buffer):
+    buffer.seek(0)
+    return load_workbook(buffer)
+
+
+def data_rows(ws):
+    return list(ws.iter_rows(min_row=3, values_only=True))
+
+
+def scoped(user):
+    return lambda qs: access.scope(user, qs)
+
+
+def make_sheets(tree, world):
+    for township, assignments in (
+        (tree["t1"], [world["evil"], world["member"]]),
+        (tree["t2"], [world["west"]]),
+        (tree["t3"], [world["south"]]),
+    ):
+        sheet = AttendanceSheet.objects.create(township=township, month=FEB)
+        for i, a in enumerate(assignments):
+            days = "P" * 20 + "L" * 3 + "H" * 5 if i == 0 else "P" * 10 + "A" * 18
+            AttendanceRecord.objects.create(sheet=sheet, assignment=a, days=days, required_days=16)
+
+
+# --- the chrome -----------------------------------------------------------------------------------
+def test_roster_has_title_headers_frozen_panes_and_print_setup(world, personas):
+    out = io.BytesIO()
+    exports.build("roster", scoped(personas["county_admin"]), out, region_label="莱阳市", day=DAY)
+    ws = read(out)["花名册"]
+    assert ws["A1"].value.startswith("莱阳市 驻村干部花名册（2026-02-10）　制表时间：")
+    assert "A1:U1" in {str(r) for r in ws.merged_cells.ranges}
+    headers = [c.value for c in ws[2]]
+    assert headers == [c.header for c in exports.ROSTER_COLUMNS]
+    assert headers[:3] == ["序号", "县(市、区)", "乡镇"] and headers[-1] == "联系电话"
+    assert ws["A2"].font.b
+    assert ws.freeze_panes == "A3"
+    assert ws.page_setup.orientation == "landscape"
+    assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)  # 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.column_dimensions["M"].width == 22  # 派出单位
+
+
+def test_roster_rows_labels_and_dates(world, personas):
+    out = io.BytesIO()
+    exports.build("roster", scoped(personas["county_admin"]), out, region_label="莱阳市", day=DAY)
+    ws = read(out).active
+    rows = data_rows(ws)
+    assert len(rows) == 3  # 东村 ×2 and 西村; 海阳市's 南村 is outside the county
+    first = dict(zip([c.value for c in ws[2]], rows[0], strict=True))
+    assert first["序号"] == 1
+    assert first["县(市、区)"] == "莱阳市" and first["乡镇"] == "沐浴店镇" and first["村"] == "东村"
+    assert first["村类别"] == "脱贫村"
+    assert first["性别"] == "男" and first["政治面貌"] == "中共党员" and first["职务"] == "第一书记"
+    assert first["职级"] == "正科级" and first["派出单位"] == "莱阳市财政局"
+    assert first["出生年月"] == datetime.datetime(1986, 7, 15)
+    assert ws.cell(3, 9).number_format == "yyyy-mm" and ws.cell(3, 19).number_format == "yyyy-mm-dd"
+    assert first["任职时间"] == datetime.datetime(2025, 3, 1)
+    assert first["计划期满"] == datetime.datetime.combine(world["evil"].planned_end_date, datetime.time())
+    assert rows[1][6] == "李四" and rows[1][16] == "工作队员" and rows[1][7] == "女"
+    assert rows[2][3] == "西村"
+
+
+def test_formula_like_text_stays_text(world, personas):
+    out = io.BytesIO()
+    exports.build("roster", scoped(personas["county_admin"]), out, region_label="莱阳市", day=DAY)
+    ws = read(out).active
+    name, batch, phone = ws.cell(3, 7), ws.cell(3, 18), ws.cell(3, 21)
+    assert (name.value, name.data_type) == ("=1+1", "s")
+    assert (batch.value, batch.data_type) == ("@批次", "s")
+    assert (phone.value, phone.data_type) == ("+8613800000000", "s")
+    assert name.quotePrefix
+
+
+def test_safe_leaves_ordinary_values_alone():
+    from openpyxl import Workbook
+
+    ws = Workbook(write_only=True).create_sheet()
+    assert exports.safe(ws, "张伟") == "张伟"
+    assert exports.safe(ws, -5) == -5
+    assert exports.safe(ws, "-5").data_type == "s"
+
+
+def test_clerk_gets_only_her_township(world, personas):
+    out = io.BytesIO()
+    exports.build("roster", scoped(personas["clerk"]), out, region_label="沐浴店镇", day=DAY)
+    rows = data_rows(read(out).active)
+    assert [r[2] for r in rows] == ["沐浴店镇", "沐浴店镇"]
+    assert {r[6] for r in rows} == {"=1+1", "李四"}
+
+
+def test_liaison_gets_only_her_units_cadres(world, personas):
+    out = io.BytesIO()
+    exports.build("roster", scoped(personas["liaison"]), out, region_label="莱阳市财政局", day=DAY)
+    assert {r[6] for r in data_rows(read(out).active)} == {"=1+1", "李四", "王五"}
+
+
+def test_roster_query_count_does_not_grow_with_rows(
+    world, personas, make_village, make_cadre, dispatch, tree
+):
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            exports.build("roster", scoped(personas["county_admin"]), io.BytesIO(), region_label="x", day=DAY)
+        return len(ctx)
+
+    before = count()
+    for i in range(5):
+        dispatch(make_cadre(name=f"新{i}"), make_village(tree["t2"]))
+    assert count() == before
+
+
+def test_a_full_sheet_continues_on_another(world, personas, monkeypatch):
+    monkeypatch.setattr(exports, "MAX_ROWS", 4)  # title + header + 2 rows
+    out = io.BytesIO()
+    exports.build("roster", scoped(personas["county_admin"]), out, region_label="莱阳市", day=DAY)
+    wb = read(out)
+    assert wb.sheetnames == ["花名册", "花名册（2）"]
+    assert [r[0] for r in data_rows(wb.worksheets[0])] == [1, 2]
+    assert [r[0] for r in data_rows(wb.worksheets[1])] == [3]
+    assert wb.worksheets[1]["A2"].value == "序号"
+
+
+# --- attendance -----------------------------------------------------------------------------------
+def test_attendance_sheet_per_township_with_totals_legend_and_shaded_holidays(world, personas, tree):
+    make_sheets(tree, world)
+    out = io.BytesIO()
+    exports.build("attendance", scoped(personas["county_admin"]), out, region_label="莱阳市", month=FEB)
+    ws = read(out).active
+    headers = [c.value for c in ws[2]]
+    assert headers[:4] == ["序号", "村", "姓名", "职务"]
+    assert headers[4:32] == [str(d) for d in range(1, 29)]
+    assert headers[32:] == ["在村天数", "应在村天数", "是否达标", "请假天数"]
+    rows = data_rows(ws)
+    assert rows[0][0] == "乡镇：沐浴店镇"
+    evil, member = rows[1], rows[2]
+    assert evil[2] == "=1+1" and evil[4] == "P" and evil[24] == "L"
+    assert evil[32:] == (20, 16, "是", 3)
+    assert member[32:] == (10, 16, "否", 0)
+    assert rows[3][0] == "乡镇：团旺镇" and rows[4][2] == "王五"
+    assert all("赵六" not in (r[2] or "") for r in rows if len(r) > 2)
+    assert rows[-1][0].startswith("图例：P 在村")
+    # 2026-02-01 is a Sunday: shaded; 2026-02-02 a Monday: not.
+    assert ws.cell(4, 5).fill.fgColor.rgb.endswith("D9D9D9")
+    assert ws.cell(4, 6).fill.fill_type is None
+
+
+# --- allowance ------------------------------------------------------------------------------------
+def test_allowance_rows_subtotals_and_total(world, personas, tree):
+    make_sheets(tree, world)
+    out = io.BytesIO()
+    exports.build("allowance", scoped(personas["county_admin"]), out, region_label="莱阳市", month=FEB)
+    ws = read(out).active
+    assert ws[2][9].value == "发放金额（元）"
+    rows = data_rows(ws)
+    assert [r[3] for r in rows[:2]] == ["=1+1", "李四"]
+    assert rows[0][9] == pytest.approx(160.0)  # 20 × 6 + 40
+    assert rows[1][9] == pytest.approx(100.0)  # 10 × 6 + 40
+    assert rows[2][1] == "沐浴店镇小计" and rows[2][9] == pytest.approx(260.0)
+    assert rows[-1][1] == "合计" and rows[-1][6] == 50 and rows[-1][9] == pytest.approx(420.0)
+    assert ws.cell(3, 10).number_format == "#,##0.00"
+
+
+def test_allowance_for_the_clerk_holds_only_her_township(world, personas, tree):
+    make_sheets(tree, world)
+    out = io.BytesIO()
+    exports.build("allowance", scoped(personas["clerk"]), out, region_label="沐浴店镇", month=FEB)
+    rows = data_rows(read(out).active)
+    assert [r[3] for r in rows[:-2]] == ["=1+1", "李四"]
+    assert rows[-1][9] == pytest.approx(260.0)
+
+
+# --- appraisal ------------------------------------------------------------------------------------
+def test_appraisal_results_with_caps_and_quota_line(world, personas, tree):
+    round_ = AppraisalRound.start(tree["county"], 2025, "annual", personas["county_admin"])
+    Appraisal.objects.filter(round=round_, assignment=world["evil"]).update(
+        score=Decimal("91.5"), grade="excellent"
+    )
+    out = io.BytesIO()
+    name = exports.build(
+        "appraisal", scoped(personas["county_admin"]), out, region_label="莱阳市", round_=round_
+    )
+    assert name.startswith("驻村干部考核结果-莱阳市-2025")
+    ws = read(out).active
+    assert [c.value for c in ws[2]][:8] == ["序号", "姓名", "派出单位", "乡镇", "村", "职务", "得分", "等次"]
+    rows = data_rows(ws)
+    assert len(rows) == 4  # three people and the quota line
+    evil = rows[0]
+    assert evil[1] == "=1+1" and ws.cell(3, 2).data_type == "s"
+    assert evil[6] == pytest.approx(91.5) and evil[7] == "优秀" and evil[8] == "优秀"
+    assert rows[-1][0].startswith("优秀名额：")
+
+
+def test_appraisal_for_the_clerk_holds_only_her_township(world, personas, tree):
+    round_ = AppraisalRound.start(tree["county"], 2025, "annual", personas["county_admin"])
+    out = io.BytesIO()
+    exports.build("appraisal", scoped(personas["clerk"]), out, region_label="沐浴店镇", round_=round_)
+    rows = data_rows(read(out).active)
+    assert {r[1] for r in rows[:-1]} == {"=1+1", "李四"}
+
+
+# --- coverage -------------------------------------------------------------------------------------
+def test_coverage_per_township_with_county_subtotal_and_total(world, personas):
+    out = io.BytesIO()
+    exports.build("coverage", scoped(personas["viewer"]), out, region_label="烟台市", day=DAY)
+    ws = read(out).active
+    headers = [c.value for c in ws[2]]
+    rows = [dict(zip(headers, r, strict=True)) for r in data_rows(ws)]
+    assert [(r["县(市、区)"], r["乡镇"] or "") for r in rows] == [
+        ("莱阳市", "沐浴店镇"),
+        ("莱阳市", "团旺镇"),
+        ("莱阳市小计", ""),
+        ("海阳市", "凤城街道"),
+        ("海阳市小计", ""),
+        ("合计", ""),
+    ]
+    t1 = rows[0]
+    assert t1["村总数"] == 2 and t1["脱贫村"] == 1 and t1["党组织软弱涣散村"] == 1
+    assert t1["已有第一书记"] == 1 and t1["缺第一书记"] == 1  # 北村 has nobody
+    assert rows[2]["村总数"] == 3 and rows[-1]["村总数"] == 4
+    assert rows[-1]["已有第一书记"] == 3
+
+
+def test_coverage_for_the_county_leaves_out_the_other_county(world, personas):
+    out = io.BytesIO()
+    exports.build("coverage", scoped(personas["county_admin"]), out, region_label="莱阳市", day=DAY)
+    rows = data_rows(read(out).active)
+    assert "海阳市小计" not in [r[0] for r in rows]
+    assert rows[-1][2] == Village.objects.filter(code__startswith="370682").count()
+
+
+# --- parameters and the command -------------------------------------------------------------------
+def test_bad_parameters_are_refused_clearly():
+    with pytest.raises(exports.ExportError, match="YYYY-MM"):
+        exports.parse_month("2026-13")
+    with pytest.raises(exports.ExportError, match="YYYY-MM-DD"):
+        exports.parse_date("2026/02/01")
+    with pytest.raises(exports.ExportError, match="unknown export"):
+        exports.check_kind("payroll")
+    assert exports.parse_month("2026-02") == FEB
+
+
+def test_command_writes_the_file(world, tmp_path):
+    target = tmp_path / "roster.xlsx"
+    call_command("export", "roster", "--region", "370682100000", "--date", "2026-02-10", "-o", str(target))
+    rows = data_rows(load_workbook(target).active)
+    assert {r[6] for r in rows} == {"=1+1", "李四"}  # the township only
+
+
+def test_command_appraisal_by_year(world, personas, tree, tmp_path):
+    AppraisalRound.start(tree["county"], 2025, "annual", personas["county_admin"])
+    target = tmp_path / "a.xlsx"
+    call_command("export", "appraisal", "--region", "370682000000", "--year", "2025", "-o", str(target))
+    assert load_workbook(target).active["B3"].value == "=1+1"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["payroll", "--region", "370682000000"], "unknown export"),
+        (["roster", "--region", "999999000000"], "unknown region"),
+        (["attendance", "--region", "370682000000", "--month", "2026-2x"], "YYYY-MM"),
+        (["appraisal", "--region", "370682000000"], "--round or --year"),
+        (["appraisal", "--region", "370682000000", "--round", "999999"], "no round"),
+    ],
+)
+def test_command_errors(tree, tmp_path, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("export", *args, "-o", str(tmp_path / "x.xlsx"))
+
+
+def test_assignments_are_streamed_in_chunks(world, personas, monkeypatch):
+    monkeypatch.setattr(exports, "CHUNK", 1)
+    out = io.BytesIO()
+    exports.build_roster(Assignment.objects.all(), out, region_label="全省", day=DAY)
+    assert len(data_rows(read(out).active)) == 4
+
+
+def test_county_admin_downloads_the_roster_from_the_browser(
+    client_for, personas, tree, make_village, make_cadre, dispatch
+):
+    from django.urls import reverse
+
+    dispatch(
+        make_cadre(name="在岗者"), make_village(), start=datetime.date.today() - datetime.timedelta(days=10)
+    )
+    client = client_for(personas["county_admin"])
+    assert client.get(reverse("reports:exports")).status_code == 200
+    response = client.get(reverse("reports:export", args=["roster"]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    wb = load_workbook(
+        io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)
+    )
+    assert "在岗者" in [c.value for row in wb.active.iter_rows() for c in row]
+
+
+def test_export_with_a_bad_month_is_refused(client_for, personas):
+    from django.urls import reverse
+
+    client = client_for(personas["county_admin"])
+    assert client.get(reverse("reports:export", args=["attendance"]), {"month": "2026-13"}).status_code == 400
+    assert client.get(reverse("reports:export", args=["nonsense"])).status_code == 404
