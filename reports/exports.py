@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 from django.utils.translation import override
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -518,7 +519,9 @@ def build_allowance(records, out, *, region_label, month):
 def parse_month(text):
     month = attendance_rules.parse_month(text) if text else None
     if text and (month is None or not 1900 <= month.year <= 2999):
-        raise ExportError(f"月份格式应为 YYYY-MM / month must be YYYY-MM: {text!r}")
+        raise ExportError(
+            _("The month “%(value)s” is not a month: write it as YYYY-MM, e.g. 2026-03.") % {"value": text}
+        )
     return month
 
 
@@ -526,14 +529,19 @@ def parse_date(text):
     try:
         return datetime.date.fromisoformat(text) if text else None
     except ValueError:
-        raise ExportError(f"日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD: {text!r}") from None
+        raise ExportError(
+            _("The date “%(value)s” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-01.")
+            % {"value": text}
+        ) from None
 
 
 def parse_year(text):
     if not text:
         return None
     if not (str(text).isdigit() and 1900 <= int(text) <= 2999):
-        raise ExportError(f"年份格式应为 YYYY / year must be YYYY: {text!r}")
+        raise ExportError(
+            _("The year “%(value)s” is not a year: write four digits, e.g. 2025.") % {"value": text}
+        )
     return int(text)
 
 
@@ -541,13 +549,16 @@ def parse_round_id(text):
     if not text:
         return None
     if not str(text).isdigit():
-        raise ExportError(f"考核轮次应为编号 / round must be a number: {text!r}")
+        raise ExportError(_("The appraisal round “%(value)s” is not a round number.") % {"value": text})
     return int(text)
 
 
 def check_kind(kind):
     if kind not in KINDS:
-        raise ExportError(f"未知的导出类型 / unknown export: {kind!r}; 可选 / one of: {', '.join(KINDS)}")
+        raise ExportError(
+            _("Unknown export “%(kind)s”; choose one of: %(kinds)s.")
+            % {"kind": kind, "kinds": ", ".join(KINDS)}
+        )
 
 
 def find_round(rounds, year):
@@ -555,8 +566,8 @@ def find_round(rounds, year):
     found = list(rounds.filter(year=year, kind=AppraisalRound.Kind.ANNUAL)[:2])
     if len(found) != 1:
         raise ExportError(
-            f"{year} 年有 {len(found)} 个年度考核轮次，请指定考核轮次 / "
-            f"{len(found)} annual rounds in {year}: give the round"
+            _("There are %(n)d annual rounds for %(year)d in your jurisdiction: choose the round.")
+            % {"n": len(found), "year": year}
         )
     return found[0]
 
@@ -584,7 +595,7 @@ def build(kind, scope, out, *, region_label, day=None, month=None, round_=None):
         builder(scope(AttendanceRecord.objects.all()), out, region_label=region_label, month=month)
         return filename(kind, region_label, f"{month:%Y-%m}")
     if round_ is None:
-        raise ExportError("请指定考核轮次或年份 / give the appraisal round or the year")
+        raise ExportError(_("Choose the appraisal round or the year."))
     build_appraisal(scope(Appraisal.objects.all()), out, region_label=region_label, round_=round_)
     with override(LANGUAGE):
         return filename(kind, region_label, f"{round_.year}-{round_.get_kind_display()}")

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import access
 from appraisal.models import AppraisalRound
@@ -40,7 +41,7 @@ def export(request, kind):
             elif year is not None:
                 round_ = exports.find_round(access.scope(user, AppraisalRound.objects.all()), year)
             else:
-                raise exports.ExportError("请选择考核轮次或年份 / choose the appraisal round or the year")
+                raise exports.ExportError(_("Choose the appraisal round or the year."))
     except exports.ExportError as e:
         return HttpResponseBadRequest(str(e), content_type="text/plain; charset=utf-8")
     buffer = io.BytesIO()  # province-wide exports belong in a background task (DESIGN.md)

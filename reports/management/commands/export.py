@@ -1,6 +1,7 @@
 """manage.py export KIND --region CODE [--month YYYY-MM | --year YYYY | --round PK | --date YYYY-MM-DD] -o FILE"""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from appraisal.models import AppraisalRound
@@ -35,7 +36,9 @@ class Command(BaseCommand):
             raise CommandError(str(e)) from None
         region_obj = Region.objects.filter(code=region).first()
         if region_obj is None:
-            raise CommandError(f"未知的区划代码 / unknown region code: {region!r}")
+            raise CommandError(
+                _("Unknown region code “%(code)s”: give a 12-digit 统计用区划代码.") % {"code": region}
+            )
 
         def scope(queryset):
             return queryset.in_region(region_obj)
@@ -48,12 +51,13 @@ class Command(BaseCommand):
                     round_ = rounds.filter(pk=round_id).first()
                     if round_ is None:
                         raise exports.ExportError(
-                            f"{region_obj.name} 没有编号为 {round_id} 的考核轮次 / no round {round_id} in this region"
+                            _("%(region)s has no appraisal round %(id)d.")
+                            % {"region": region_obj.name, "id": round_id}
                         )
                 elif year is not None:
                     round_ = exports.find_round(rounds, year)
                 else:
-                    raise exports.ExportError("请给出 --round 或 --year / give --round or --year")
+                    raise exports.ExportError(_("Give --round or --year."))
             except exports.ExportError as e:
                 raise CommandError(str(e)) from None
         with open(output, "wb") as out:
