@@ -96,6 +96,7 @@ def cadre_list(request):
             "filter": filterset,
             "page": _page(request, qs.order_by("name", "pk")),
             "roles": dict(Assignment.Role.choices),
+            "can_manage": access.can(request.user, access.MANAGE_REFERENCE),
         },
     )
 

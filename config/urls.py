@@ -5,16 +5,18 @@ from django.utils.translation import gettext_lazy as _
 
 from assignments import urls as assignment_urls
 from reports import views as report_views
-from reports import views_exports
+from reports import views_exports, views_imports
 
 admin.site.site_header = _("zhucun · village-resident cadre management")
 admin.site.site_title = _("zhucun administration")
 admin.site.index_title = _("Reference data")
 
-export_urls = (
+report_urls = (
     [
-        path("", views_exports.export_index, name="exports"),
-        path("<str:kind>/", views_exports.export, name="export"),
+        path("exports/", views_exports.export_index, name="exports"),
+        path("exports/<str:kind>/", views_exports.export, name="export"),
+        path("imports/<str:kind>/", views_imports.import_page, name="import"),
+        path("imports/<str:kind>/template/", views_imports.import_template, name="import_template"),
     ],
     "reports",
 )
@@ -28,7 +30,7 @@ urlpatterns = [
     path("leave/", include(assignment_urls.leave)),
     path("spot-checks/", include(assignment_urls.spotchecks)),
     path("appraisal/", include("appraisal.urls")),
-    path("exports/", include(export_urls)),
+    path("", include(report_urls)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
