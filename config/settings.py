@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_filters",
+    "django_tasks",
+    "django_tasks_db",
     "pgtrigger",
     "pghistory",
     "accounts",
@@ -136,3 +138,10 @@ LOGGING = {
 }
 
 PAGE_SIZE = 50
+
+# Background work (province-wide exports): django-tasks with its database backend; `manage.py
+# db_worker` runs the queue (`make run` starts one beside the web server).
+TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(BASE_DIR / "var" / "exports")))
+# An export expected to write more rows than this runs in the background.
+EXPORT_FOREGROUND_MAX_ROWS = env.int("EXPORT_FOREGROUND_MAX_ROWS", default=20000)

@@ -14,6 +14,8 @@ admin.site.index_title = _("Reference data")
 report_urls = (
     [
         path("exports/", views_exports.export_index, name="exports"),
+        path("exports/jobs/<int:pk>/", views_exports.job, name="job"),
+        path("exports/jobs/<int:pk>/download/", views_exports.job_download, name="job_download"),
         path("exports/<str:kind>/", views_exports.export, name="export"),
         path("imports/<str:kind>/", views_imports.import_page, name="import"),
         path("imports/<str:kind>/template/", views_imports.import_template, name="import_template"),

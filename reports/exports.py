@@ -15,6 +15,7 @@ official paper forms and stay Chinese whatever the user's language. Labels of co
 the models' choices, rendered with Chinese active.
 """
 
+import contextvars
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
@@ -92,6 +93,11 @@ class Column:
     number_format: str | None = None
 
 
+# Set while a background export runs: called with the number of rows written so far.
+progress_hook = contextvars.ContextVar("export_progress_hook", default=None)
+PROGRESS_EVERY = 500
+
+
 class Sheet:
     """A write-only sheet with the chrome every export has: a merged title row, bold headers, frozen
     panes, column widths, A4 landscape fit to width; continues on a new sheet at Excel's row limit."""
@@ -158,6 +164,9 @@ class Sheet:
             cells.append(value)
         ws.append(cells)
         self.rows += 1
+        hook = progress_hook.get()
+        if hook is not None:
+            hook()
         if merge_to:
             ws.merged_cells.add(f"A{self.rows}:{get_column_letter(merge_to)}{self.rows}")
 
@@ -570,6 +579,19 @@ def find_round(rounds, year):
             % {"n": len(found), "year": year}
         )
     return found[0]
+
+
+def estimate_rows(kind, scope, *, day=None, month=None, round_=None):
+    """About how many rows export ``kind`` will write (one query): decides foreground or background
+    and sizes the progress bar."""
+    today = timezone.localdate()
+    if kind == "roster":
+        return scope(Assignment.objects.all()).serving_on(day or today).count()
+    if kind == "coverage":
+        return scope(Village.objects.all()).count()
+    if kind in ("attendance", "allowance"):
+        return scope(AttendanceRecord.objects.filter(sheet__month=month or today.replace(day=1))).count()
+    return scope(Appraisal.objects.filter(round=round_)).count() if round_ else 0
 
 
 def filename(kind, region_label, period):

@@ -3,15 +3,18 @@
 import io
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import access
 from appraisal.models import AppraisalRound
-from reports import exports
+from reports import exports, tasks
+from reports.models import ExportJob
 
 
 def _region_label(user):
@@ -44,10 +47,29 @@ def export(request, kind):
                 raise exports.ExportError(_("Choose the appraisal round or the year."))
     except exports.ExportError as e:
         return HttpResponseBadRequest(str(e), content_type="text/plain; charset=utf-8")
-    buffer = io.BytesIO()  # province-wide exports belong in a background task (DESIGN.md)
+
+    def scope(queryset):
+        return access.scope(user, queryset)
+
+    if exports.estimate_rows(kind, scope, round_=round_, **params) > settings.EXPORT_FOREGROUND_MAX_ROWS:
+        # Too big to write inside a request (gunicorn kills a worker after 30 s): a background job.
+        job = ExportJob.objects.create(
+            user=user,
+            kind=kind,
+            params={
+                "month": params["month"].isoformat() if params["month"] else "",
+                "day": params["day"].isoformat() if params["day"] else "",
+                "round": round_.pk if round_ else None,
+                "region_label": _region_label(user),
+            },
+            rows_total=exports.estimate_rows(kind, scope, round_=round_, **params),
+        )
+        transaction.on_commit(lambda: tasks.run_export.enqueue(job.pk))
+        return redirect(job)
+    buffer = io.BytesIO()
     name = exports.build(
         kind,
-        lambda qs: access.scope(user, qs),
+        scope,
         buffer,
         region_label=_region_label(user),
         round_=round_,
@@ -77,3 +99,18 @@ def export_index(request):
             "kinds": exports.KINDS,
         },
     )
+
+
+@login_required
+def job(request, pk):
+    """A background export's progress; the page reloads itself until the file is ready."""
+    job = get_object_or_404(ExportJob, pk=pk, user=request.user)  # a job is its requester's own
+    return render(request, "reports/job.html", {"job": job})
+
+
+@login_required
+def job_download(request, pk):
+    job = get_object_or_404(ExportJob, pk=pk, user=request.user, state=ExportJob.State.DONE)
+    if not job.path.exists():
+        raise Http404
+    return FileResponse(open(job.path, "rb"), as_attachment=True, filename=job.filename or f"{job.kind}.xlsx")

@@ -341,3 +341,42 @@ def test_export_with_a_bad_month_is_refused(client_for, personas):
     client = client_for(personas["county_admin"])
     assert client.get(reverse("reports:export", args=["attendance"]), {"month": "2026-13"}).status_code == 400
     assert client.get(reverse("reports:export", args=["nonsense"])).status_code == 404
+
+
+def test_a_large_export_runs_in_the_background_with_progress(
+    settings,
+    tmp_path,
+    client_for,
+    personas,
+    make_village,
+    make_cadre,
+    dispatch,
+    django_capture_on_commit_callbacks,
+):
+    from django.urls import reverse
+    from django_tasks_db.models import DBTaskResult
+
+    from reports import tasks
+    from reports.models import ExportJob
+
+    settings.EXPORT_FOREGROUND_MAX_ROWS = 0  # everything counts as large here
+    settings.EXPORT_DIR = tmp_path
+    dispatch(
+        make_cadre(name="后台导出"), make_village(), start=datetime.date.today() - datetime.timedelta(days=5)
+    )
+    client = client_for(personas["county_admin"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("reports:export", args=["roster"]))
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert DBTaskResult.objects.count() == 1  # queued for the worker
+    page = client.get(job.get_absolute_url())
+    assert page.status_code == 200 and b'http-equiv="refresh"' in page.content
+    tasks.run_export.call(job.pk)  # what `manage.py db_worker` does
+    job.refresh_from_db()
+    assert job.state == "done" and job.rows_done >= 1 and job.percent == 100
+    download = client.get(reverse("reports:job_download", args=[job.pk]))
+    wb = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    assert "后台导出" in [c.value for row in wb.active.iter_rows() for c in row]
+    other = client_for(personas["other_admin"])
+    assert other.get(job.get_absolute_url()).status_code == 404

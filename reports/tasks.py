@@ -1,0 +1,57 @@
+"""Background exports (django-tasks, database backend; `manage.py db_worker` runs them)."""
+
+import datetime
+
+from django.utils import timezone
+from django_tasks import task
+
+from accounts import access
+from appraisal.models import AppraisalRound
+
+from . import exports
+from .models import ExportJob
+
+
+def _date(text):
+    return datetime.date.fromisoformat(text) if text else None
+
+
+@task()
+def run_export(job_id):
+    job = ExportJob.objects.select_related("user__region", "user__unit").get(pk=job_id)
+    user = job.user
+    job.state = ExportJob.State.RUNNING
+    job.save(update_fields=["state"])
+    written = 0
+
+    def tick():
+        nonlocal written
+        written += 1
+        if written % exports.PROGRESS_EVERY == 0:
+            ExportJob.objects.filter(pk=job_id).update(rows_done=written)
+
+    token = exports.progress_hook.set(tick)
+    try:
+        p = job.params
+        round_ = None
+        if p.get("round"):
+            round_ = access.scope(user, AppraisalRound.objects.all()).get(pk=p["round"])
+        job.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(job.path, "wb") as out:
+            name = exports.build(
+                job.kind,
+                lambda qs: access.scope(user, qs),
+                out,
+                region_label=p.get("region_label", ""),
+                day=_date(p.get("day")),
+                month=_date(p.get("month")),
+                round_=round_,
+            )
+        job.state, job.filename, job.rows_done = ExportJob.State.DONE, name, written
+    except Exception as exc:  # the job page shows it; the worker logs the traceback
+        job.state, job.error = ExportJob.State.FAILED, str(exc)
+        raise
+    finally:
+        exports.progress_hook.reset(token)
+        job.finished_at = timezone.now()
+        job.save(update_fields=["state", "filename", "rows_done", "error", "finished_at"])
