@@ -39,3 +39,25 @@ def test_chinese_and_shanghai_time_are_the_defaults(settings):
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert settings.TIME_ZONE == "Asia/Shanghai"
     assert settings.USE_TZ is True
+
+
+def test_production_settings_pass_the_deploy_check():
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env.update(
+        {
+            "DEBUG": "False",
+            "SECRET_KEY": "k$" + "x7Qp2mZr9LwT4vYb8NcH1sJ6dFgK3aE5uR0iO" * 2,
+            "ALLOWED_HOSTS": "zhucun.example.gov.cn",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+        }
+    )
+    env.setdefault("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
