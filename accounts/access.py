@@ -102,6 +102,16 @@ def can(user, action, obj=None):
     return True
 
 
+def sees_id_numbers(user):
+    """Full resident ID numbers: for the organisation departments that file and report cadres
+    (county, city, province); township clerks and unit liaisons see them masked."""
+    return _active(user) and (user.is_superuser or user.role in (Role.COUNTY_ADMIN, Role.CITY, Role.PROVINCE))
+
+
+def mask_id_number(value):
+    return f"{value[:6]}********{value[-4:]}" if value else ""
+
+
 def require(user, action, obj=None):
     """Raise 403 unless ``can``: the object is visible, the action is not the user's to take."""
     if not can(user, action, obj):

@@ -126,7 +126,7 @@ def cadre_detail(request, pk):
             "history": history,
             "preferences": rules.preferences(cadre, timezone.localdate()),
             "age": cadre.age_on(timezone.localdate()),
-            "show_id": access.can(request.user, access.MANAGE_REFERENCE, cadre),
+            "show_id": access.sees_id_numbers(request.user),
             "records": records,
             "sections": pages.render_sections(pages.CADRE_SECTIONS, request, cadre),
             "checks": checks,

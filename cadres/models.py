@@ -10,6 +10,8 @@ from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.access import mask_id_number
+
 from . import idcard
 
 
@@ -213,7 +215,7 @@ class Cadre(models.Model):
 
     @property
     def masked_id_number(self):
-        return f"{self.id_number[:6]}********{self.id_number[-4:]}" if self.id_number else ""
+        return mask_id_number(self.id_number)
 
     def age_on(self, day: datetime.date) -> int:
         from .dates import years_between

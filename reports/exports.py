@@ -31,6 +31,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from accounts.access import mask_id_number
 from appraisal import rules as appraisal_rules
 from appraisal.models import Appraisal, AppraisalRound
 from assignments import attendance as attendance_rules
@@ -214,7 +215,7 @@ ROSTER_COLUMNS = [
 ]
 
 
-def build_roster(assignments, out, *, region_label, day=None):
+def build_roster(assignments, out, *, region_label, day=None, mask_ids=False):
     """One row per assignment serving on ``day`` (default today)."""
     day = day or timezone.localdate()
     rows = (
@@ -238,7 +239,7 @@ def build_roster(assignments, out, *, region_label, day=None):
                     c.name,
                     c.get_gender_display(),
                     c.birth_date,
-                    c.id_number,
+                    mask_id_number(c.id_number) if mask_ids else c.id_number,
                     c.get_political_status_display(),
                     c.party_joined_on,
                     c.unit.name,
@@ -598,14 +599,16 @@ def filename(kind, region_label, period):
     return f"{KINDS[kind]}-{region_label}-{period}.xlsx"
 
 
-def build(kind, scope, out, *, region_label, day=None, month=None, round_=None):
+def build(kind, scope, out, *, region_label, day=None, month=None, round_=None, mask_ids=False):
     """Write export ``kind`` to ``out``; ``scope`` narrows a queryset to the jurisdiction.
     Returns the file name to offer. ``round_`` must already be looked up within the jurisdiction."""
     check_kind(kind)
     today = timezone.localdate()
     if kind == "roster":
         day = day or today
-        build_roster(scope(Assignment.objects.all()), out, region_label=region_label, day=day)
+        build_roster(
+            scope(Assignment.objects.all()), out, region_label=region_label, day=day, mask_ids=mask_ids
+        )
         return filename(kind, region_label, f"{day:%Y-%m-%d}")
     if kind == "coverage":
         day = day or today

@@ -46,6 +46,7 @@ def run_export(job_id):
                 day=_date(p.get("day")),
                 month=_date(p.get("month")),
                 round_=round_,
+                mask_ids=not access.sees_id_numbers(user),
             )
         job.state, job.filename, job.rows_done = ExportJob.State.DONE, name, written
     except Exception as exc:  # the job page shows it; the worker logs the traceback

@@ -73,6 +73,7 @@ def export(request, kind):
         buffer,
         region_label=_region_label(user),
         round_=round_,
+        mask_ids=not access.sees_id_numbers(user),
         **params,
     )
     response = HttpResponse(buffer.getvalue(), content_type=exports.CONTENT_TYPE)
