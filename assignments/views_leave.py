@@ -1,5 +1,7 @@
 """Leave (请销假) and spot-check pages."""
 
+import datetime
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,7 +25,7 @@ def _serving_choices(user):
     today = timezone.localdate()
     return (
         access.scope(user, Assignment.objects.all())
-        .filter(start_date__lte=today + timezone.timedelta(days=366))
+        .filter(start_date__lte=today + datetime.timedelta(days=366))  # leave may be requested ahead
         .open()
         .select_related("cadre", "village")
         .order_by("village__code", "cadre__name")

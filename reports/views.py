@@ -18,7 +18,7 @@ def home(request):
     villages = access.scope(user, Village.objects.all())
     assignments = access.scope(user, Assignment.objects.all())
     serving = assignments.serving_on(today)
-    soon = today + timezone.timedelta(days=90)
+    soon = today + timedelta(days=90)
     context = {
         "summary": coverage.summary(villages, today),
         "serving_count": serving.count(),
