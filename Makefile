@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint messages clean-db
+.PHONY: install run test lint messages clean-db bench reliability backup-check
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,20 @@ lint: $(STAMP)
 messages: $(STAMP)
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=staticfiles
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): requirements-bench.txt requirements.txt $(STAMP)
+	$(VENV)/bin/pip install --quiet -r requirements-bench.txt
+	touch $(BENCH_STAMP)
+
+# Province-scale benchmark (issue 7): seeds its own database once, prints a table, writes bench/results.json.
+bench: $(BENCH_STAMP)
+	$(PY) bench/province.py
+
+# Load and fault script (issue 8): its own embedded PostgreSQL, loopback only, bounded in time.
+reliability: $(BENCH_STAMP)
+	$(PY) bench/load_fault.py
+
+# Backup and restore drill: pg_dump, pg_restore into a fresh database, compare counts.
+backup-check: $(BENCH_STAMP)
+	$(PY) bench/backup_restore.py
