@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint messages clean-db bench reliability backup-check
+.PHONY: install run test lint messages clean-db bench reliability backup-check screenshots
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,11 @@ reliability: $(BENCH_STAMP)
 # Backup and restore drill: pg_dump, pg_restore into a fresh database, compare counts.
 backup-check: $(BENCH_STAMP)
 	$(PY) bench/backup_restore.py
+
+# Home-page screenshots under docs/screenshots/ from the demo data (needs Debian's chromium).
+screenshots: $(STAMP)
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8001 --noreload & SERVER=$$!; trap 'kill $$SERVER 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 1 30); do curl -fs -o /dev/null http://127.0.0.1:8001/accounts/login/ && break; sleep 1; done; \
+	$(PY) docs/screenshots/capture.py

@@ -22,14 +22,26 @@ class VillageFilter(django_filters.FilterSet):
     coverage = django_filters.ChoiceFilter(
         label=_("Coverage"), choices=list(coverage.STATES.items()), method="filter_coverage"
     )
+    region = django_filters.ModelChoiceFilter(
+        label=_("County"), queryset=Region.objects.none(), to_field_name="code", method="filter_region"
+    )
+    o = django_filters.OrderingFilter(
+        fields=[("code", "code"), ("name", "name"), ("township__code", "township"), ("team_size", "team")],
+        label=_("Sort by"),
+    )
 
     class Meta:
         model = Village
-        fields = ["q", "township", "category", "coverage"]
+        fields = ["q", "region", "township", "category", "coverage"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["township"].queryset = access.scope(user, Region.objects.townships())
+        counties = access.scope(user, Region.objects.filter(level=Region.Level.COUNTY)).order_by("code")
+        self.filters["region"].queryset = counties
+
+    def filter_region(self, queryset, name, value):
+        return queryset.filter(code__startswith=value.prefix)
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__contains=value.strip()) | Q(code__startswith=value.strip()))
@@ -49,6 +61,11 @@ class CadreFilter(django_filters.FilterSet):
         label=_("Serving"),
         choices=[("yes", _("Serving now")), ("no", _("Not serving"))],
         method="filter_serving",
+    )
+
+    o = django_filters.OrderingFilter(
+        fields=[("name", "name"), ("birth_date", "birth"), ("unit__name", "unit"), ("rank", "rank")],
+        label=_("Sort by"),
     )
 
     class Meta:

@@ -33,6 +33,13 @@ def _current_secretary_name():
     return Subquery(serving.values("cadre__name")[:1])
 
 
+def _sorted(filterset, qs, *default):
+    """The default order unless the user sorted by a column (the filter's ``o``)."""
+    if filterset.is_bound and filterset.is_valid() and filterset.form.cleaned_data.get("o"):
+        return qs
+    return qs.order_by(*default)
+
+
 @login_required
 def village_list(request):
     today = timezone.localdate()
@@ -45,7 +52,7 @@ def village_list(request):
         "assignments/village_list.html",
         {
             "filter": filterset,
-            "page": _page(request, qs.order_by("code")),
+            "page": _page(request, _sorted(filterset, qs, "code")),
             "can_dispatch": access.can(request.user, access.DISPATCH),
         },
     )
@@ -94,7 +101,7 @@ def cadre_list(request):
         "assignments/cadre_list.html",
         {
             "filter": filterset,
-            "page": _page(request, qs.order_by("name", "pk")),
+            "page": _page(request, _sorted(filterset, qs, "name", "pk")),
             "roles": dict(Assignment.Role.choices),
             "can_manage": access.can(request.user, access.MANAGE_REFERENCE),
         },
@@ -165,7 +172,11 @@ def dispatch(request):
     access.require(request.user, access.DISPATCH)
     villages = access.scope(request.user, Village.objects.all())
     cadres = access.scope(request.user, Cadre.objects.all())
-    initial = {"village": request.GET.get("village"), "start_date": timezone.localdate()}
+    initial = {
+        "village": request.GET.get("village"),
+        "role": request.GET.get("role"),
+        "start_date": timezone.localdate(),
+    }
     form = DispatchForm(request.POST or None, initial=initial, villages=villages, cadres=cadres)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

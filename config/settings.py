@@ -1,5 +1,6 @@
 """Settings for zhucun. Every deploy knob comes from the environment (django-environ)."""
 
+import datetime
 import os
 from pathlib import Path
 
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "pgtrigger",
     "pghistory",
+    "axes",  # before accounts: its login signal receivers run first
     "accounts",
     "villages",
     "cadres",
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a refused login into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -70,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "reports.context_processors.todo_count",
             ],
         },
     },
@@ -94,6 +99,27 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Lockout after repeated failed logins (django-axes), keyed on user name *and* client IP together, so
+# guessing one account's password from one computer neither locks that account elsewhere nor lets
+# anyone lock out everybody. Every further attempt during the lockout starts the cool-off again.
+# A county admin unlocks its users in the admin (users → "unlock login"); anyone else:
+# `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # logins are recorded in accounts.SecurityEvent
+AXES_RESET_ON_SUCCESS = True  # a successful login forgets the earlier typing mistakes
+# Behind reverse proxies: how many of them append to X-Forwarded-For (0 = none; REMOTE_ADDR is the
+# client). accounts.clientip reads the client from the right of the header, so a forged header
+# changes nothing (django-ipware, axes' own resolver, is not installed; see docs/architecture.md).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.clientip.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -142,6 +168,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    # Logins, failed logins, lockouts, password changes, exports and imports (accounts/events.py).
+    "loggers": {"zhucun.security": {"level": env.str("SECURITY_LOG_LEVEL", default="INFO")}},
 }
 
 PAGE_SIZE = 50

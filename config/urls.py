@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts import views as account_views
 from assignments import urls as assignment_urls
 from reports import views as report_views
 from reports import views_exports, views_imports
@@ -25,6 +26,7 @@ report_urls = (
 
 urlpatterns = [
     path("", report_views.home, name="home"),
+    path("todo/", report_views.todo_list, name="todos"),
     path("villages/", include(assignment_urls.villages)),
     path("cadres/", include(assignment_urls.cadres)),
     path("assignments/", include(assignment_urls.assignments)),
@@ -35,6 +37,7 @@ urlpatterns = [
     path("", include(report_urls)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -1,51 +1,38 @@
-from datetime import timedelta
-
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import access
-from assignments import coverage, leave
-from assignments.models import Assignment, AttendanceRecord, LeaveRequest, SpotCheck
-from cadres.models import Cadre
-from villages.models import Region, Village
+from accounts.models import Role
+from assignments import attendance
+from villages.models import Region
+
+from . import dashboard, todos
 
 
 @login_required
 def home(request):
-    today = timezone.localdate()
+    """Each role's first page: the figures of its jurisdiction, each linking to the list behind it."""
     user = request.user
-    villages = access.scope(user, Village.objects.all())
-    assignments = access.scope(user, Assignment.objects.all())
-    serving = assignments.serving_on(today)
-    soon = today + timedelta(days=90)
-    context = {
-        "summary": coverage.summary(villages, today),
-        "serving_count": serving.count(),
-        "secretary_count": serving.filter(role=Assignment.Role.FIRST_SECRETARY).count(),
-        "cadre_count": access.scope(user, Cadre.objects.all()).count(),
-        "ending_soon": serving.filter(end_date__isnull=True, planned_end_date__lte=soon)
-        .select_related("cadre", "village")
-        .order_by("planned_end_date")[:10],
-        "overdue": assignments.filter(end_date__isnull=True, planned_end_date__lt=today)
-        .select_related("cadre", "village")
-        .order_by("planned_end_date")[:10],
-        "gaps": coverage.filter_state(
-            coverage.annotate(villages.select_related("township"), today), "gap"
-        ).order_by("code")[:15],
-        "township_count": access.scope(user, Region.objects.townships()).count(),
-        "month": today.replace(day=1),
-        "pending_leave": access.scope(user, LeaveRequest.objects.filter(state="pending")).count(),
-        "discrepancy_count": leave.discrepancies(
-            access.scope(user, SpotCheck.objects.filter(date__year=today.year))
-        ).count(),
-        "below_count": access.scope(
-            user,
-            AttendanceRecord.objects.filter(
-                sheet__month=(today.replace(day=1) - timedelta(days=1)).replace(day=1)
-            ),
-        )
-        .below_minimum()
-        .count(),
-    }
+    if user.role == Role.UNIT_LIAISON:
+        return render(request, "reports/home_liaison.html", dashboard.liaison_figures(user))
+    if user.role == Role.TOWNSHIP_CLERK:
+        context = dashboard.clerk_figures(user)
+        context["can_keep"] = access.can(user, access.KEEP_ATTENDANCE)
+        return render(request, "reports/home_clerk.html", context)
+    code = request.GET.get("region")
+    # Drill-down from a city or province: only a region inside the user's own answers.
+    region = access.get_object_or_404(user, Region.objects.all(), code=code) if code else user.region
+    month = request.GET.get("month")
+    month = attendance.parse_month(month) if month else None
+    if request.GET.get("month") and month is None:
+        raise Http404(_("No such month. Use the form YYYY-MM, e.g. 2026-03."))
+    context = dashboard.region_figures(user, region, month=month)
+    context["drilled"] = bool(code) and region != user.region
     return render(request, "reports/home.html", context)
+
+
+@login_required
+def todo_list(request):
+    return render(request, "reports/todos.html", {"groups": todos.for_user(request.user)})

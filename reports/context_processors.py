@@ -1,0 +1,9 @@
+from . import todos
+
+
+def todo_count(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    # A callable: the template evaluates it only on pages that show the header.
+    return {"todo_count": lambda: todos.count(user)}

@@ -1,0 +1,178 @@
+"""待办: what waits for a user, each item linking to the page where they act on it.
+
+Items come from the user's role and jurisdiction only (through accounts.access), so the list and
+the count in the header agree with what the user may open.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import access
+from accounts.models import Role
+from appraisal.models import AppraisalRound
+from assignments import coverage
+from assignments.models import Assignment, AttendanceSheet, LeaveRequest
+from villages.models import Village
+
+from . import dashboard
+
+LIMIT = 50  # items listed per kind; the count says how many there are in all
+
+
+@dataclass
+class Group:
+    kind: str
+    title: str
+    count: int
+    items: list  # (text, url)
+
+
+def _sheet_items(sheets):
+    return [
+        (
+            f"{s.township.name} {s.month:%Y-%m}",
+            reverse("attendance:sheet", args=[s.township.code, f"{s.month:%Y-%m}"]),
+        )
+        for s in sheets[:LIMIT]
+    ]
+
+
+def _leave_items(leaves):
+    return [
+        (
+            f"{lv.assignment.cadre.name} · {lv.assignment.village.name} · {lv.start_date:%m-%d}–{lv.end_date:%m-%d}",
+            lv.get_absolute_url(),
+        )
+        for lv in leaves[:LIMIT]
+    ]
+
+
+def for_user(user, today=None, items=True):
+    """The user's to-do groups, biggest duties first; empty groups are left out.
+
+    With ``items=False`` only the counts are computed (the header's badge on every page).
+    """
+    today = today or timezone.localdate()
+    groups = []
+    if access.can(user, access.APPROVE_ATTENDANCE):
+        sheets = (
+            access.scope(user, AttendanceSheet.objects.filter(state=AttendanceSheet.State.SUBMITTED))
+            .select_related("township")
+            .order_by("month", "township__code")
+        )
+        groups.append(
+            Group(
+                "approve_sheet",
+                _("Approve attendance sheets"),
+                sheets.count(),
+                _sheet_items(sheets) if items else [],
+            )
+        )
+    if access.can(user, access.DECIDE_COUNTY_LEAVE) or access.can(user, access.DECIDE_TOWNSHIP_LEAVE):
+        level = (
+            LeaveRequest.Level.COUNTY
+            if access.can(user, access.DECIDE_COUNTY_LEAVE)
+            else LeaveRequest.Level.TOWNSHIP
+        )
+        leaves = (
+            access.scope(
+                user, LeaveRequest.objects.filter(state=LeaveRequest.State.PENDING, approval_level=level)
+            )
+            .select_related("assignment__cadre", "assignment__village")
+            .order_by("start_date")
+        )
+        groups.append(
+            Group(
+                "decide_leave",
+                _("Decide leave requests"),
+                leaves.count(),
+                _leave_items(leaves) if items else [],
+            )
+        )
+    if access.can(user, access.KEEP_ATTENDANCE) and user.role == Role.TOWNSHIP_CLERK:
+        month = dashboard.first_of_month(today)
+        fill_items = []
+        open_sheets = list(
+            AttendanceSheet.objects.filter(township=user.region, state=AttendanceSheet.State.OPEN)
+            .exclude(month__gt=month)
+            .order_by("month")
+        )
+        months = {s.month for s in open_sheets}
+        has_serving = access.scope(user, Assignment.objects.all()).serving_on(today).exists()
+        current_exists = AttendanceSheet.objects.filter(township=user.region, month=month).exists()
+        if has_serving and not current_exists:
+            months.add(month)
+        for m in sorted(months):
+            label = (
+                _("Fill in and submit %(month)s") if m == month else _("Submit %(month)s (still open)")
+            ) % {"month": f"{m:%Y-%m}"}
+            fill_items.append((label, reverse("attendance:sheet", args=[user.region.code, f"{m:%Y-%m}"])))
+        groups.append(Group("fill_sheet", _("Keep attendance"), len(fill_items), fill_items))
+    if access.can(user, access.DISPATCH):
+        villages = access.scope(user, Village.objects.all())
+        gaps = (
+            coverage.filter_state(villages, "no_secretary", today).select_related("township").order_by("code")
+        )
+        dispatch = reverse("assignments:dispatch")
+        gap_items = [
+            (f"{v.township.name} · {v.name}", f"{dispatch}?village={v.code}&role=first_secretary")
+            for v in (gaps[:LIMIT] if items else [])
+        ]
+        title = _("Send a first secretary")
+        if items:
+            recall = coverage.filter_state(villages, "recall_gap", today).count()
+            title = _("Send a first secretary (%(recalled)d after a recall)") % {"recalled": recall}
+        groups.append(Group("replace_secretary", title, gaps.count(), gap_items))
+        serving = access.scope(user, Assignment.objects.all()).serving_on(today)
+        flagged = dashboard.flagged_for_recall(serving, today.year)
+        groups.append(
+            Group(
+                "recall",
+                _("Over the yearly leave cap: the unit must recall"),
+                len(flagged),
+                [
+                    (
+                        f"{a.cadre.name} · {a.village.name} ({a.leave_days}/{a.leave_cap})",
+                        a.get_absolute_url(),
+                    )
+                    for a in flagged
+                ],
+            )
+        )
+    if access.can(user, access.RUN_APPRAISAL):
+        drafts = access.scope(
+            user, AppraisalRound.objects.filter(state=AppraisalRound.State.DRAFT)
+        ).select_related("county")
+        groups.append(
+            Group(
+                "finalize_round",
+                _("Finish appraisal rounds"),
+                drafts.count(),
+                [(str(r), r.get_absolute_url()) for r in drafts[:LIMIT]] if items else [],
+            )
+        )
+    if user.role == Role.UNIT_LIAISON:
+        serving = access.scope(user, Assignment.objects.all()).serving_on(today)
+        flagged = dashboard.flagged_for_recall(serving, today.year)
+        groups.append(
+            Group(
+                "recall",
+                _("Over the yearly leave cap: the unit must recall"),
+                len(flagged),
+                [
+                    (
+                        f"{a.cadre.name} · {a.village.name} ({a.leave_days}/{a.leave_cap})",
+                        a.get_absolute_url(),
+                    )
+                    for a in flagged
+                ],
+            )
+        )
+    return [g for g in groups if g.count]
+
+
+def count(user):
+    return sum(g.count for g in for_user(user, items=False))
