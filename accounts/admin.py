@@ -1,10 +1,13 @@
-from django.contrib import admin
+from axes.utils import reset as axes_reset
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from . import access
-from .models import Role, User
+from . import access, events
+from .models import Role, SecurityEvent, User
 
 MANAGED_ROLES = (Role.TOWNSHIP_CLERK, Role.UNIT_LIAISON)
 
@@ -64,6 +67,7 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
         (_("Role and jurisdiction"), {"fields": ("last_name", "first_name", "role", "region", "unit")}),
     )
     readonly_fields = ["last_login", "date_joined"]
+    actions = ["unlock_login"]
 
     def has_module_permission(self, request):
         return access.can(request.user, access.MANAGE_ACCOUNTS)
@@ -105,3 +109,57 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
         return super().has_change_permission(request, obj)
 
     has_delete_permission = has_change_permission
+
+    @admin.action(description=_("Unlock login (clear failed login attempts)"), permissions=["change"])
+    def unlock_login(self, request, queryset):
+        users = [user for user in queryset if self.has_change_permission(request, user)]
+        for user in users:
+            axes_reset(username=user.get_username())
+            events.logger.info("unlock user=%s by=%s", user.get_username(), request.user.get_username())
+        self.message_user(
+            request,
+            ngettext("%(count)d user can log in again.", "%(count)d users can log in again.", len(users))
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's view (with the password validators). The user's sessions end by themselves: each
+        # carries a hash of the password, which no longer matches.
+        user = self.get_object(request, unquote(id))
+        before = user.password if user is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and user is not None:
+            user.refresh_from_db(fields=["password"])
+            if user.password != before:
+                events.record(
+                    request,
+                    events.Kind.PASSWORD_CHANGED,
+                    user=user,
+                    by=request.user.get_username(),
+                )
+        return response
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ScopedAdmin):
+    """Read-only; a county admin sees the events of the users in its county (access.scope)."""
+
+    read_only = True
+    list_display = ["at", "kind", "username", "user", "ip", "short_user_agent", "detail"]
+    list_filter = ["kind"]
+    search_fields = ["username", "ip"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+    fields = ["at", "kind", "user", "username", "ip", "user_agent", "detail"]
+    readonly_fields = fields
+
+    @admin.display(description=_("browser"))
+    def short_user_agent(self, obj):
+        return obj.user_agent[:60]
+
+    def has_module_permission(self, request):
+        return access.can(request.user, access.MANAGE_ACCOUNTS)
+
+    def has_view_permission(self, request, obj=None):
+        return access.can(request.user, access.MANAGE_ACCOUNTS)

@@ -1,9 +1,12 @@
 """Users: each has a role and a jurisdiction (a Region, or a dispatching unit for liaisons)."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -114,3 +117,53 @@ class User(AbstractUser):
     @property
     def is_county_admin(self):
         return self.is_superuser or self.role == Role.COUNTY_ADMIN
+
+
+class SecurityEventQuerySet(models.QuerySet):
+    """Events belong to the jurisdiction of the user they concern (unknown user names: nobody's)."""
+
+    def in_region(self, region):
+        return self.filter(user__region__code__startswith=region.prefix)
+
+    def for_unit(self, unit):
+        return self.filter(user__unit=unit)
+
+
+class SecurityEvent(models.Model):
+    """Who logged in, failed to, was locked out, changed a password, exported or imported; append-only."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        LOGOUT = "logout", _("Logged out")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        EXPORT = "export", _("Export")
+        IMPORT = "import", _("Import")
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="security_events",
+    )
+    # As typed at the login form (a failed login may name nobody); never a password.
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=255, blank=True)
+    detail = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    objects = SecurityEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["kind", "-at"], name="securityevent_kind_at")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.username or '-'} · {self.at:%Y-%m-%d %H:%M}"

@@ -5,7 +5,7 @@ import datetime
 from django.utils import timezone
 from django_tasks import task
 
-from accounts import access
+from accounts import access, events
 from appraisal.models import AppraisalRound
 
 from . import exports
@@ -49,6 +49,9 @@ def run_export(job_id):
                 mask_ids=not access.sees_id_numbers(user),
             )
         job.state, job.filename, job.rows_done = ExportJob.State.DONE, name, written
+        events.record(
+            None, events.Kind.EXPORT, user=user, export=job.kind, stage="written", job=job.pk, rows=written
+        )
     except Exception as exc:  # the job page shows it; the worker logs the traceback
         job.state, job.error = ExportJob.State.FAILED, str(exc)
         raise

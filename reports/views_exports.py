@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import access
+from accounts import access, events
 from appraisal.models import AppraisalRound
 from reports import exports, tasks
 from reports.models import ExportJob
@@ -65,6 +65,7 @@ def export(request, kind):
             rows_total=exports.estimate_rows(kind, scope, round_=round_, **params),
         )
         transaction.on_commit(lambda: tasks.run_export.enqueue(job.pk))
+        events.record(request, events.Kind.EXPORT, export=kind, stage="queued", job=job.pk)
         return redirect(job)
     buffer = io.BytesIO()
     name = exports.build(
@@ -76,6 +77,7 @@ def export(request, kind):
         mask_ids=not access.sees_id_numbers(user),
         **params,
     )
+    events.record(request, events.Kind.EXPORT, export=kind, stage="served", file=name)
     response = HttpResponse(buffer.getvalue(), content_type=exports.CONTENT_TYPE)
     ascii_name = f"{kind}.xlsx"
     response["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
@@ -114,4 +116,5 @@ def job_download(request, pk):
     job = get_object_or_404(ExportJob, pk=pk, user=request.user, state=ExportJob.State.DONE)
     if not job.path.exists():
         raise Http404
+    events.record(request, events.Kind.EXPORT, export=job.kind, stage="downloaded", job=job.pk)
     return FileResponse(open(job.path, "rb"), as_attachment=True, filename=job.filename or f"{job.kind}.xlsx")

@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from accounts import access
+from accounts import access, events
 from reports import imports
 
 PERMISSION = {
@@ -45,15 +45,39 @@ def import_page(request, kind):
                 "size": upload.size / 1024 / 1024,
                 "max": context["max_mb"],
             }
+            events.record(
+                request, events.Kind.IMPORT, data=kind, outcome="refused", file=upload.name, size=upload.size
+            )
             return render(request, "reports/import_result.html", context, status=400)
         try:
             result = imports.run(kind, upload, request.user, filename=upload.name)
         except imports.ImportRefused as e:
             context["refused"] = str(e)
+            events.record(
+                request, events.Kind.IMPORT, data=kind, outcome="refused", file=upload.name, reason=str(e)
+            )
             return render(request, "reports/import_result.html", context, status=400)
         if result.errors:
             context["result"] = result
+            events.record(
+                request,
+                events.Kind.IMPORT,
+                data=kind,
+                outcome="rejected",
+                file=upload.name,
+                errors=len(result.errors),
+            )
             return render(request, "reports/import_result.html", context, status=400)
+        events.record(
+            request,
+            events.Kind.IMPORT,
+            data=kind,
+            outcome="committed",
+            file=upload.name,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+        )
         messages.success(
             request,
             _("Import done: created %(created)d, updated %(updated)d, unchanged %(unchanged)d.")

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import events
 from appraisal.models import AppraisalRound
 from reports import exports
 from villages.models import Region
@@ -62,4 +63,13 @@ class Command(BaseCommand):
                 raise CommandError(str(e)) from None
         with open(output, "wb") as out:
             name = exports.build(kind, scope, out, region_label=region_obj.name, round_=round_, **params)
+        events.record(
+            None,
+            events.Kind.EXPORT,
+            username=events.command_username(),
+            export=kind,
+            stage="command",
+            region=region_obj.code,
+            file=str(output),
+        )
         self.stdout.write(f"{output}: {name}")
