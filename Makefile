@@ -22,7 +22,9 @@ run: $(STAMP)
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP)
-	$(VENV)/bin/pytest --create-db -q
+	@command -v chromium >/dev/null || test -x /usr/bin/chromium || \
+	  echo "NOTE: no chromium found: the browser tests (tests/browser) are SKIPPED. Install Debian's chromium to run them."
+	$(VENV)/bin/pytest --create-db -q -rs
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
