@@ -198,6 +198,14 @@ class AppraisalRound(models.Model):
             raise ValidationError(_("Only a finalized round can be reopened."))
         if not (reason or "").strip():
             raise ValidationError({"reason": _("Say why the round is reopened.")})
+        if "\x00" in reason:
+            raise ValidationError(
+                {
+                    "reason": _(
+                        "The reason contains a NUL character (U+0000), which cannot be stored; type it again."
+                    )
+                }
+            )
         self.state, self.reopened_by, self.reopened_at = self.State.DRAFT, user, timezone.now()
         self.reopen_reason = reason.strip()
         self.save(update_fields=["state", "reopened_by", "reopened_at", "reopen_reason"])

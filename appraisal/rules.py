@@ -356,12 +356,22 @@ def save_grades(round_, posted):
                     % {"name": name, "value": score_text}
                 )
                 continue
-            if not Decimal(0) <= score <= Decimal(100) or score.as_tuple().exponent < -2:
+            if (
+                not score.is_finite()
+                or not Decimal(0) <= score <= Decimal(100)
+                or score.as_tuple().exponent < -2
+            ):
                 problems.append(
                     _("%(name)s: the score %(value)s must lie between 0 and 100 (two decimals at most).")
                     % {"name": name, "value": score_text}
                 )
                 continue
+        if "\x00" in (comments or ""):
+            problems.append(
+                _("%(name)s: the comments contain a NUL character (U+0000), which cannot be stored.")
+                % {"name": name}
+            )
+            continue
         if grade and grade not in Grade.values:
             problems.append(_("%(name)s: “%(value)s” is not a grade.") % {"name": name, "value": grade})
             continue

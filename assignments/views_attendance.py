@@ -218,6 +218,13 @@ def allowance(request, month):
     month = _month_or_404(month)
     records = attendance.month_records(access.scope(request.user, AttendanceRecord.objects.all()), month)
     township_code = request.GET.get("township")
+    if township_code and not (
+        township_code.isascii() and township_code.isdigit() and len(township_code) == 12
+    ):
+        messages.error(
+            request, _("The township filter is not a 12-digit township code; showing every township.")
+        )
+        township_code = None
     if township_code:
         records = records.filter(sheet__township__code=township_code)
     records = list(records)

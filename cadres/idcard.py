@@ -26,6 +26,12 @@ def parse(value: str) -> tuple[datetime.date, str]:
     """Validate an 18-character ID; return (birth date, gender 'M'/'F'). Raises IdNumberError."""
     from django.utils.translation import gettext as _
 
+    if not value.isascii():
+        # str.isdigit() also accepts ², ٣ or ３: only the ASCII digits 0–9 make an ID number.
+        raise IdNumberError(
+            _("The ID number may only hold the digits 0–9 and a final X (found %(chars)s).")
+            % {"chars": "".join(sorted({c for c in value if not c.isascii()}))}
+        )
     if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
         raise IdNumberError(
             _("An ID number has 18 characters: 17 digits and a final digit or X (got %(n)d).")

@@ -344,6 +344,18 @@ def check_archive(data: bytes, filename: str | None = None):
             % {"size": len(data) / 1024 / 1024, "max": MAX_BYTES / 1024 / 1024}
         )
     if not zipfile.is_zipfile(io.BytesIO(data)):
+        if data.startswith(_OLE_MAGIC) and "EncryptionInfo".encode("utf-16-le") in data:
+            raise ImportRefused(
+                _(
+                    "The workbook is protected by a password (encrypted). Remove the password and save it as .xlsx."
+                )
+            )
+        if data.startswith(b"PK\x03\x04"):
+            raise ImportRefused(
+                _(
+                    "The workbook is incomplete (cut off while copying or uploading?). Upload the whole file again."
+                )
+            )
         raise ImportRefused(
             _("This is not an .xlsx workbook (an .xls or a renamed file?). Save it as .xlsx.")
         )
@@ -357,6 +369,10 @@ def check_archive(data: bytes, filename: str | None = None):
         raise ImportRefused(
             _("This is not an .xlsx workbook (an .xls or a renamed file?). Save it as .xlsx.")
         )
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise ImportRefused(
+            _("The workbook contains macros (VBA). Save it as a plain .xlsx workbook without macros.")
+        )
     total = sum(i.file_size for i in infos)
     too_dense = any(
         i.file_size > RATIO_FLOOR and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos
@@ -369,6 +385,81 @@ def check_archive(data: bytes, filename: str | None = None):
             )
             % {"size": total / 1024 / 1024}
         )
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2 compound file: .xls, or an encrypted workbook
+MAX_CELLS = 3_000_000  # rows × columns of a sheet's used area (calamine holds the whole rectangle)
+_ROW_RE = re.compile(rb'<row\b[^>]*?\sr="([0-9]{1,9})"[^>]*?(?<!/)>')
+_WIDE_RE = re.compile(rb'r="([A-Z]{2,3})[0-9]')  # a column beyond Z (one-letter columns are bounded by 26)
+_FORMULA_RE = re.compile(rb"<f[\s>/]")
+_CELL_REF_RE = re.compile(rb'<c\b[^>]*?\sr="([A-Z]{1,3}[0-9]{1,9})"')
+
+
+def _column_number(letters):
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def check_sheets(data: bytes):
+    """Scan the sheets' XML (without parsing it) before calamine builds a sheet in memory.
+
+    calamine allocates the used rectangle (last row × last column) at once, so one stray cell at
+    XFD1048576 would take tens of gigabytes and abort the process; formulas are refused (their cached
+    value may be stale or missing; paste values instead); a DOCTYPE (entity declarations, as in
+    "billion laughs") never comes from Excel. Reads each member in chunks, so memory stays flat.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            name = info.filename
+            if not name.lower().endswith((".xml", ".rels")):
+                continue
+            is_sheet = name.startswith("xl/worksheets/")
+            max_row, max_col, formula_at, tail = 0, 26, None, b""
+            with zf.open(info) as f:
+                first = True
+                while chunk := f.read(4 << 20):
+                    buf = tail + chunk
+                    if first and (b"<!DOCTYPE" in buf[:4096] or b"<!ENTITY" in buf[:4096]):
+                        raise ImportRefused(
+                            _(
+                                "The workbook's XML declares entities (%(part)s), which Excel never writes: "
+                                "refused as a possible XML bomb. Save the file again from Excel or WPS."
+                            )
+                            % {"part": name}
+                        )
+                    first = False
+                    if not is_sheet:
+                        break
+                    rows = _ROW_RE.findall(buf)
+                    if rows:
+                        max_row = max(max_row, *map(int, rows))
+                    for letters in set(_WIDE_RE.findall(buf)):
+                        max_col = max(max_col, _column_number(letters.decode()))
+                    if formula_at is None and (m := _FORMULA_RE.search(buf)):
+                        refs = _CELL_REF_RE.findall(buf, max(0, m.start() - 400), m.start())
+                        formula_at = refs[-1].decode() if refs else "?"
+                    tail = buf[-512:]
+            if not is_sheet:
+                continue
+            if formula_at is not None:
+                raise ImportRefused(
+                    _(
+                        "The sheet holds formulas (the first in cell %(cell)s). Copy the table and paste it "
+                        "as values only, then import."
+                    )
+                    % {"cell": formula_at}
+                )
+            if max_row * max_col > MAX_CELLS:
+                raise ImportRefused(
+                    _(
+                        "The sheet reaches row %(row)d and column %(col)d, %(cells)d cells in all; at most "
+                        "%(max)d can be read. Delete the stray cells below or right of the table (Ctrl+End "
+                        "in Excel shows the last one), or split the file."
+                    )
+                    % {"row": max_row, "col": max_col, "cells": max_row * max_col, "max": MAX_CELLS}
+                )
 
 
 def read_sheet(data: bytes):
@@ -439,6 +530,7 @@ class Row:
 
 def parse_rows(kind, data, filename=None):
     check_archive(data, filename)
+    check_sheets(data)
     rows = read_sheet(data)
     h, found = locate_columns(kind, rows)
     out = []
@@ -937,6 +1029,45 @@ def _start_of(parsed, row):
     return None
 
 
+_HIDDEN_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_FORMULA_START = ("=", "@", "+", "-")
+_SIGNED_NUMBER_RE = re.compile(r"[+\-][\d\s\-()]*")  # -5, +86 138 0000 0000, a lone "-"
+_LEADING_BLANKS = " \t\r\n\u3000\u200b\u200c\u200d\u2060\ufeff\u00ad"
+
+
+def _shown(value):
+    """The cell as the error table shows it: control characters spelled out, at most 200 characters."""
+    return _HIDDEN_RE.sub(lambda m: f"[U+{ord(m[0]):04X}]", value)[:200]
+
+
+def unsafe_cells(kind, rows):
+    """Cells no import may take: control characters (NUL, bidi overrides such as U+202E) that cannot be
+    stored or would disguise a name, and text that a spreadsheet would run as a formula (=cmd|…)."""
+    headers = {c.attr: c.header for c in COLUMNS[kind]}
+    errors = []
+    for row in rows:
+        for attr, value in row.cells.items():
+            if not isinstance(value, str):
+                continue
+            hidden = _HIDDEN_RE.search(value)
+            if hidden:
+                message = _(
+                    "The cell contains an invisible control character (U+%(code)04X); retype the value."
+                ) % {"code": ord(hidden[0])}
+                errors.append(RowError(row.number, headers.get(attr, ""), _shown(value), message))
+                continue
+            if value.lstrip(_LEADING_BLANKS)[:1] not in _FORMULA_START:
+                continue
+            stripped = text(value)
+            if stripped.startswith(_FORMULA_START) and not _SIGNED_NUMBER_RE.fullmatch(stripped):
+                message = _(
+                    "The text starts with %(char)s, so a spreadsheet would run it as a formula; remove "
+                    "the leading character."
+                ) % {"char": stripped[0]}
+                errors.append(RowError(row.number, headers.get(attr, ""), _shown(value), message))
+    return errors
+
+
 IMPORTERS = {"villages": VillageImporter, "cadres": CadreImporter, "assignments": AssignmentImporter}
 
 
@@ -956,6 +1087,9 @@ def run(kind, fileobj, user, *, filename=None):
         check_archive(data, filename)  # refuses with the size message
     rows = parse_rows(kind, data, filename)
     result = Result(kind, rows=len(rows))
+    result.errors = unsafe_cells(kind, rows)
+    if result.errors:
+        return result
     importer = IMPORTERS[kind](user)
     importer.run(rows, result)
     result.errors = sorted(importer.errors, key=lambda e: e.row)

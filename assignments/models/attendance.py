@@ -200,6 +200,14 @@ class AttendanceSheet(models.Model):
         """The county sends a submitted or approved sheet back for correction."""
         if not (reason or "").strip():
             raise ValidationError({"reason": _("Say why the sheet is reopened.")})
+        if "\x00" in reason:
+            raise ValidationError(
+                {
+                    "reason": _(
+                        "The reason contains a NUL character (U+0000), which cannot be stored; type it again."
+                    )
+                }
+            )
         self._move(
             [self.State.SUBMITTED, self.State.APPROVED],
             self.State.OPEN,

@@ -133,6 +133,14 @@ class LeaveRequest(models.Model):
     def reject(self, user, reason):
         if not (reason or "").strip():
             raise ValidationError({"decision_note": _("Say why the leave is rejected.")})
+        if "\x00" in reason:
+            raise ValidationError(
+                {
+                    "decision_note": _(
+                        "The reason contains a NUL character (U+0000), which cannot be stored; type it again."
+                    )
+                }
+            )
         self._decide(self.State.REJECTED, user, reason.strip())
 
     def cancel(self, user):
