@@ -108,6 +108,13 @@ def sees_id_numbers(user):
     return _active(user) and (user.is_superuser or user.role in (Role.COUNTY_ADMIN, Role.CITY, Role.PROVINCE))
 
 
+def sees_history(user):
+    """Who changed what, and when: internal to the organisation departments and township committees."""
+    return _active(user) and (
+        user.is_superuser or user.role in (Role.PROVINCE, Role.CITY, Role.COUNTY_ADMIN, Role.TOWNSHIP_CLERK)
+    )
+
+
 def mask_id_number(value):
     return f"{value[:6]}********{value[-4:]}" if value else ""
 

@@ -106,7 +106,7 @@ class RoundQuerySet(models.QuerySet):
         return self.filter(appraisals__assignment__cadre__unit=unit).distinct()
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class AppraisalRound(models.Model):
     class Kind(models.TextChoices):
         ANNUAL = "annual", _("Annual appraisal")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import access
+from accounts import history as change_history
 from assignments.forms import apply_errors
 from assignments.models import Assignment
 from cadres.models import Unit
@@ -93,6 +94,9 @@ def round_detail(request, pk):
         request,
         "appraisal/round_detail.html",
         {
+            "change_history": change_history.for_object(round_, request.user)
+            if access.sees_history(request.user)
+            else None,
             "round": round_,
             "appraisals": appraisals,
             "quota": quota,

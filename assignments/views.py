@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import access
+from accounts import history as change_history
 from cadres.models import Cadre
 from villages.models import Village
 
@@ -74,6 +75,9 @@ def village_detail(request, code):
         request,
         "assignments/village_detail.html",
         {
+            "change_history": change_history.for_object(village, request.user)
+            if access.sees_history(request.user)
+            else None,
             "village": village,
             "status": status,
             "team": team,
@@ -129,6 +133,9 @@ def cadre_detail(request, pk):
         request,
         "assignments/cadre_detail.html",
         {
+            "change_history": change_history.for_object(cadre, request.user)
+            if access.sees_history(request.user)
+            else None,
             "cadre": cadre,
             "history": history,
             "preferences": rules.preferences(cadre, timezone.localdate()),
@@ -158,6 +165,9 @@ def assignment_detail(request, pk):
         request,
         "assignments/assignment_detail.html",
         {
+            "change_history": change_history.for_object(assignment, request.user)
+            if access.sees_history(request.user)
+            else None,
             "a": assignment,
             "events": assignment.events.select_related("by"),
             "warnings": assignment.warnings(),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import access
+from accounts import history as change_history
 
 from . import leave as rules
 from .forms import DateInput, apply_errors
@@ -154,6 +155,9 @@ def leave_detail(request, pk):
             and not leave.returned_on
             and access.can(request.user, access.REQUEST_LEAVE, leave),
             "cap": cap,
+            "change_history": change_history.for_object(leave, request.user)
+            if access.sees_history(request.user)
+            else None,
         },
     )
 

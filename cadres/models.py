@@ -2,6 +2,7 @@
 
 import datetime
 
+import pghistory
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q, Value
@@ -91,6 +92,7 @@ class CadreQuerySet(models.QuerySet):
         return self.filter(unit=unit)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Cadre(models.Model):
     class Gender(models.TextChoices):
         MALE = "M", _("Male")

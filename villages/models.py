@@ -1,5 +1,6 @@
 """Administrative regions (统计用区划代码) and villages."""
 
+import pghistory
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -158,6 +159,7 @@ class VillageQuerySet(models.QuerySet):
         return self.filter(Village.team_required_q())
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Village(models.Model):
     class Category(models.TextChoices):
         POVERTY_EXIT = "poverty_exit", _("Poverty-exit village")

@@ -97,6 +97,7 @@ class AttendanceSheetQuerySet(models.QuerySet):
 @pghistory.track(
     pghistory.InsertEvent(),
     pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
     exclude=["version", "updated_at", "updated_by", "calendar"],
 )
 class AttendanceSheet(models.Model):

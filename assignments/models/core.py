@@ -1,5 +1,6 @@
 """Policy settings, and the assignment of a cadre to a village (驻村任职)."""
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
@@ -240,6 +241,14 @@ class AssignmentQuerySet(models.QuerySet):
         return self.filter(end_date__isnull=True)
 
 
+# Named so as not to clash with AssignmentEvent, the named transitions (dispatch, recall …).
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    model_name="AssignmentHistory",
+    obj_field=pghistory.ObjForeignKey(related_name="history"),
+)
 class Assignment(models.Model):
     class Role(models.TextChoices):
         FIRST_SECRETARY = "first_secretary", _("First secretary")

@@ -1,0 +1,63 @@
+"""An object's change history, read from the trigger-written tables of django-pghistory.
+
+The triggers record every insert, update and delete whatever wrote it (a page, the admin, an
+import, a bulk update, SQL), with the user and URL that the request middleware attached.
+"""
+
+from pghistory.models import Events
+
+from . import access
+from .models import User
+
+SENSITIVE = {"id_number"}
+HIDDEN = {"pgh_id", "pgh_created_at", "pgh_label", "pgh_obj", "pgh_context", "updated_at", "version"}
+
+
+def _value(field, value):
+    if value is None or value == "":
+        return "—"
+    choices = dict(field.flatchoices) if field is not None and field.choices else {}
+    if isinstance(value, list):
+        return "、".join(str(choices.get(v, v)) for v in value)
+    return str(choices.get(value, value))
+
+
+def for_object(obj, user, limit=100):
+    """[{"at", "user", "action", "changes": [(label, before, after)]}], newest first."""
+    if not access.sees_history(user):
+        return []
+    events = list(Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:limit])
+    user_ids = {(e.pgh_context or {}).get("user") for e in events} - {None}
+    # Always one query, even when no event names a user, so pages keep a constant query count.
+    users = {u.pk: u for u in User.objects.filter(pk__in=[*user_ids, 0])}
+    masked = not access.sees_id_numbers(user)
+    fields = {f.attname: f for f in obj._meta.concrete_fields}
+    fields.update({f.name: f for f in obj._meta.concrete_fields})
+    rows = []
+    for e in events:
+        if e.pgh_label == "insert":
+            diff = {k: [None, v] for k, v in (e.pgh_data or {}).items()}
+        else:
+            diff = e.pgh_diff or {}
+        changes = []
+        for name, (before, after) in sorted(diff.items()):
+            if name in HIDDEN or name == "id":
+                continue
+            field = fields.get(name)
+            if name in SENSITIVE and masked:
+                before, after = access.mask_id_number(before or ""), access.mask_id_number(after or "")
+            label = str(field.verbose_name) if field is not None else name
+            changes.append((label, _value(field, before), _value(field, after)))
+        if e.pgh_label == "update" and not changes:
+            continue
+        context = e.pgh_context or {}
+        rows.append(
+            {
+                "at": e.pgh_created_at,
+                "user": users.get(context.get("user")),
+                "url": context.get("url", ""),
+                "action": e.pgh_label,
+                "changes": changes,
+            }
+        )
+    return rows
