@@ -37,7 +37,8 @@ def test_list_pages_run_constant_queries_for_10_and_200_rows(
     populate(190, tree, make_village, make_cadre, dispatch)
     large = count_queries(client, reverse(url_name))
     assert small == large
-    assert large <= 20
+    # The dashboard gathers some thirty figures, each one grouped query.
+    assert large <= (40 if url_name == "home" else 20)
 
 
 def test_village_page_runs_constant_queries(client_for, personas, tree, make_village, make_cadre, dispatch):
