@@ -8,7 +8,14 @@ from cadres.models import Cadre, Unit
 from villages.models import Region, Village
 
 from . import coverage
-from .models import Assignment
+from .models import Assignment, LeaveRequest, SpotCheck
+
+
+def sorted_by(filterset, qs, *default):
+    """The filtered rows in the user's column order (the ``o`` parameter), else in ``default``."""
+    if filterset.is_bound and filterset.is_valid():
+        return filterset.qs if filterset.form.cleaned_data.get("o") else filterset.qs.order_by(*default)
+    return qs.order_by(*default)
 
 
 class VillageFilter(django_filters.FilterSet):
@@ -83,3 +90,67 @@ class CadreFilter(django_filters.FilterSet):
     def filter_serving(self, queryset, name, value):
         serving = Exists(Assignment.objects.filter(cadre=OuterRef("pk")).serving_on(timezone.localdate()))
         return queryset.filter(serving) if value == "yes" else queryset.exclude(serving)
+
+
+class LeaveFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Cadre"), field_name="assignment__cadre__name", lookup_expr="contains"
+    )
+    state = django_filters.ChoiceFilter(label=_("State"), choices=LeaveRequest.State.choices)
+    level = django_filters.ChoiceFilter(
+        label=_("Approved by"), field_name="approval_level", choices=LeaveRequest.Level.choices
+    )
+    township = django_filters.ModelChoiceFilter(
+        label=_("Township"),
+        queryset=Region.objects.none(),
+        to_field_name="code",
+        field_name="assignment__village__township",
+    )
+    o = django_filters.OrderingFilter(
+        fields=[("start_date", "start"), ("assignment__cadre__name", "cadre"), ("state", "state")],
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = LeaveRequest
+        fields = ["q", "state", "level", "township"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["township"].queryset = access.scope(user, Region.objects.townships())
+
+
+class SpotCheckFilter(django_filters.FilterSet):
+    only = django_filters.ChoiceFilter(
+        label=_("Show"),
+        empty_label=_("All checks"),
+        choices=[("absent", _("Found absent")), ("discrepancies", _("Discrepancies with the sheet"))],
+        method="filter_only",
+    )
+    township = django_filters.ModelChoiceFilter(
+        label=_("Township"),
+        queryset=Region.objects.none(),
+        to_field_name="code",
+        field_name="assignment__village__township",
+    )
+    o = django_filters.OrderingFilter(
+        fields=[
+            ("date", "date"),
+            ("assignment__cadre__name", "cadre"),
+            ("assignment__village__code", "village"),
+        ],
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = SpotCheck
+        fields = ["only", "township"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["township"].queryset = access.scope(user, Region.objects.townships())
+
+    def filter_only(self, queryset, name, value):
+        if value == "discrepancies":
+            return queryset.filter(discrepancy=True)
+        return queryset.filter(found_present=False)

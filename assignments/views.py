@@ -18,7 +18,7 @@ from villages.models import Village
 
 from . import coverage, pages, rules
 from . import leave as leave_rules
-from .filters import CadreFilter, VillageFilter
+from .filters import CadreFilter, VillageFilter, sorted_by
 from .forms import DispatchForm, EndForm, ExtendForm, RecallForm, apply_errors
 from .models import Assignment, AttendanceRecord, LeaveRequest, Policy, SpotCheck
 
@@ -34,26 +34,18 @@ def _current_secretary_name():
     return Subquery(serving.values("cadre__name")[:1])
 
 
-def _sorted(filterset, qs, *default):
-    """The default order unless the user sorted by a column (the filter's ``o``)."""
-    if filterset.is_bound and filterset.is_valid() and filterset.form.cleaned_data.get("o"):
-        return qs
-    return qs.order_by(*default)
-
-
 @login_required
 def village_list(request):
     today = timezone.localdate()
     villages = access.scope(request.user, Village.objects.select_related("township"))
     villages = coverage.annotate(villages, today).annotate(secretary_name=_current_secretary_name())
     filterset = VillageFilter(request.GET or None, queryset=villages, user=request.user)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else villages
     return render(
         request,
         "assignments/village_list.html",
         {
             "filter": filterset,
-            "page": _page(request, _sorted(filterset, qs, "code")),
+            "page": _page(request, sorted_by(filterset, villages, "code")),
             "can_dispatch": access.can(request.user, access.DISPATCH),
         },
     )
@@ -99,13 +91,12 @@ def cadre_list(request):
         current_role=Subquery(current.values("role")[:1]),
     )
     filterset = CadreFilter(request.GET or None, queryset=cadres, user=request.user)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else cadres
     return render(
         request,
         "assignments/cadre_list.html",
         {
             "filter": filterset,
-            "page": _page(request, _sorted(filterset, qs, "name", "pk")),
+            "page": _page(request, sorted_by(filterset, cadres, "name", "pk")),
             "roles": dict(Assignment.Role.choices),
             "can_manage": access.can(request.user, access.MANAGE_REFERENCE),
         },

@@ -18,6 +18,7 @@ from accounts import access
 from accounts import history as change_history
 
 from . import leave as rules
+from .filters import LeaveFilter, SpotCheckFilter, sorted_by
 from .forms import DateInput, apply_errors
 from .models import Assignment, LeaveRequest, SpotCheck
 
@@ -77,24 +78,12 @@ def leave_list(request):
     leaves = access.scope(
         request.user, LeaveRequest.objects.select_related("assignment__cadre", "assignment__village")
     )
-    state = request.GET.get("state")
-    if state in LeaveRequest.State.values:
-        leaves = leaves.filter(state=state)
-    level = request.GET.get("level")
-    if level in LeaveRequest.Level.values:
-        leaves = leaves.filter(approval_level=level)
-    page = Paginator(leaves.order_by("-start_date", "-pk"), 50).get_page(request.GET.get("page"))
+    filterset = LeaveFilter(request.GET or None, queryset=leaves, user=request.user)
+    page = Paginator(sorted_by(filterset, leaves, "-start_date", "-pk"), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "assignments/leave_list.html",
-        {
-            "page": page,
-            "states": LeaveRequest.State.choices,
-            "levels": LeaveRequest.Level.choices,
-            "state": state or "",
-            "level": level or "",
-            "can_request": access.can(request.user, access.REQUEST_LEAVE),
-        },
+        {"page": page, "filter": filterset, "can_request": access.can(request.user, access.REQUEST_LEAVE)},
     )
 
 
@@ -224,16 +213,16 @@ def spotcheck_list(request):
             "assignment__cadre", "assignment__village__township", "checked_by"
         )
     )
-    only = request.GET.get("only")
-    if only == "discrepancies":
-        checks = checks.filter(discrepancy=True)
-    elif only == "absent":
-        checks = checks.filter(found_present=False)
-    page = Paginator(checks.order_by("-date", "-pk"), 50).get_page(request.GET.get("page"))
+    filterset = SpotCheckFilter(request.GET or None, queryset=checks, user=request.user)
+    page = Paginator(sorted_by(filterset, checks, "-date", "-pk"), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "assignments/spotcheck_list.html",
-        {"page": page, "only": only or "", "can_record": access.can(request.user, access.RECORD_SPOT_CHECK)},
+        {
+            "page": page,
+            "filter": filterset,
+            "can_record": access.can(request.user, access.RECORD_SPOT_CHECK),
+        },
     )
 
 

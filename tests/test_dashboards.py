@@ -205,3 +205,20 @@ def test_home_and_todos_run_constant_queries(
     small = [queries(reverse("home")), queries(reverse("todos"))]
     add(10)
     assert [queries(reverse("home")), queries(reverse("todos"))] == small
+
+
+def test_leave_and_spot_check_lists_filter_and_sort(client_for, personas, serving):
+    from assignments import leave as leave_rules
+
+    today = timezone.localdate()
+    for offset in (20, 30):
+        day = today + datetime.timedelta(days=offset)
+        leave_rules.request_leave(serving, day, day, "事假", personas["clerk"])
+    admin = client_for(personas["county_admin"])
+    rows = admin.get(reverse("leave:list") + "?o=start").context["page"].object_list
+    assert [lv.start_date for lv in rows] == sorted(lv.start_date for lv in rows)
+    assert len(admin.get(reverse("leave:list") + "?state=approved").context["page"].object_list) == 0
+    bad = admin.get(reverse("leave:list") + "?state=nonsense")
+    assert bad.status_code == 200 and bad.context["filter"].errors
+    checks = admin.get(reverse("spotchecks:list") + "?only=discrepancies&o=-date")
+    assert checks.status_code == 200 and list(checks.context["page"].object_list) == []
