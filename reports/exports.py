@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -58,6 +57,7 @@ DATE = "yyyy-mm-dd"
 MONTH = "yyyy-mm"
 MONEY = "#,##0.00"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 _BOLD = Font(bold=True)
 _TITLE_FONT = Font(bold=True, size=14)
@@ -134,34 +134,55 @@ class Sheet:
             headers.append(cell)
         ws.append(headers)
         self.ws, self.rows = ws, 2
+        self._cells = {}  # reused styled cells, per sheet
+        self._formats = [col.number_format for col in self.columns]
+
+    def _styled(self, i, fmt, bold, fill):
+        """A styled cell for column ``i``, made once per sheet and style and reused row after row:
+        a write-only sheet serialises each row as it is appended, and setting a style on a new cell
+        (a lookup in the workbook's style tables) cost more than writing it."""
+        key = (i, fmt, bold, id(fill) if fill else None)
+        cell = self._cells.get(key)
+        if cell is None:
+            cell = self._cells[key] = WriteOnlyCell(self.ws)
+            if fmt:
+                cell.number_format = fmt
+            if bold:
+                cell.font = _BOLD
+            if fill:
+                cell.fill = fill
+        return cell
 
     def append(self, values, *, bold=False, fills=None, merge_to=None):
         """One row; dates and numbers get their column's format, strings go through ``safe``.
         ``fills`` maps a column index to a fill; ``merge_to`` merges from A to that column (1-based)."""
         if self.rows >= MAX_ROWS:
             self._new_sheet()
-        ws, cells = self.ws, []
+        ws, cells, formats = self.ws, [], self._formats
         for i, value in enumerate(values):
-            col = self.columns[i] if i < len(self.columns) else None
-            fmt = col.number_format if col else None
             fill = fills.get(i) if fills else None
+            kind = type(value)
+            if kind is str and not (bold or fill):  # the common case: plain text
+                cells.append(safe(ws, value) if value[:1] in _FORMULA_FIRST else value)
+                continue
+            fmt = formats[i] if i < len(formats) else None
             if isinstance(value, Promise):  # a lazy label
                 value = str(value)
             if isinstance(value, datetime.datetime):
                 value = value.date()
             if isinstance(value, datetime.date) and not fmt:
                 fmt = DATE
-            needs_cell = bold or fill or (fmt and isinstance(value, datetime.date | int | float | Decimal))
-            value = safe(ws, value)
-            if needs_cell and not isinstance(value, Cell):
-                value = WriteOnlyCell(ws, value)
-            if isinstance(value, Cell):
-                if fmt and isinstance(value.value, datetime.date | int | float | Decimal):
-                    value.number_format = fmt
+            numeric = isinstance(value, datetime.date | int | float | Decimal)
+            if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+                value = safe(ws, value)  # a fresh quote-prefixed cell, styled below
                 if bold:
                     value.font = _BOLD
                 if fill:
                     value.fill = fill
+            elif bold or fill or (fmt and numeric):
+                cell = self._styled(i, fmt if numeric else None, bold, fill)
+                cell.value = value
+                value = cell
             cells.append(value)
         ws.append(cells)
         self.rows += 1
