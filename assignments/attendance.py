@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, Sum, Window
+from django.db.models.functions import Lag
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -359,11 +360,15 @@ def history(sheet, limit=200):
     from django.apps import apps
     from django.contrib.auth import get_user_model
 
+    # Only the newest ``limit`` row events leave the database, each with the codes it replaced
+    # (LAG over the row's own events): a sheet saved all month long gathers thousands of events,
+    # and loading them all made the grid page slower with every save.
     record_events = list(
         apps.get_model("assignments", "AttendanceRecordEvent")
         .objects.filter(sheet_id=sheet.pk)
+        .annotate(before=Window(Lag("days"), partition_by=[F("pgh_obj_id")], order_by=F("pgh_id").asc()))
         .select_related("pgh_context")
-        .order_by("pgh_obj_id", "pgh_id")
+        .order_by("-pgh_created_at", "-pgh_id")[:limit]
     )
     sheet_events = list(
         apps.get_model("assignments", "AttendanceSheetEvent")
@@ -373,10 +378,9 @@ def history(sheet, limit=200):
     names = dict(AttendanceRecord.objects.filter(sheet=sheet).values_list("pk", "assignment__cadre__name"))
     user_ids = {_context_user(e.pgh_context) for e in record_events + sheet_events} - {None}
     users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
-    entries, previous = [], {}
+    entries = []
     for e in record_events:
-        before = previous.get(e.pgh_obj_id)
-        previous[e.pgh_obj_id] = e.days
+        before = e.before
         if e.pgh_label == "delete":
             continue
         changes = []
