@@ -2,7 +2,10 @@ from axes.utils import reset as axes_reset
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -42,11 +45,33 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return not self.read_only and access.can(request.user, self.manage_action, obj)
 
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects to the index for an object it cannot find; here that means "absent or
+        # outside the jurisdiction", which every page of the project answers with 404.
+        raise Http404
+
     def save_model(self, request, obj, form, change):
         # The choices are already scoped; this is the last guard that a new object lands inside.
         if not access.can(request.user, self.manage_action, obj):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
+
+
+def view_on_site(request, content_type_id, object_id):
+    """The admin's "view on site" link (admin/r/<type>/<id>/), looked up through the jurisdiction.
+
+    Django's own (contenttypes' ``shortcut``) finds any object of any type and redirects to its page,
+    which told a user that an object outside the jurisdiction exists and where its page is; here such
+    an object, or a type that is not scoped, is 404 like everywhere else.
+    """
+    content_type = ContentType.objects.filter(pk=content_type_id).first()
+    model = content_type.model_class() if content_type else None
+    if model is None or not hasattr(model._default_manager.all(), "in_region"):
+        raise Http404
+    obj = access.get_object_or_404(request.user, model._default_manager.all(), pk=object_id)
+    if not hasattr(obj, "get_absolute_url"):
+        raise Http404
+    return redirect(obj)
 
 
 @admin.register(User)

@@ -26,8 +26,9 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def tree(db):
+def build_tree():
+    """The province → city → county → townships tree of the ``tree`` fixture (also built once per
+    module by the authorization matrix, outside a function fixture)."""
     province = Region.objects.create(code="370000000000", name="山东省", level="province")
     city = Region.objects.create(code="370600000000", name="烟台市", level="city", parent=province)
     county = Region.objects.create(code="370682000000", name="莱阳市", level="county", parent=city)
@@ -50,6 +51,11 @@ def tree(db):
         "unit": unit,
         "other_unit": other_unit,
     }
+
+
+@pytest.fixture
+def tree(db):
+    return build_tree()
 
 
 @pytest.fixture
@@ -99,19 +105,14 @@ def make_cadre(tree):
     return make
 
 
-@pytest.fixture
-def make_user(tree):
-    def make(username, role, region=None, unit=None, **kw):
-        user = User(username=username, role=role, region=region, unit=unit, **kw)
-        user.set_password("pw-zhucun-123")
-        user.save()
-        return user
-
-    return make
+def create_user(username, role, region=None, unit=None, **kw):
+    user = User(username=username, role=role, region=region, unit=unit, **kw)
+    user.set_password("pw-zhucun-123")
+    user.save()
+    return user
 
 
-@pytest.fixture
-def personas(tree, make_user):
+def build_personas(tree, make_user=create_user):
     return {
         "county_admin": make_user("county", Role.COUNTY_ADMIN, tree["county"]),
         "clerk": make_user("clerk", Role.TOWNSHIP_CLERK, tree["t1"]),
@@ -121,6 +122,16 @@ def personas(tree, make_user):
         "liaison": make_user("liaison", Role.UNIT_LIAISON, unit=tree["unit"]),
         "other_admin": make_user("county2", Role.COUNTY_ADMIN, tree["other_county"]),
     }
+
+
+@pytest.fixture
+def make_user(tree):
+    return create_user
+
+
+@pytest.fixture
+def personas(tree, make_user):
+    return build_personas(tree, make_user)
 
 
 @pytest.fixture

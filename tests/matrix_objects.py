@@ -1,0 +1,339 @@
+"""The fixture world of the authorization matrix (tests/test_authorization_matrix.py).
+
+Four places hold one of everything that hangs off a village: ``t1`` and ``t2`` (two townships of
+the county 莱阳市), ``t3`` (a township of the neighbouring county 海阳市) and ``far`` (a township
+of another province). Region-level things (rounds, units, policies, holidays, users, events) sit
+at the level they belong to. Each object is filed under a *place*; the tables ``SEES`` and ``OWNS``
+say, for each place, which personas see its objects and which of them own them (``access.can``
+with an object: the object lies in the persona's own region). The tables are written out by hand
+from the rules of DESIGN.md, not computed through accounts.access, so the matrix checks the code
+against them.
+"""
+
+import datetime
+import uuid
+
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from accounts.models import Role, SecurityEvent, User
+from appraisal.models import Appraisal, AppraisalRound, Inspection, VillageResult
+from assignments import leave as leave_rules
+from assignments.models import (
+    Assignment,
+    AttendanceRecord,
+    AttendanceSheet,
+    HolidayOverride,
+    Policy,
+    SpotCheck,
+)
+from cadres.models import Cadre, Unit
+from reports.models import ExportJob
+from villages.models import Region, Village
+
+from .conftest import build_personas, build_tree, create_user, make_id
+
+ANONYMOUS = "anonymous"
+# The personas of tests/conftest.py, by the role each stands for.
+PERSONAS = ["province", "viewer", "county_admin", "clerk", "other_clerk", "liaison", "other_admin"]
+ROLES = {
+    ANONYMOUS: None,
+    "province": Role.PROVINCE,
+    "viewer": Role.CITY,
+    "county_admin": Role.COUNTY_ADMIN,
+    "clerk": Role.TOWNSHIP_CLERK,
+    "other_clerk": Role.TOWNSHIP_CLERK,
+    "liaison": Role.UNIT_LIAISON,
+    "other_admin": Role.COUNTY_ADMIN,
+}
+
+_ABOVE = {"province", "viewer"}  # the province and its city see (and own) all of 莱阳 and 海阳
+
+# Who sees the objects of a place. The liaison represents 莱阳市财政局, whose cadre serves in t1.
+SEES = {
+    # village-level objects: villages, cadres, assignments, leave, spot checks, sheets, records,
+    # appraisals, inspections, yearly results
+    "t1": _ABOVE | {"county_admin", "clerk", "liaison"},
+    "t2": _ABOVE | {"county_admin", "other_clerk"},
+    "t3": _ABOVE | {"other_admin"},
+    "far": set(),
+    # townships as regions (sheet pages, dashboard drill-down, the admin's regions)
+    "township_t1": _ABOVE | {"county_admin", "clerk", "liaison"},
+    "township_t3": _ABOVE | {"other_admin"},
+    "township_far": set(),
+    "region_county": _ABOVE | {"county_admin"},  # a region does not show its ancestors
+    # county-level objects that a township inherits: rounds, units (a round with the liaison's
+    # cadre in it, and the liaison's own unit, are the liaison's too)
+    "county": _ABOVE | {"county_admin", "clerk", "other_clerk", "liaison"},
+    "other_county": _ABOVE | {"other_admin"},
+    "far_county": set(),
+    # settings: policies and holidays are inherited downwards, never seen by a unit
+    "setting_province": _ABOVE | {"county_admin", "clerk", "other_clerk", "other_admin"},
+    "setting_county": _ABOVE | {"county_admin", "clerk", "other_clerk"},
+    "setting_other_county": _ABOVE | {"other_admin"},
+    "setting_far": set(),
+    # users and their security events: by the user's region
+    "user_t1": _ABOVE | {"county_admin", "clerk"},
+    "user_t3": _ABOVE | {"other_admin"},
+    "user_far": set(),
+    # a background export is its requester's own
+    "job_county_admin": {"county_admin"},
+}
+
+# Who owns the objects of a place (may act on them with an action the role has).
+OWNS = {
+    "t1": _ABOVE | {"county_admin", "clerk"},
+    "t2": _ABOVE | {"county_admin", "other_clerk"},
+    "t3": _ABOVE | {"other_admin"},
+    "far": set(),
+    "township_t1": _ABOVE | {"county_admin", "clerk"},
+    "township_t3": _ABOVE | {"other_admin"},
+    "township_far": set(),
+    "region_county": _ABOVE | {"county_admin"},
+    "county": _ABOVE | {"county_admin"},
+    "other_county": _ABOVE | {"other_admin"},
+    "far_county": set(),
+    "setting_province": {"province"},
+    "setting_county": _ABOVE | {"county_admin"},
+    "setting_other_county": _ABOVE | {"other_admin"},
+    "setting_far": set(),
+    "user_t1": _ABOVE | {"county_admin", "clerk"},
+    "user_t3": _ABOVE | {"other_admin"},
+    "user_far": set(),
+    "job_county_admin": {"county_admin"},
+}
+
+VILLAGE_PLACES = ["t1", "t2", "t3", "far"]
+# The places whose objects fill URLs: t1 and t3 give every persona an object inside and one
+# outside (far: outside for the province and the city too). t2's objects stay in the world for
+# the lists (nothing of t2 may show on a t1 clerk's or the liaison's pages) but fill no URL, to
+# keep the run short.
+URL_PLACES_SKIPPED = {"t2"}
+MONTH = datetime.date(2026, 11, 1)
+ROUND_YEAR = 2025
+
+
+class World:
+    """Every object of the matrix, by kind and place: ``world.obj["village"]["t1"]``."""
+
+    def __init__(self):
+        self.obj = {}
+        self.users = {}
+
+    def put(self, kind, place, obj):
+        self.obj.setdefault(kind, {})[place] = obj
+        return obj
+
+    def places(self, kind):
+        """The (place, object) pairs of a kind that fill URLs."""
+        return [(p, o) for p, o in self.obj[kind].items() if p not in URL_PLACES_SKIPPED]
+
+    def all(self, kind):
+        return list(self.obj[kind].items())
+
+
+def _cadre(name, unit, region):
+    birth = datetime.date(1985, 5, 1)
+    return Cadre.objects.create(
+        name=name,
+        gender="M",
+        id_number=make_id(birth),
+        birth_date=birth,
+        political_status="party_member",
+        party_joined_on=datetime.date(2010, 7, 1),
+        work_started_on=datetime.date(2008, 8, 1),
+        unit=unit,
+        rank="section",
+        region=region,
+    )
+
+
+def build(export_dir):
+    """Create the world: the tree and the personas of tests/conftest.py, then the rest."""
+    tree = build_tree()
+    personas = build_personas(tree)
+    make_user = create_user
+    w = World()
+    w.users = dict(personas)
+    admin = personas["county_admin"]
+    far_province = Region.objects.create(code="410000000000", name="河南省", level="province")
+    far_city = Region.objects.create(code="410100000000", name="郑州市", level="city", parent=far_province)
+    far_county = Region.objects.create(code="410102000000", name="中原区", level="county", parent=far_city)
+    far_township = Region.objects.create(
+        code="410102001000", name="林山寨街道", level="township", parent=far_county
+    )
+    second_unit = Unit.objects.create(
+        name="莱阳市农业农村局", level="county", kind="party_gov", region=tree["county"]
+    )
+    far_unit = Unit.objects.create(name="中原区财政局", level="county", kind="party_gov", region=far_county)
+
+    townships = {"t1": tree["t1"], "t2": tree["t2"], "t3": tree["t3"], "far": far_township}
+    counties = {"t1": tree["county"], "t2": tree["county"], "t3": tree["other_county"], "far": far_county}
+    units = {"t1": tree["unit"], "t2": second_unit, "t3": tree["other_unit"], "far": far_unit}
+    for place, region in [("township_t1", tree["t1"]), ("township_t3", tree["t3"])]:
+        w.put("region", place, region)
+    w.put("region", "township_far", far_township)
+    w.put("region", "region_county", tree["county"])
+    w.put("unit", "county", tree["unit"])
+    w.put("unit", "other_county", tree["other_unit"])
+    w.put("unit", "far_county", far_unit)
+
+    for n, place in enumerate(VILLAGE_PLACES):
+        township = townships[place]
+        village = w.put(
+            "village",
+            place,
+            Village.objects.create(
+                code=township.code[:9] + f"{301 + n:03d}",
+                name=f"矩阵村{place}",
+                township=township,
+                categories=["revitalization"],
+            ),
+        )
+        cadre = w.put(
+            "cadre",
+            place,
+            _cadre(f"矩阵干部{place}", units[place], counties[place]),
+        )
+        assignment = w.put(
+            "assignment",
+            place,
+            Assignment.dispatch(
+                cadre=cadre,
+                village=village,
+                role="first_secretary",
+                start_date=datetime.date(2025, 3, 1),
+                user=admin,
+                dispatch_level="county",
+            ),
+        )
+        w.put(
+            "leave",
+            place,
+            leave_rules.request_leave(
+                assignment, datetime.date(2026, 12, 1), datetime.date(2026, 12, 2), "家事", admin
+            ),
+        )
+        w.put(
+            "leave_long",
+            place,
+            leave_rules.request_leave(
+                assignment, datetime.date(2026, 12, 7), datetime.date(2026, 12, 11), "培训", admin
+            ),
+        )
+        w.put(
+            "spotcheck",
+            place,
+            SpotCheck.objects.create(
+                assignment=assignment,
+                date=datetime.date(2026, 11, 3),
+                method="unannounced",
+                found_present=True,
+                checked_by=admin,
+            ),
+        )
+        sheet = w.put("sheet", place, AttendanceSheet.objects.create(township=township, month=MONTH))
+        AttendanceRecord.objects.create(sheet=sheet, assignment=assignment, days="A" * 30, required_days=20)
+        w.put(
+            "inspection",
+            place,
+            Inspection.objects.create(
+                assignment=assignment,
+                year=2026,
+                half=1,
+                work_style="good",
+                people_first="good",
+                discipline="good",
+                results="good",
+                inspected_by=admin,
+            ),
+        )
+        w.put(
+            "result",
+            place,
+            VillageResult.objects.create(
+                village=village, year=ROUND_YEAR, collective_income=10, entered_by=admin
+            ),
+        )
+
+    for place, county in [("county", tree["county"]), ("other_county", tree["other_county"])]:
+        w.put("round", place, AppraisalRound.start(county, ROUND_YEAR, "annual", admin))
+    w.put("round", "far_county", AppraisalRound.start(far_county, ROUND_YEAR, "annual", admin))
+    for place in VILLAGE_PLACES:
+        w.put("appraisal", place, Appraisal.objects.get(assignment=w.obj["assignment"][place]))
+
+    for place, region in [
+        ("setting_province", tree["province"]),
+        ("setting_county", tree["county"]),
+        ("setting_other_county", tree["other_county"]),
+        ("setting_far", far_province),
+    ]:
+        w.put("policy", place, Policy.objects.create(region=region))
+        w.put(
+            "holiday",
+            place,
+            HolidayOverride.objects.create(
+                region=region, date=datetime.date(2026, 12, 24), kind="holiday", name="矩阵节"
+            ),
+        )
+
+    # Users as objects of the admin: a township clerk of each place (managed by a county admin).
+    w.put("user", "user_t1", make_user("matrix-clerk1", Role.TOWNSHIP_CLERK, tree["t1"]))
+    w.put("user", "user_t3", make_user("matrix-clerk3", Role.TOWNSHIP_CLERK, tree["t3"]))
+    w.put("user", "user_far", make_user("matrix-clerkfar", Role.TOWNSHIP_CLERK, far_township))
+    for place, user in w.places("user"):
+        w.put(
+            "event",
+            place,
+            SecurityEvent.objects.create(kind="login", user=user, username=user.username, ip="127.0.0.1"),
+        )
+
+    # Third-party admin pages (no jurisdiction; Django's model permissions, which no persona has).
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    w.put("group", None, Group.objects.create(name="矩阵组"))
+    w.put(
+        "accessattempt",
+        None,
+        AccessAttempt.objects.create(
+            username="x", ip_address="10.0.0.1", user_agent="ua", path_info="/", failures_since_start=1
+        ),
+    )
+    w.put("accesslog", None, AccessLog.objects.create(username="x", ip_address="10.0.0.1", user_agent="ua"))
+    w.put(
+        "accessfailurelog",
+        None,
+        AccessFailureLog.objects.create(
+            username="x", ip_address="10.0.0.1", user_agent="ua", locked_out=False
+        ),
+    )
+    w.put(
+        "dbtaskresult",
+        None,
+        DBTaskResult.objects.create(
+            id=uuid.uuid4(),
+            args_kwargs={"args": [], "kwargs": {}},
+            task_path="reports.tasks.run_export",
+            backend_name="default",
+            run_after=now,
+            exception_class_path="",
+            traceback="",
+        ),
+    )
+
+    # A finished background export of the county admin: a job is its requester's own.
+    job = ExportJob.objects.create(
+        user=admin, kind="roster", state=ExportJob.State.DONE, filename="roster.xlsx", finished_at=now
+    )
+    export_dir.mkdir(parents=True, exist_ok=True)
+    (export_dir / f"{job.pk}.xlsx").write_bytes(b"PK\x03\x04 matrix")
+    w.put("job", "job_county_admin", job)
+    w.content_types = {
+        kind: ContentType.objects.get_for_model(model).pk
+        for kind, model in [("village", Village), ("cadre", Cadre), ("assignment", Assignment)]
+    }
+    w.user_model = User
+    return w

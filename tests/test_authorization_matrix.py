@@ -1,0 +1,656 @@
+"""The authorization matrix: every URL pattern of the project, for every role.
+
+The patterns come from the URLconf itself (the project's, the admin's and i18n's), so a new page
+is covered the day it is added: a pattern this file does not know fails the test, naming the row
+to add to ``CASES`` (or to ``ADMIN_MODELS`` for a new admin). Each pattern's parameters are filled
+with objects inside and outside each persona's jurisdiction (tests/matrix_objects.py), and the
+expected answer is worked out from this file's own tables — which action of accounts/access.py the
+page needs, which object it refers to, who sees and who owns that object — not from the views:
+
+- anonymous: 302 to the login page (except the public pages: login, language);
+- object outside the jurisdiction: 404;
+- action the role does not have, or an object the persona sees but does not own: 403;
+- otherwise 200 or 302 (400 for an import posted without a file);
+- never 500, and a refused request writes nothing (every insert, update and delete of the
+  transaction is counted through PostgreSQL's pg_stat_xact_user_tables, sessions aside);
+- a page that answers 200 never names a village or cadre the persona cannot see.
+
+Django's admin checks the action before it looks the object up (``has_change_permission`` is asked
+first), so there a refused action answers 403 even for an object outside the jurisdiction; the
+403 is decided without the object and says nothing about it. Everywhere else the lookup comes
+first. Each test is one URL pattern with all its cases for all roles, and lists every mismatch.
+"""
+
+import dataclasses
+import json
+import sys
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib import admin
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts import access
+from accounts.models import Role
+from reports import exports, imports
+
+from . import matrix_objects as M
+
+VIEW = access.VIEW
+NOBODY = "nobody"  # an action no role has: Django's model permissions, which no persona holds
+ALL = [M.ANONYMOUS, *M.PERSONAS]
+MONTH = f"{M.MONTH:%Y-%m}"
+OK = (200, 302)
+LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
+
+
+def walk(resolver=None, prefix="", namespace=""):
+    """Every URL pattern as (key, route): the qualified name, or the route for an unnamed one."""
+    resolver = resolver or get_resolver()
+    for p in resolver.url_patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            yield from walk(p, route, namespace + (f"{p.namespace}:" if p.namespace else ""))
+        elif isinstance(p, URLPattern):
+            yield (f"{namespace}{p.name}" if p.name else f"{namespace}<unnamed> {route}"), route
+
+
+PATTERNS = dict(walk())
+
+
+# --- expectations ------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """What a page needs: an action (of accounts/access.py), maybe an object's place, an order."""
+
+    action: str | None = VIEW
+    place: str | None = None  # the place of the object the URL names (matrix_objects.SEES)
+    owner: bool | None = None  # whether the action needs the object owned; default: not for VIEW
+    admin_order: bool = False  # the admin checks the action before the lookup
+    public: bool = False
+    ok: tuple = OK
+    refused: int = 403  # the answer for a missing action (Django's admin app index says 404)
+    allowed_answer: int | str | None = None  # a fixed answer once allowed (405; 404 for a bogus kind)
+    ignored_by: frozenset = frozenset()  # roles whose page ignores the object parameter
+
+    anonymous: int | str | None = None  # the anonymous answer, when not the login page
+
+    def expect(self, persona):
+        """(the answer due, whether the request is allowed): a refused one must write nothing."""
+        if persona == M.ANONYMOUS:
+            if self.public:
+                return self.anonymous or "ok", True
+            return self.anonymous or "login", False
+        if self.public or M.ROLES[persona] in self.ignored_by:
+            return self.allowed_answer or "ok", True
+        has = self.action is None or self.action in access.ROLE_ACTIONS.get(M.ROLES[persona], ())
+        sees = self.place is None or persona in M.SEES[self.place]
+        needs_owner = self.owner if self.owner is not None else self.action not in (None, VIEW)
+        owns = self.place is None or not needs_owner or persona in M.OWNS[self.place]
+        checks = [(has, self.refused), (sees, 404)]
+        if not self.admin_order:
+            checks.reverse()
+        checks.append((owns, 403))
+        for passed, answer in checks:
+            if not passed:
+                return answer, False
+        return self.allowed_answer or "ok", self.allowed_answer != 405
+
+
+@dataclasses.dataclass
+class Case:
+    method: str
+    url: str
+    rule: Rule
+    data: dict | None = None
+    location: str | None = None  # for a redirect that must go exactly there
+    writes_allowed: set | None = None  # who may write (None: anyone the rule allows)
+    must_survive: object = None  # persona → the objects that must still exist after the request
+
+
+def get(url, **rule):
+    return Case("get", url, Rule(**rule))
+
+
+def post(url, data=None, **rule):
+    return Case("post", url, Rule(**rule), data or {})
+
+
+def both(url, data=None, **rule):
+    return [get(url, **rule), post(url, data, **rule)]
+
+
+# --- the table: URL pattern → cases ------------------------------------------------------------
+EXPORTS = dict.fromkeys(["roster", "attendance", "appraisal", "coverage", "allowance"], VIEW)
+IMPORTS = {
+    "villages": access.MANAGE_REFERENCE,
+    "cadres": access.MANAGE_REFERENCE,
+    "assignments": access.DISPATCH,
+}
+
+
+def per(w, kind, build):
+    return [case for place, obj in w.places(kind) for case in build(obj, place)]
+
+
+DASHBOARDS_WITHOUT_DRILL_DOWN = frozenset({Role.TOWNSHIP_CLERK, Role.UNIT_LIAISON})
+
+
+def _home(w):
+    cases = [get("/")]
+    for place, region in w.places("region"):
+        # Drill-down: region roles see inside their own region only; a clerk's and a liaison's
+        # dashboards have no drill-down and ignore the parameter.
+        cases.append(get(f"/?region={region.code}", place=place, ignored_by=DASHBOARDS_WITHOUT_DRILL_DOWN))
+    return cases
+
+
+def _assignment_change(name):
+    def build(w):
+        return per(
+            w,
+            "assignment",
+            lambda a, p: both(reverse(f"assignments:{name}", args=[a.pk]), action=access.DISPATCH, place=p),
+        )
+
+    return build
+
+
+def _sheet_actions(w):
+    cases = []
+    for place, sheet in w.places("sheet"):
+        code = sheet.township.code
+        for action, needed in [
+            ("submit", access.KEEP_ATTENDANCE),
+            ("approve", access.APPROVE_ATTENDANCE),
+            ("reopen", access.APPROVE_ATTENDANCE),
+        ]:
+            cases.append(
+                post(reverse("attendance:action", args=[code, MONTH, action]), action=needed, place=place)
+            )
+        bogus = reverse("attendance:action", args=[code, MONTH, "bogus"])
+        cases.append(post(bogus, action=access.APPROVE_ATTENDANCE, place=place, allowed_answer=404))
+    return [get(cases[0].url, action=None, allowed_answer=405), *cases]
+
+
+def _leave_decisions(w):
+    cases = []
+    for place, leave in w.places("leave"):
+        long = w.obj["leave_long"][place]
+        cases.append(post(reverse("leave:decide", args=[leave.pk, "bogus"]), action=NOBODY, place=place))
+        for action in ["approve", "reject"]:
+            cases.append(
+                post(
+                    reverse("leave:decide", args=[leave.pk, action]),
+                    action=access.DECIDE_TOWNSHIP_LEAVE,
+                    place=place,
+                )
+            )
+            cases.append(
+                post(
+                    reverse("leave:decide", args=[long.pk, action]),
+                    action=access.DECIDE_COUNTY_LEAVE,
+                    place=place,
+                )
+            )
+        for action in ["return", "cancel"]:
+            cases.append(
+                post(
+                    reverse("leave:decide", args=[leave.pk, action]), action=access.REQUEST_LEAVE, place=place
+                )
+            )
+    return [get(cases[0].url, action=None, allowed_answer=405), *cases]
+
+
+def _round_actions(w):
+    cases = [
+        post(
+            reverse("appraisal:round_action", args=[round_.pk, action]),
+            action=access.RUN_APPRAISAL,
+            place=place,
+        )
+        for place, round_ in w.places("round")
+        for action in ["save", "suggest", "finalize", "reopen", "bogus"]
+    ]
+    return [get(cases[0].url, action=None, allowed_answer=405), *cases]
+
+
+def _exports(w):
+    assert set(exports.KINDS) == set(EXPORTS), (
+        f"Export kinds changed: {sorted(exports.KINDS)}; say in EXPORTS which action each needs."
+    )
+    cases = [get(reverse("reports:export", args=["bogus"]), allowed_answer=404)]
+    for kind, action in EXPORTS.items():
+        url = reverse("reports:export", args=[kind])
+        if kind == "appraisal":
+            cases += [get(f"{url}?round={r.pk}", action=action, place=p) for p, r in w.places("round")]
+            cases.append(get(f"{url}?year={M.ROUND_YEAR}", action=action, ok=(200, 302, 400)))
+        else:
+            cases.append(get(f"{url}?month={MONTH}", action=action))
+    return cases
+
+
+def _imports(w, name, method):
+    assert set(imports.IMPORTERS) == set(IMPORTS), (
+        f"Import kinds changed: {sorted(imports.IMPORTERS)}; say in IMPORTS which action each needs."
+    )
+    cases = [get(reverse(name, args=["bogus"]), action=None, allowed_answer=404)]
+    for kind, action in IMPORTS.items():
+        url = reverse(name, args=[kind])
+        cases += method(url, action=action)
+    return cases
+
+
+def _import_page(url, action):
+    # Posted without a file: a clear 400 for those allowed, nothing written for anyone.
+    return [get(url, action=action), post(url, action=action, ok=(400,))]
+
+
+def _view_on_site(name):
+    # The admin's own pattern is shadowed by the project's scoped one (config/urls.py); both
+    # reverse to the same address, which must answer through the jurisdiction.
+    return lambda w: [
+        get(reverse(name, args=[w.content_types[kind], obj.pk]), place=place)
+        for kind in w.content_types
+        for place, obj in w.places(kind)
+    ]
+
+
+CASES = {
+    "home": _home,
+    "todos": lambda w: [get("/todo/")],
+    "villages:list": lambda w: [get(reverse("villages:list"))],
+    "villages:detail": lambda w: per(w, "village", lambda v, p: [get(v.get_absolute_url(), place=p)]),
+    "cadres:list": lambda w: [get(reverse("cadres:list"))],
+    "cadres:detail": lambda w: per(
+        w, "cadre", lambda c, p: [get(reverse("cadres:detail", args=[c.pk]), place=p)]
+    ),
+    "assignments:dispatch": lambda w: both(reverse("assignments:dispatch"), action=access.DISPATCH),
+    "assignments:detail": lambda w: per(
+        w, "assignment", lambda a, p: [get(reverse("assignments:detail", args=[a.pk]), place=p)]
+    ),
+    **{f"assignments:{name}": _assignment_change(name) for name in ["end", "recall", "extend"]},
+    "attendance:index": lambda w: [get(reverse("attendance:index"))],
+    "attendance:overview": lambda w: [get(reverse("attendance:overview", args=[MONTH]))],
+    "attendance:allowance": lambda w: [get(reverse("attendance:allowance", args=[MONTH]))],
+    "attendance:sheet": lambda w: per(
+        w,
+        "sheet",
+        lambda s, p: [
+            get(reverse("attendance:sheet", args=[s.township.code, MONTH]), place=p),
+            post(
+                reverse("attendance:sheet", args=[s.township.code, MONTH]),
+                action=access.KEEP_ATTENDANCE,
+                place=p,
+            ),
+        ],
+    ),
+    "attendance:action": _sheet_actions,
+    "leave:list": lambda w: [get(reverse("leave:list"))],
+    "leave:new": lambda w: both(reverse("leave:new"), action=access.REQUEST_LEAVE),
+    "leave:detail": lambda w: per(
+        w, "leave", lambda x, p: [get(reverse("leave:detail", args=[x.pk]), place=p)]
+    ),
+    "leave:decide": _leave_decisions,
+    "spotchecks:list": lambda w: [get(reverse("spotchecks:list"))],
+    "spotchecks:new": lambda w: both(reverse("spotchecks:new"), action=access.RECORD_SPOT_CHECK),
+    "appraisal:rounds": lambda w: [
+        get(reverse("appraisal:rounds")),
+        post(reverse("appraisal:rounds"), action=access.RUN_APPRAISAL),
+    ],
+    "appraisal:round": lambda w: per(
+        w, "round", lambda r, p: [get(reverse("appraisal:round", args=[r.pk]), place=p)]
+    ),
+    "appraisal:round_action": _round_actions,
+    "appraisal:inspection_new": lambda w: per(
+        w,
+        "assignment",
+        lambda a, p: both(
+            reverse("appraisal:inspection_new", args=[a.pk]), action=access.RUN_APPRAISAL, place=p
+        ),
+    ),
+    "appraisal:village_results": lambda w: per(
+        w,
+        "village",
+        lambda v, p: [
+            get(reverse("appraisal:village_results", args=[v.code]), place=p),
+            post(reverse("appraisal:village_results", args=[v.code]), action=access.ENTER_RESULTS, place=p),
+        ],
+    ),
+    "appraisal:excellent_twice": lambda w: [get(reverse("appraisal:excellent_twice"))],
+    "appraisal:by_unit": lambda w: [get(reverse("appraisal:by_unit"))],
+    "reports:exports": lambda w: [get(reverse("reports:exports"))],
+    "reports:job": lambda w: per(w, "job", lambda j, p: [get(reverse("reports:job", args=[j.pk]), place=p)]),
+    "reports:job_download": lambda w: per(
+        w, "job", lambda j, p: [get(reverse("reports:job_download", args=[j.pk]), place=p)]
+    ),
+    "reports:export": _exports,
+    "reports:import": lambda w: _imports(w, "reports:import", _import_page),
+    "reports:import_template": lambda w: _imports(
+        w, "reports:import_template", lambda url, action: [get(url, action=action)]
+    ),
+    "login": lambda w: both(reverse("login"), public=True),
+    # Django's LogoutView answers a GET 405 to everybody; a POST logs out (last: it ends the session).
+    "logout": lambda w: [
+        get(reverse("logout"), action=None, public=True, anonymous=405, allowed_answer=405),
+        post(reverse("logout"), action=None, public=True, anonymous="login", allowed_answer="login"),
+    ],
+    "password_change": lambda w: both(reverse("password_change"), action=None),
+    "set_language": lambda w: both(
+        reverse("set_language"), {"language": "zh-hans", "next": "/"}, public=True
+    ),
+    # The admin site's own pages: every role is staff (accounts.models.User.save).
+    "admin:index": lambda w: [get(reverse("admin:index"))],
+    "admin:login": lambda w: both(reverse("admin:login"), public=True),
+    # Anonymous: the admin sends a logout to its index (which then asks for a login).
+    "admin:logout": lambda w: [
+        get(reverse("admin:logout"), action=None, anonymous="ok", allowed_answer=405),
+        post(reverse("admin:logout"), action=None, anonymous="ok", allowed_answer="login"),
+    ],
+    "admin:password_change": lambda w: both(reverse("admin:password_change"), action=None),
+    "admin:password_change_done": lambda w: [get(reverse("admin:password_change_done"), action=None)],
+    "admin:jsi18n": lambda w: [get(reverse("admin:jsi18n"), action=None)],
+    "admin:view_on_site": _view_on_site("admin:view_on_site"),
+    "view_on_site": _view_on_site("view_on_site"),
+}
+
+
+# --- the admin: every registered ModelAdmin ----------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class AdminRow:
+    kind: str  # the matrix_objects kind whose objects fill <object_id>
+    view: str  # action to see the model at all
+    add: str = NOBODY
+    change: str = NOBODY
+    delete: str = NOBODY
+
+
+ADMIN_MODELS = {
+    "accounts.user": AdminRow("user", access.MANAGE_ACCOUNTS, *[access.MANAGE_ACCOUNTS] * 3),
+    "accounts.securityevent": AdminRow("event", access.MANAGE_ACCOUNTS),
+    "villages.region": AdminRow("region", VIEW, *[access.MANAGE_REFERENCE] * 3),
+    "villages.village": AdminRow("village", VIEW, *[access.MANAGE_REFERENCE] * 3),
+    "cadres.unit": AdminRow("unit", VIEW, *[access.MANAGE_REFERENCE] * 3),
+    "cadres.cadre": AdminRow("cadre", VIEW, *[access.MANAGE_REFERENCE] * 3),
+    "assignments.assignment": AdminRow("assignment", VIEW),
+    "assignments.policy": AdminRow("policy", VIEW, *[access.MANAGE_POLICY] * 3),
+    "assignments.holidayoverride": AdminRow("holiday", VIEW, *[access.MANAGE_POLICY] * 3),
+    # open sheets are corrected here; none is added or deleted in the admin
+    "assignments.attendancesheet": AdminRow("sheet", VIEW, change=access.KEEP_ATTENDANCE),
+    "assignments.leaverequest": AdminRow("leave", VIEW),
+    "assignments.spotcheck": AdminRow("spotcheck", VIEW),
+    "appraisal.appraisalround": AdminRow("round", VIEW),
+    "appraisal.appraisal": AdminRow("appraisal", VIEW),
+    "appraisal.inspection": AdminRow("inspection", VIEW),
+    "appraisal.villageresult": AdminRow("result", VIEW, *[access.ENTER_RESULTS] * 3),
+    # third-party admins: Django's model permissions, held by superusers only
+    "auth.group": AdminRow("group", NOBODY),
+    "axes.accessattempt": AdminRow("accessattempt", NOBODY),
+    "axes.accesslog": AdminRow("accesslog", NOBODY),
+    "axes.accessfailurelog": AdminRow("accessfailurelog", NOBODY),
+    "django_tasks_database.dbtaskresult": AdminRow("dbtaskresult", NOBODY),
+}
+
+
+def _admin_row(model):
+    label = model._meta.label_lower
+    if label not in ADMIN_MODELS:
+        pytest.fail(
+            f"The admin registers {label}, which the authorization matrix does not know: add it to "
+            "ADMIN_MODELS in tests/test_authorization_matrix.py (which actions it needs, which "
+            "objects of tests/matrix_objects.py fill its pages)."
+        )
+    return ADMIN_MODELS[label]
+
+
+def _admin_page(model, page):
+    row = _admin_row(model)
+    info = (model._meta.app_label, model._meta.model_name)
+
+    def url(name, *args):
+        return reverse(f"admin:{info[0]}_{info[1]}_{name}", args=args)
+
+    def objects(w):
+        return w.places(row.kind)
+
+    def build(w):
+        if page == "changelist":
+            cases = [get(url("changelist"), action=row.view, admin_order=True)]
+            # delete_selected, confirmed, on the objects of every place at once: those a persona
+            # may not delete (no delete action, or not its own) must all still be there afterwards.
+            selected = objects(w)
+            data = {
+                "action": "delete_selected",
+                "_selected_action": [o.pk for _p, o in selected],
+                "post": "yes",
+            }
+            case = post(url("changelist"), data, action=row.view, admin_order=True)
+            case.writes_allowed = {
+                p for p in M.PERSONAS for place, _o in selected if _may_delete(row, place, p)
+            }
+            case.must_survive = lambda persona: [
+                o for place, o in selected if not _may_delete(row, place, persona)
+            ]
+            return [*cases, case]
+        if page == "add":
+            return both(url("add"), action=row.add, admin_order=True)
+        cases = []
+        for place, obj in objects(w):
+            if page == "change":
+                cases.append(
+                    get(url("change", obj.pk), action=row.view, place=place, owner=False, admin_order=True)
+                )
+                cases.append(post(url("change", obj.pk), action=row.change, place=place, admin_order=True))
+            elif page == "delete":
+                cases += both(url("delete", obj.pk), action=row.delete, place=place, admin_order=True)
+            elif page == "history":
+                # Django's history page looks the object up first, then asks for the view permission.
+                cases.append(get(url("history", obj.pk), action=row.view, place=place, owner=False))
+            elif page == "password":
+                target = reverse("admin:auth_user_password_change", args=[obj.pk])
+                cases += both(target, action=row.change, place=place, admin_order=True)
+            elif page == "redirect":
+                # admin/<app>/<model>/<id>/ only redirects to the change page, whoever asks.
+                case = get(reverse("admin:index") + f"{info[0]}/{info[1]}/{obj.pk}/", action=None)
+                case.location = url("change", obj.pk)
+                return [case]
+        return cases
+
+    return build
+
+
+def _may_delete(row, place, persona):
+    actions = access.ROLE_ACTIONS.get(M.ROLES.get(persona), ())
+    return row.delete in actions and place is not None and persona in M.OWNS[place]
+
+
+def _admin_cases():
+    cases = {}
+    for model in admin.site._registry:
+        info = f"{model._meta.app_label}_{model._meta.model_name}"
+        for page in ["changelist", "add", "change", "delete", "history"]:
+            cases[f"admin:{info}_{page}"] = _admin_page(model, page)
+        route = f"admin/{model._meta.app_label}/{model._meta.model_name}/<path:object_id>/"
+        cases[f"admin:<unnamed> {route}"] = _admin_page(model, "redirect")
+    user_model = next(m for m in admin.site._registry if m._meta.label_lower == "accounts.user")
+    cases["admin:auth_user_password_change"] = _admin_page(user_model, "password")
+    cases["admin:app_list"] = _app_lists
+    cases["admin:autocomplete"] = _autocompletes
+    cases["admin:<unnamed> admin/(?P<url>.*)$"] = lambda w: [
+        get(reverse("admin:index") + "no-such-page/", action=None, allowed_answer=404)
+    ]
+    return cases
+
+
+def _app_lists(w):
+    """An app's index lists the models the user may see; none of them: Django answers 404."""
+    cases = []
+    for app in sorted({m._meta.app_label for m in admin.site._registry}):
+        views = {_admin_row(m).view for m in admin.site._registry if m._meta.app_label == app}
+        # One model the role may see is enough: the rule of the first such action, or the refusal.
+        action = VIEW if VIEW in views else sorted(views)[0]
+        cases.append(get(reverse("admin:app_list", args=[app]), action=action, refused=404, admin_order=True))
+    return cases
+
+
+def _autocompletes(w):
+    """Every autocomplete field of every admin: the choices come through the scoped queryset."""
+    cases = []
+    for model, model_admin in admin.site._registry.items():
+        for field_name in model_admin.get_autocomplete_fields(None) or ():
+            related = model._meta.get_field(field_name).related_model
+            view = _admin_row(related).view
+            query = f"?app_label={model._meta.app_label}&model_name={model._meta.model_name}&field_name={field_name}"
+            cases.append(get(reverse("admin:autocomplete") + query, action=view, admin_order=True))
+    return cases
+
+
+CASES.update(_admin_cases())
+
+
+# --- running -----------------------------------------------------------------------------------
+MARKERS = {}  # text that must not appear on a page for those who do not see its place
+
+
+def _markers(w):
+    if not MARKERS:
+        for place, village in w.all("village"):
+            MARKERS[village.name] = place
+        for place, cadre in w.all("cadre"):
+            MARKERS[cadre.name] = place
+        MARKERS["林山寨街道"] = "township_far"
+        MARKERS["中原区财政局"] = "far_county"
+    return MARKERS
+
+
+def _writes():
+    """Rows inserted, updated and deleted so far in this transaction, by table (sessions aside)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables "
+            "WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 AND relname <> 'django_session'"
+        )
+        return dict(cursor.fetchall())
+
+
+def _label(response, case):
+    code = response.status_code
+    location = response.get("Location", "")
+    if code == 302 and location.startswith(LOGIN_PATHS):
+        return "login"
+    if case.location is not None and code == 302 and location.split("?")[0] != case.location:
+        return f"302 to {location}"
+    return "ok" if code in case.rule.ok else code
+
+
+def _leaks(response, persona, world):
+    if response.status_code != 200 or getattr(response, "streaming", False):
+        return []
+    kind = response.get("Content-Type", "")
+    if kind.startswith("application/json"):
+        body = json.dumps(json.loads(response.content), ensure_ascii=False)
+    elif kind.startswith("text/"):
+        body = response.content.decode(errors="replace")
+    else:
+        return []
+    return [text for text, place in _markers(world).items() if text in body and persona not in M.SEES[place]]
+
+
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once for the module inside a transaction that is rolled back at the end;
+    each test runs in a savepoint inside it (pytest-django's ``db``), so no test sees another's
+    writes. Each persona logs in once; its session key is reused by every test."""
+    export_dir = tmp_path_factory.mktemp("exports")
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+                world = M.build(export_dir)
+                sessions = {}
+                for persona in M.PERSONAS:
+                    client = Client()
+                    client.force_login(world.users[persona])
+                    sessions[persona] = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(*sys.exc_info())
+            raise
+    yield world, sessions, export_dir
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(built, db, settings):
+    settings.EXPORT_DIR = built[2]
+    return built[0]
+
+
+@pytest.fixture
+def clients(built, db):
+    result = {M.ANONYMOUS: Client()}
+    for persona, key in built[1].items():
+        result[persona] = Client()
+        result[persona].cookies[django_settings.SESSION_COOKIE_NAME] = key
+    return result
+
+
+def test_every_entry_of_the_matrix_is_a_pattern_of_the_urlconf():
+    stale = sorted(set(CASES) - set(PATTERNS))
+    assert not stale, f"CASES has rows for URL patterns that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("key", list(PATTERNS))
+def test_each_role_gets_what_its_jurisdiction_allows_and_nothing_else(key, world, clients):
+    if key not in CASES:
+        pytest.fail(
+            f"URL pattern {key!r} (route {PATTERNS[key]!r}) is not in the authorization matrix: add a "
+            "row to CASES in tests/test_authorization_matrix.py naming the action of accounts/access.py "
+            "it needs and the objects of tests/matrix_objects.py that fill its parameters."
+        )
+    cases = CASES[key](world)
+    assert cases, f"no cases for {key}"
+    mismatches = []
+    for case in cases:
+        for persona in ALL:
+            expected, allowed = case.rule.expect(persona)
+            # A refused request writes nothing; nor does one that may not change what it names.
+            check = not allowed or (case.writes_allowed is not None and persona not in case.writes_allowed)
+            before = _writes() if check else None
+            # (an object an allowed persona deleted earlier in the case is no longer anyone's)
+            survivors = [
+                obj
+                for obj in (case.must_survive(persona) if case.must_survive else ())
+                if type(obj).objects.filter(pk=obj.pk).exists()
+            ]
+            try:
+                response = getattr(clients[persona], case.method)(case.url, case.data)
+            except Exception as exc:  # noqa: BLE001 - a 500: reported with the others
+                got = f"500 ({type(exc).__name__}: {exc})"
+                response = None
+            else:
+                got = _label(response, case)
+            where = (persona, case.url, case.method.upper())
+            if got != expected:
+                mismatches.append((*where, expected, got))
+            for obj in survivors:
+                if not type(obj).objects.filter(pk=obj.pk).exists():
+                    mismatches.append((*where, f"{obj!r} kept", "deleted"))
+            if check:
+                after = _writes()
+                written = {t: n - before.get(t, 0) for t, n in after.items() if n != before.get(t, 0)}
+                if written:
+                    mismatches.append((*where, "nothing written", f"wrote {written}"))
+            if response is not None:
+                leaked = _leaks(response, persona, world)
+                if leaked:
+                    mismatches.append((*where, "no names from outside", f"shows {leaked}"))
+    assert not mismatches, f"{len(mismatches)} mismatches for {key}:\n" + "\n".join(
+        f"  {persona:13} {method:4} {url}  expected {expected}, got {got}"
+        for persona, url, method, expected, got in mismatches
+    )
