@@ -987,8 +987,8 @@ def trace(fx, name):
 
 
 def run_measurements(args, seed_seconds, started):
-    def wanted(name):
-        return not args.only or any(name.startswith(o) for o in args.only)
+    def wanted(group):  # --only takes groups (page, export, import, load) or names within them
+        return not args.only or any(o.split(".")[0] == group for o in args.only)
 
     fx = Fixture()
     log(fx.describe())
@@ -1020,13 +1020,12 @@ def run_measurements(args, seed_seconds, started):
         {"name": "run", "p50_ms": None, "queries": None, "rss_mb": None, "ratio": None, "machine": run_info}
     )
     print_table(results)
-    if args.only and RESULTS.exists():  # a partial run updates its measurements only
-        previous = [
-            r for r in json.loads(RESULTS.read_text()) if r["name"] not in {x["name"] for x in results}
+    if args.only and RESULTS.exists():  # a partial run updates its measurements, not the run record
+        fresh = {x["name"] for x in results if x["name"] != "run"}
+        results = [r for r in json.loads(RESULTS.read_text()) if r["name"] not in fresh] + [
+            r for r in results if r["name"] != "run"
         ]
-        results = (
-            previous[:-1] + results if previous and previous[-1]["name"] == "run" else previous + results
-        )
+        results.sort(key=lambda r: r["name"] == "run")
     RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str) + "\n")
     log(f"\nwrote {RESULTS.relative_to(ROOT)} in {time.monotonic() - started:.0f} s total")
 
