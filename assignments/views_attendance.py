@@ -9,6 +9,8 @@ from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -52,6 +54,19 @@ def index(request):
     return redirect("attendance:overview", month)
 
 
+def _cells_html(cells, can_edit):
+    """A row's day cells. Built here rather than in a template loop: a township's month is ~900
+    cells, and the template engine spent most of the page's time on them (see docs/performance.md)."""
+    return format_html_join(
+        "",
+        '<td class="cell {} code-{}" data-i="{}"{}>{}</td>',
+        (
+            (day.kind, code, i, mark_safe(' tabindex="0"') if can_edit and code != "-" else "", code)
+            for i, (code, day) in enumerate(cells)
+        ),
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def sheet(request, code, month):
@@ -65,6 +80,8 @@ def sheet(request, code, month):
     sheet.township = township
     data = attendance.grid(sheet)
     can_edit = sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet)
+    for row in data["rows"]:
+        row.cells_html = _cells_html(row.cell_list, can_edit)
     return render(
         request,
         "assignments/sheet.html",
