@@ -8,11 +8,13 @@ nothing yet, so approving a sheet is what moves the county's figure.
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q
+from django.core.cache import cache
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import access
+from accounts.models import Role
 from appraisal.models import Appraisal, AppraisalRound, Grade
 from assignments import attendance, coverage, leave
 from assignments.models import (
@@ -297,3 +299,25 @@ def liaison_figures(user, today=None):
         a.latest_record = recs.get(a.pk)
         a.latest_appraisal = grades.get(a.pk)
     return {"unit": user.unit, "assignments": assignments, "month": last_month}
+
+
+# City and province viewers read figures over thousands of villages and act on none of them; their
+# dashboards are computed at most once per VIEWER_CACHE_SECONDS per region (and per process).
+VIEWER_CACHE_SECONDS = 300
+
+
+def viewer_figures(user, region, month=None):
+    """region_figures, cached for read-only viewers; counties always get live figures."""
+    if user.role not in (Role.PROVINCE, Role.CITY):
+        return region_figures(user, region, month=month)
+    today = timezone.localdate()
+    key = ":".join(
+        ["dashboard", user.role, str(user.region_id), region.code if region else "-", str(month), str(today)]
+    )
+    figures = cache.get(key)
+    if figures is None:
+        figures = region_figures(user, region, today=today, month=month)
+        figures = {k: list(v) if isinstance(v, QuerySet) else v for k, v in figures.items()}
+        figures["computed_at"] = timezone.now()
+        cache.set(key, figures, VIEWER_CACHE_SECONDS)
+    return figures

@@ -28,7 +28,7 @@ def home(request):
     month = attendance.parse_month(month) if month else None
     if request.GET.get("month") and month is None:
         raise Http404(_("No such month. Use the form YYYY-MM, e.g. 2026-03."))
-    context = dashboard.region_figures(user, region, month=month)
+    context = dashboard.viewer_figures(user, region, month=month)
     context["drilled"] = bool(code) and region != user.region
     return render(request, "reports/home.html", context)
 

@@ -21,6 +21,14 @@ def make_id(birth: datetime.date, gender="M", area="370682") -> str:
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    # Viewers' dashboards are cached by region code; every test builds its regions afresh.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # PBKDF2's deliberate slowness costs half a second per persona; tests don't need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

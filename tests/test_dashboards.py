@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -197,6 +198,7 @@ def test_home_and_todos_run_constant_queries(
             dispatch(make_cadre(name=f"干部{i}"), make_village(township=township), start=start)
 
     def queries(url):
+        cache.clear()  # count the figures' queries, not a cached page
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(url).status_code == 200
         return len(ctx.captured_queries)
@@ -222,3 +224,17 @@ def test_leave_and_spot_check_lists_filter_and_sort(client_for, personas, servin
     assert bad.status_code == 200 and bad.context["filter"].errors
     checks = admin.get(reverse("spotchecks:list") + "?only=discrepancies&o=-date")
     assert checks.status_code == 200 and list(checks.context["page"].object_list) == []
+
+
+def test_viewer_figures_are_cached_for_five_minutes_but_county_figures_are_live(
+    client_for, personas, make_village, django_assert_max_num_queries
+):
+    viewer = client_for(personas["viewer"])
+    first = viewer.get(reverse("home"))
+    assert first.context["computed_at"] is not None
+    make_village(name="新村")
+    with django_assert_max_num_queries(8):  # session, user and the header; no figures
+        again = viewer.get(reverse("home"))
+    assert again.context["summary"] == first.context["summary"]
+    admin = client_for(personas["county_admin"])
+    assert admin.get(reverse("home")).context["summary"]["total"] == first.context["summary"]["total"] + 1
