@@ -398,4 +398,4 @@ def test_the_admin_event_list_is_scoped_read_only_newest_first(personas, make_us
     assert admin.post(reverse("admin:accounts_securityevent_delete", args=[event.pk])).status_code == 403
     assert SecurityEvent.objects.filter(pk=event.pk).exists()
     other = SecurityEvent.objects.get(username="county2")
-    assert admin.get(reverse("admin:accounts_securityevent_change", args=[other.pk])).status_code == 302
+    assert admin.get(reverse("admin:accounts_securityevent_change", args=[other.pk])).status_code == 404
