@@ -74,7 +74,6 @@ class Rule:
     refused: int = 403  # the answer for a missing action (Django's admin app index says 404)
     allowed_answer: int | str | None = None  # a fixed answer once allowed (405; 404 for a bogus kind)
     ignored_by: frozenset = frozenset()  # roles whose page ignores the object parameter
-
     anonymous: int | str | None = None  # the anonymous answer, when not the login page
 
     def has(self, persona):
@@ -84,10 +83,12 @@ class Rule:
         """(the answer due, whether the request is allowed): a refused one must write nothing."""
         if persona == M.ANONYMOUS:
             if self.public:
-                return self.anonymous or "ok", True
+                return self.anonymous or "ok", self.anonymous is None
             return self.anonymous or "login", False
+        # Allowed: "ok", or a logout's redirect to the login page; a fixed 404 or 405 is a refusal.
+        allowed = self.allowed_answer in (None, "login")
         if self.public or M.ROLES[persona] in self.ignored_by:
-            return self.allowed_answer or "ok", True
+            return self.allowed_answer or "ok", allowed
         has = self.has(persona)
         sees = self.place is None or persona in M.SEES[self.place]
         needs_owner = self.owner if self.owner is not None else self.action not in (None, VIEW)
@@ -99,7 +100,7 @@ class Rule:
         for passed, answer in checks:
             if not passed:
                 return answer, False
-        return self.allowed_answer or "ok", self.allowed_answer != 405
+        return self.allowed_answer or "ok", allowed
 
 
 @dataclasses.dataclass
