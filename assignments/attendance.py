@@ -66,12 +66,26 @@ def quarter_bounds(month):
     return q_first, q_last
 
 
-def calendar_for(township, month):
-    """The month's calendar: chinesecalendar, overridden by the county's (or above) own entries."""
-    codes = [township.code, *township.ancestor_codes]
-    rows = HolidayOverride.objects.filter(region__code__in=codes, date__year=month.year).values_list(
-        "date", "kind", "name", "region__code"
+def month_overrides(month):
+    """Every region's holiday overrides in ``month``, for calendar_for over many townships."""
+    return list(
+        HolidayOverride.objects.filter(date__year=month.year, date__month=month.month).values_list(
+            "date", "kind", "name", "region__code"
+        )
     )
+
+
+def calendar_for(township, month, overrides=None):
+    """The month's calendar: chinesecalendar, overridden by the county's (or above) own entries.
+
+    ``overrides`` (from month_overrides) spares a query per township when building many."""
+    codes = [township.code, *township.ancestor_codes]
+    if overrides is None:
+        rows = HolidayOverride.objects.filter(region__code__in=codes, date__year=month.year).values_list(
+            "date", "kind", "name", "region__code"
+        )
+    else:
+        rows = [r for r in overrides if r[3] in codes]
     # Nearest region wins: apply the farthest first.
     overrides = {}
     for date, kind, name, _code in sorted(rows, key=lambda r: codes.index(r[3]), reverse=True):

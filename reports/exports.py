@@ -236,42 +236,78 @@ ROSTER_COLUMNS = [
 ]
 
 
+def _labels(model, field):
+    """{stored value: label} in the active language, so rows need no get_FOO_display() each."""
+    return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
+
+
+ROSTER_FIELDS = (
+    "village__township__parent__name",
+    "village__township__name",
+    "village__name",
+    "village__code",
+    "village__categories",
+    "cadre__name",
+    "cadre__gender",
+    "cadre__birth_date",
+    "cadre__id_number",
+    "cadre__political_status",
+    "cadre__party_joined_on",
+    "cadre__unit__name",
+    "dispatch_level",
+    "cadre__rank",
+    "cadre__education",
+    "role",
+    "batch",
+    "start_date",
+    "planned_end_date",
+    "cadre__phone",
+)
+
+
 def build_roster(assignments, out, *, region_label, day=None, mask_ids=False):
     """One row per assignment serving on ``day`` (default today)."""
+    from cadres.models import Cadre
+
     day = day or timezone.localdate()
+    # Plain tuples, not model instances: a province's roster is tens of thousands of rows, and
+    # building six models per row cost more than writing the row (docs/performance.md).
     rows = (
         assignments.serving_on(day)
-        .select_related("cadre__unit", "village__township__parent")
         .order_by("village__code", "role", "cadre__name", "pk")
+        .values_list(*ROSTER_FIELDS)
     )
     with override(LANGUAGE):
+        gender, status = _labels(Cadre, "gender"), _labels(Cadre, "political_status")
+        rank, education = _labels(Cadre, "rank"), _labels(Cadre, "education")
+        level, role = _labels(Assignment, "dispatch_level"), _labels(Assignment, "role")
+        category = {c.value: str(c.label) for c in Village.Category}
         wb = _workbook()
         sheet = Sheet(wb, "花名册", _title("roster", region_label, f"{day:%Y-%m-%d}"), ROSTER_COLUMNS)
-        for n, a in enumerate(rows.iterator(chunk_size=CHUNK), start=1):
-            c, v = a.cadre, a.village
+        for n, r in enumerate(rows.iterator(chunk_size=CHUNK), start=1):
             sheet.append(
                 [
                     n,
-                    _county(v.township),
-                    v.township.name,
-                    v.name,
-                    v.code,
-                    _categories(v),
-                    c.name,
-                    c.get_gender_display(),
-                    c.birth_date,
-                    mask_id_number(c.id_number) if mask_ids else c.id_number,
-                    c.get_political_status_display(),
-                    c.party_joined_on,
-                    c.unit.name,
-                    a.get_dispatch_level_display(),
-                    c.get_rank_display(),
-                    c.get_education_display(),
-                    a.get_role_display(),
-                    a.batch,
-                    a.start_date,
-                    a.planned_end_date,
-                    c.phone,
+                    r[0] or "",
+                    r[1],
+                    r[2],
+                    r[3],
+                    "、".join(category[c] for c in r[4] if c in category),
+                    r[5],
+                    gender.get(r[6], r[6]),
+                    r[7],
+                    mask_id_number(r[8]) if mask_ids else r[8],
+                    status.get(r[9], r[9]),
+                    r[10],
+                    r[11],
+                    level.get(r[12], r[12]),
+                    rank.get(r[13], r[13]),
+                    education.get(r[14], r[14]),
+                    role.get(r[15], r[15]),
+                    r[16],
+                    r[17],
+                    r[18],
+                    r[19],
                 ]
             )
         wb.save(out)
@@ -300,32 +336,47 @@ def build_attendance(records, out, *, region_label, month):
         Column("是否达标", 9),
         Column("请假天数", 9),
     ]
-    rows = attendance_rules.month_records(records, month).select_related("sheet__township")
+    rows = attendance_rules.month_records(records, month).values_list(
+        "sheet__township__code",
+        "sheet__township__name",
+        "assignment__village__name",
+        "assignment__cadre__name",
+        "assignment__role",
+        "days",
+        "present_days",
+        "required_days",
+        "leave_days",
+    )
     with override(LANGUAGE):
+        role_label = _labels(Assignment, "role")
+        overrides = attendance_rules.month_overrides(month)  # one query, not one per township
         wb = _workbook()
         sheet = Sheet(wb, "考勤表", _title("attendance", region_label, f"{month:%Y年%m月}"), columns)
-        township, n, rest = None, 0, set()
-        for r in rows.iterator(chunk_size=CHUNK):
-            if r.sheet.township_id != township:
-                township, n = r.sheet.township_id, 0
-                cal = attendance_rules.calendar_for(r.sheet.township, month)  # one query per township
-                rest = {i + 4 for i, d in enumerate(cal.days) if not d.is_working_day}
-                sheet.append([f"乡镇：{r.sheet.township.name}"], bold=True, merge_to=len(columns))
+        township, n, fills = None, 0, {}
+        for code, name, village, cadre, role, days, present, required, leave_days in rows.iterator(
+            chunk_size=CHUNK
+        ):
+            if code != township:
+                township, n = code, 0
+                cal = attendance_rules.calendar_for(
+                    Region(code=code, level=Region.Level.TOWNSHIP), month, overrides
+                )
+                fills = {i + 4: _HOLIDAY_FILL for i, d in enumerate(cal.days) if not d.is_working_day}
+                sheet.append([f"乡镇：{name}"], bold=True, merge_to=len(columns))
             n += 1
-            a = r.assignment
             sheet.append(
                 [
                     n,
-                    a.village.name,
-                    a.cadre.name,
-                    a.get_role_display(),
-                    *list(r.days.ljust(ndays)[:ndays]),
-                    r.present_days,
-                    r.required_days,
-                    "是" if r.present_days >= r.required_days else "否",
-                    r.leave_days,
+                    village,
+                    cadre,
+                    role_label.get(role, role),
+                    *days.ljust(ndays)[:ndays],
+                    present,
+                    required,
+                    "是" if present >= required else "否",
+                    leave_days,
                 ],
-                fills=dict.fromkeys(rest, _HOLIDAY_FILL),
+                fills=fills,
             )
         sheet.append([LEGEND], merge_to=len(columns))
         wb.save(out)
