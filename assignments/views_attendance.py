@@ -9,7 +9,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -55,16 +55,15 @@ def index(request):
 
 
 def _cells_html(cells, can_edit):
-    """A row's day cells. Built here rather than in a template loop: a township's month is ~900
-    cells, and the template engine spent most of the page's time on them (see docs/performance.md)."""
-    return format_html_join(
-        "",
-        '<td class="cell {} code-{}" data-i="{}"{}>{}</td>',
-        (
-            (day.kind, code, i, mark_safe(' tabindex="0"') if can_edit and code != "-" else "", code)
-            for i, (code, day) in enumerate(cells)
-        ),
-    )
+    """A row's day cells, joined here rather than in a template loop or format_html_join: a
+    township's month is ~900 cells, and both cost most of the page's time (docs/performance.md).
+    Every value is escaped; codes and day kinds come from fixed sets."""
+    parts = []
+    for i, (code, day) in enumerate(cells):
+        c = escape(code)
+        tab = ' tabindex="0"' if can_edit and code != "-" else ""
+        parts.append(f'<td class="cell {escape(day.kind)} code-{c}" data-i="{i}"{tab}>{c}</td>')
+    return mark_safe("".join(parts))  # noqa: S308 (escaped above)
 
 
 @login_required

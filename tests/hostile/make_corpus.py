@@ -7,8 +7,8 @@ msoffcrypto-tool, which the project does not depend on: without it the committed
 """
 
 import io
-import re
 import pathlib
+import re
 import zipfile
 
 from openpyxl import Workbook
