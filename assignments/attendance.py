@@ -56,6 +56,21 @@ def required_days(policy, assignment, month, mask=""):
     return required
 
 
+def behind_so_far(records, cal, day):
+    """Records of ``cal``'s month whose days in the village up to ``day`` fall short of the month's
+    minimum taken pro rata to the working days elapsed: [(record, so_far, expected)]."""
+    elapsed = min(day.day, len(cal.days))
+    mask = calendar_mask(cal)
+    work_so_far, work_total = mask[:elapsed].count("W"), mask.count("W") or 1
+    behind = []
+    for r in records:
+        so_far = in_village_count(r.days[:elapsed], r.counts_business)
+        expected = r.required_days * work_so_far // work_total
+        if so_far < expected:
+            behind.append((r, so_far, expected))
+    return behind
+
+
 def calendar_mask(cal):
     return "".join("W" if day.is_working_day else "R" for day in cal.days)
 

@@ -63,7 +63,7 @@ def _cells_html(cells, can_edit):
         c = escape(code)
         tab = ' tabindex="0"' if can_edit and code != "-" else ""
         parts.append(f'<td class="cell {escape(day.kind)} code-{c}" data-i="{i}"{tab}>{c}</td>')
-    return mark_safe("".join(parts))  # noqa: S308 (escaped above)
+    return mark_safe("".join(parts))
 
 
 @login_required

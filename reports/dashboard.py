@@ -98,28 +98,6 @@ class Bar:
     detail: Compliance = field(default_factory=Compliance)
 
 
-def flagged_for_recall(serving, year):
-    """Serving assignments whose approved leave this year passes their county's yearly cap."""
-    from assignments.models import Policy
-
-    # Ids, not a subquery: with a subquery the planner probes the leave exclusion constraint's GiST
-    # index once per cadre (~16 ms for a county, against ~6 ms this way; docs/performance.md).
-    days = leave.leave_days_by_assignment(list(serving.values_list("pk", flat=True)), year)
-    if not days:
-        return []
-    candidates = list(
-        serving.filter(pk__in=days.keys()).select_related("cadre", "village__township").order_by("pk")
-    )
-    policies = Policy.effective_for_many({a.village.township for a in candidates})
-    flagged = []
-    for a in candidates:
-        cap = policies[a.village.township.pk].max_leave_days_per_year
-        if cap and days[a.pk] > cap:
-            a.leave_days, a.leave_cap = days[a.pk], cap
-            flagged.append(a)
-    return flagged
-
-
 def _scoped(user, queryset, region):
     qs = access.scope(user, queryset)
     return qs.in_region(region) if region is not None else qs
@@ -218,7 +196,7 @@ def region_figures(user, region, today=None, month=None):
         .order_by("month", "township__code")[:10],
         "submitted_count": sheets.filter(state=AttendanceSheet.State.SUBMITTED).count(),
         "discrepancy_count": leave.discrepancies(checks).count(),
-        "flagged": flagged_for_recall(serving, year),
+        "flagged": leave.over_leave_cap_all(serving, year),
         "latest_round": latest_round,
         "round_counts": round_counts,
     }
@@ -230,35 +208,28 @@ def clerk_figures(user, today=None):
     month = first_of_month(today)
     township = user.region
     sheet = AttendanceSheet.objects.filter(township=township, month=month).first()
-    cal = attendance.calendar_for(township, month)
-    first, last = month_bounds(month)
-    elapsed = min(today, last).day
-    # Working days so far against the whole month's: the minimum is expected pro rata.
-    mask = attendance.calendar_mask(cal)
-    work_so_far, work_total = mask[:elapsed].count("W"), mask.count("W") or 1
-    behind, rows = [], []
+    records = []
     if sheet is not None:
         records = list(
             sheet.records.select_related("assignment__cadre", "assignment__village").order_by(
                 "assignment__village__code", "assignment__cadre__name"
             )
         )
-        for r in records:
-            so_far = attendance.in_village_count(r.days[:elapsed], r.counts_business)
-            expected = r.required_days * work_so_far // work_total
-            rows.append(r)
-            if so_far < expected:
-                behind.append({"record": r, "so_far": so_far, "expected": expected})
+    cal = attendance.calendar_for(township, month)
+    behind = [
+        {"record": r, "so_far": so_far, "expected": expected}
+        for r, so_far, expected in attendance.behind_so_far(records, cal, today)
+    ]
     serving = access.scope(user, Assignment.objects.all()).serving_on(today).count()
     leave_qs = access.scope(user, LeaveRequest.objects.all())
     return {
         "township": township,
         "month": month,
         "sheet": sheet,
-        "record_count": len(rows),
+        "record_count": len(records),
         "serving_count": serving,
         "behind": behind,
-        "elapsed": elapsed,
+        "elapsed": min(today, month_bounds(month)[1]).day,
         "pending_leave": leave_qs.filter(
             state=LeaveRequest.State.PENDING, approval_level=LeaveRequest.Level.TOWNSHIP
         )

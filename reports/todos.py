@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts import access
 from accounts.models import Role
 from appraisal.models import AppraisalRound
-from assignments import coverage
+from assignments import coverage, leave
 from assignments.models import Assignment, AttendanceSheet, LeaveRequest
 from villages.models import Village
 
@@ -126,22 +126,6 @@ def for_user(user, today=None, items=True):
             recall = coverage.filter_state(villages, "recall_gap", today).count()
             title = _("Send a first secretary (%(recalled)d after a recall)") % {"recalled": recall}
         groups.append(Group("replace_secretary", title, gaps.count(), gap_items))
-        serving = access.scope(user, Assignment.objects.all()).serving_on(today)
-        flagged = dashboard.flagged_for_recall(serving, today.year)
-        groups.append(
-            Group(
-                "recall",
-                _("Over the yearly leave cap: the unit must recall"),
-                len(flagged),
-                [
-                    (
-                        f"{a.cadre.name} · {a.village.name} ({a.leave_days}/{a.leave_cap})",
-                        a.get_absolute_url(),
-                    )
-                    for a in flagged
-                ],
-            )
-        )
     if access.can(user, access.RUN_APPRAISAL):
         drafts = access.scope(
             user, AppraisalRound.objects.filter(state=AppraisalRound.State.DRAFT)
@@ -154,9 +138,10 @@ def for_user(user, today=None, items=True):
                 [(str(r), r.get_absolute_url()) for r in drafts[:LIMIT]] if items else [],
             )
         )
-    if user.role == Role.UNIT_LIAISON:
+    # The county dispatches the replacement; the unit recalls its own cadre.
+    if access.can(user, access.DISPATCH) or user.role == Role.UNIT_LIAISON:
         serving = access.scope(user, Assignment.objects.all()).serving_on(today)
-        flagged = dashboard.flagged_for_recall(serving, today.year)
+        flagged = leave.over_leave_cap_all(serving, today.year)
         groups.append(
             Group(
                 "recall",

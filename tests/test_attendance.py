@@ -9,6 +9,7 @@ from django.urls import reverse
 from assignments import attendance
 from assignments import leave as leave_rules
 from assignments.models import (
+    Assignment,
     AttendanceRecord,
     AttendanceSheet,
     HolidayOverride,
@@ -371,6 +372,10 @@ def test_leave_past_the_yearly_cap_flags_the_cadre_for_recall(serving, personas,
     )
     more.approve(personas["clerk"])
     assert leave_rules.over_leave_cap(serving, 2026) == (12, 10)
+    # The bulk form agrees, for the dashboards and the to-do list.
+    flagged = leave_rules.over_leave_cap_all(Assignment.objects.all(), 2026)
+    assert [(a, a.leave_days, a.leave_cap) for a in flagged] == [(serving, 12, 10)]
+    assert leave_rules.over_leave_cap_all(Assignment.objects.all(), 2025) == []
 
 
 def test_reporting_the_return(serving, personas):
