@@ -25,9 +25,12 @@ DEFAULTS = {
     "allowance_per_month": Decimal("40.00"),
     "excellent_min_ratio": Decimal("0.300"),
     "excellent_max_ratio": None,
+    "term_end_excellent_min_ratio": None,
+    "term_end_excellent_max_ratio": None,
     "spot_check_caps": "1:competent,2:basic,3:incompetent",
     "attendance_blocks_excellent": True,
     "min_months_for_appraisal": 6,
+    "submit_before_month_end": False,
 }
 
 # Settings where 0 (or an empty text) switches the rule off rather than inheriting.
@@ -37,6 +40,8 @@ SWITCHABLE = {
     "days_per_year",
     "max_leave_days_per_year",
     "excellent_max_ratio",
+    "term_end_excellent_min_ratio",
+    "term_end_excellent_max_ratio",
 }
 
 

@@ -63,20 +63,29 @@ def eligibility_errors(cadre, role, start, policy):
         )
     elif cadre.political_status != status.PARTY_MEMBER:
         found.append(("cadre", _("Not a CPC member: a first secretary must be a full party member.")))
-    if (
-        cadre.party_joined_on
-        and cadre.political_status == status.PARTY_MEMBER
-        and years_between(cadre.party_joined_on, start) < policy.min_party_years
-    ):
-        found.append(
-            (
-                "cadre",
-                _(
-                    "Party membership under %(years)d year(s) (joined %(date)s): cannot serve as first secretary."
+    if cadre.political_status == status.PARTY_MEMBER:
+        # 党龄 counts from full membership (转正), not from joining (党章 Art. 7).
+        if not cadre.party_full_member_on:
+            found.append(
+                (
+                    "cadre",
+                    _(
+                        "The date the cadre became a full party member (转正时间) is missing: party years "
+                        "count from it. Enter it on the cadre's record first."
+                    ),
                 )
-                % {"years": policy.min_party_years, "date": cadre.party_joined_on.isoformat()},
             )
-        )
+        elif years_between(cadre.party_full_member_on, start) < policy.min_party_years:
+            found.append(
+                (
+                    "cadre",
+                    _(
+                        "Party age under %(years)d year(s) (full member since %(date)s): "
+                        "cannot serve as first secretary."
+                    )
+                    % {"years": policy.min_party_years, "date": cadre.party_full_member_on.isoformat()},
+                )
+            )
     if not cadre.work_started_on:
         found.append(
             ("cadre", _("The date the cadre started work is missing: enter it on the cadre's record first."))

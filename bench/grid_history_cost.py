@@ -53,6 +53,7 @@ def build(rows):
             birth_date=birth,
             political_status="party_member",
             party_joined_on=datetime.date(2000, 1, 1),
+            party_full_member_on=datetime.date(2001, 1, 1),
             work_started_on=datetime.date(1998, 1, 1),
             unit=unit,
             rank="section",

@@ -11,6 +11,12 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
         return datetime.date(day.year + years, 3, 1)
 
 
+def term_end(start: datetime.date, years: int) -> datetime.date:
+    """The last day of a term of ``years`` from ``start``: the day before the anniversary, so a
+    successor (or a second term) starts on the anniversary itself (2025-03-01 + 2 → 2027-02-28)."""
+    return add_years(start, years) - datetime.timedelta(days=1)
+
+
 def years_between(start: datetime.date, end: datetime.date) -> int:
     """Completed years from ``start`` to ``end``: the anniversary itself completes the year."""
     years = end.year - start.year

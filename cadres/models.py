@@ -134,6 +134,13 @@ class Cadre(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     political_status = models.CharField(_("political status"), max_length=14, choices=PoliticalStatus.choices)
     party_joined_on = models.DateField(_("joined the party on"), null=True, blank=True)
+    # 党龄 counts from full membership (党章 Art. 7), not from joining: a probationary member has none.
+    party_full_member_on = models.DateField(
+        _("became a full party member on (转正)"),
+        null=True,
+        blank=True,
+        help_text=_("转正时间: party years count from this day."),
+    )
     work_started_on = models.DateField(_("started work on"), null=True, blank=True)
     unit = models.ForeignKey(
         Unit, verbose_name=_("dispatching unit"), on_delete=models.PROTECT, related_name="cadres"
@@ -198,6 +205,21 @@ class Cadre(models.Model):
                 )
                 | ~Q(political_status__in=["party_member", "probationary"]),
                 violation_error_message=_("A party member needs the date they joined the party."),
+            ),
+            models.CheckConstraint(
+                name="cadre_full_membership_only_for_full_members",
+                condition=Q(party_full_member_on__isnull=True) | Q(political_status="party_member"),
+                violation_error_message=_(
+                    "Only a full party member has a date of becoming a full member (转正)."
+                ),
+            ),
+            models.CheckConstraint(
+                name="cadre_full_membership_after_joining",
+                condition=Q(party_full_member_on__isnull=True)
+                | Q(party_joined_on__isnull=False, party_full_member_on__gte=F("party_joined_on")),
+                violation_error_message=_(
+                    "The date of becoming a full member (转正) cannot be before joining."
+                ),
             ),
         ]
 

@@ -47,7 +47,7 @@ from assignments.models import (
 from assignments.models.attendance import ABSENT, BUSINESS, PRESENT, REST, month_bounds
 from assignments.rules import eligibility_errors
 from cadres import idcard
-from cadres.dates import add_years, years_between
+from cadres.dates import add_years, term_end, years_between
 from cadres.models import Cadre, Level, Unit
 from villages.models import Region, Village
 
@@ -1110,18 +1110,20 @@ class DemoBuilder:
             )
             if work_started >= today or years_between(birth, work_started) < 18:
                 continue
-            joined = None
+            joined = full_member = None
             if wanted == PS.PARTY_MEMBER:
                 latest = today - datetime.timedelta(days=400)
                 if role == FS:
                     latest = min(
-                        latest, add_years(start, -policy.min_party_years) - datetime.timedelta(days=30)
+                        latest, add_years(start, -policy.min_party_years - 1) - datetime.timedelta(days=30)
                     )
                 earliest = add_years(birth, 18) + datetime.timedelta(days=1)
                 if latest <= earliest:
                     continue
                 span = (latest - earliest).days
                 joined = earliest + datetime.timedelta(days=int(span * min(rng.random(), rng.random())))
+                # 转正 after the usual year of probation; 党龄 counts from it.
+                full_member = add_years(joined, 1)
             elif wanted == PS.PROBATIONARY:
                 joined = today - datetime.timedelta(days=rng.randint(30, 330))
                 if years_between(birth, joined) < 18:
@@ -1135,6 +1137,7 @@ class DemoBuilder:
                 phone=phone_number(rng),
                 political_status=wanted,
                 party_joined_on=joined,
+                party_full_member_on=full_member,
                 work_started_on=work_started,
                 position=rng.choice(POSITIONS[unit.kind][rank]),
                 rank=rank,
@@ -1219,7 +1222,7 @@ class DemoBuilder:
                         batch=slot.batch,
                         dispatch_level=unit.level,
                         start_date=slot.start,
-                        planned_end_date=add_years(
+                        planned_end_date=term_end(
                             slot.start, self._policy_for(slot.village.township_id).term_years
                         ),
                         end_date=slot.end,
@@ -1700,10 +1703,21 @@ class DemoBuilder:
     def _close_sheets(self, sheets, previous_rows):
         """Move the new sheets to their states now that their rows are in (rows need an open sheet)."""
         State = AttendanceSheet.State
-        for state in (State.SUBMITTED, State.APPROVED):
-            ids = [sheet.pk for sheet, s in sheets.values() if s == state]
+        ids = [sheet.pk for sheet, s in sheets.values() if s == State.SUBMITTED]
+        for chunk in _chunks(ids, 5000):
+            AttendanceSheet.objects.filter(pk__in=chunk, state=State.OPEN).update(state=State.SUBMITTED)
+        # Approved sheets keep the allowance rates in force when they were approved.
+        by_rates = {}
+        for (code, _month), (sheet, s) in sheets.items():
+            if s != State.APPROVED:
+                continue
+            policy = self._policy_for(code)
+            by_rates.setdefault((policy.allowance_per_day, policy.allowance_per_month), []).append(sheet.pk)
+        for (per_day, per_month), ids in by_rates.items():
             for chunk in _chunks(ids, 5000):
-                AttendanceSheet.objects.filter(pk__in=chunk, state=State.OPEN).update(state=state)
+                AttendanceSheet.objects.filter(pk__in=chunk, state=State.OPEN).update(
+                    state=State.APPROVED, allowance_per_day=per_day, allowance_per_month=per_month
+                )
         reopened = []
         for key, (sheet, state) in sheets.items():
             if state != "reopened":

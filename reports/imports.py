@@ -38,7 +38,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from accounts import access
 from assignments.models import Assignment, AssignmentEvent, Policy
 from cadres import idcard
-from cadres.dates import add_years
+from cadres.dates import term_end
 from cadres.models import Cadre, Level, Unit
 from villages.models import Region, Village
 
@@ -987,7 +987,7 @@ class AssignmentImporter(_Importer):
             if village.township_id not in policies:
                 policies[village.township_id] = Policy.effective_for(village.township)
             if planned is None:
-                planned = add_years(start, policies[village.township_id].term_years)
+                planned = term_end(start, policies[village.township_id].term_years)
             a = existing.get((cadre.pk, village.pk, start))
             obj = a or Assignment(cadre=cadre, village=village, start_date=start, created_by=self.account)
             before = self.snapshot(a) if a else None

@@ -8,6 +8,7 @@ import pytest
 from accounts.models import Role, User
 from assignments.models import Assignment
 from cadres import idcard
+from cadres.dates import add_years
 from cadres.models import Cadre, Unit
 from villages.models import Region, Village
 
@@ -103,6 +104,9 @@ def make_cadre(tree):
             birth_date=birth,
             political_status=status,
             party_joined_on=joined if status in ("party_member", "probationary") else None,
+            party_full_member_on=kw.pop(
+                "full_member", add_years(joined, 1) if status == "party_member" and joined else None
+            ),
             work_started_on=work,
             unit=unit or tree["unit"],
             rank=kw.pop("rank", "section"),

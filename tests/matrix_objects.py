@@ -142,6 +142,7 @@ def _cadre(name, unit, region):
         birth_date=birth,
         political_status="party_member",
         party_joined_on=datetime.date(2010, 7, 1),
+        party_full_member_on=datetime.date(2011, 7, 1),
         work_started_on=datetime.date(2008, 8, 1),
         unit=unit,
         rank="section",

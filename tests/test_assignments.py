@@ -33,13 +33,13 @@ def test_age_limit_applies_to_team_members_too(make_cadre, make_village, dispatc
     assert "57" in refused(dispatch, cadre, make_village(), role="team_member")
 
 
-def test_party_age_of_exactly_one_year_passes(make_cadre, make_village, dispatch):
-    cadre = make_cadre(joined=datetime.date(2024, 3, 1))
+def test_party_age_of_exactly_one_year_from_full_membership_passes(make_cadre, make_village, dispatch):
+    cadre = make_cadre(joined=datetime.date(2023, 3, 1), full_member=datetime.date(2024, 3, 1))
     assert dispatch(cadre, make_village()).pk
 
 
 def test_party_age_one_day_short_is_refused_with_the_date(make_cadre, make_village, dispatch):
-    cadre = make_cadre(joined=datetime.date(2024, 3, 2))
+    cadre = make_cadre(joined=datetime.date(2023, 3, 2), full_member=datetime.date(2024, 3, 2))
     message = refused(dispatch, cadre, make_village())
     assert "2024-03-02" in message
 
@@ -76,7 +76,11 @@ def test_missing_work_start_is_refused_for_a_first_secretary(make_cadre, make_vi
 
 def test_policy_changes_the_boundaries(tree, make_cadre, make_village, dispatch):
     Policy.objects.create(region=tree["county"], max_age=55, min_party_years=3)
-    cadre = make_cadre(birth=datetime.date(1969, 1, 1), joined=datetime.date(2023, 1, 1))
+    cadre = make_cadre(
+        birth=datetime.date(1969, 1, 1),
+        joined=datetime.date(2022, 1, 1),
+        full_member=datetime.date(2023, 1, 1),
+    )
     message = refused(dispatch, cadre, make_village())
     assert "55" in message and "2023-01-01" in message
 
@@ -84,10 +88,10 @@ def test_policy_changes_the_boundaries(tree, make_cadre, make_village, dispatch)
 # --- terms -----------------------------------------------------------------------------------
 def test_planned_end_is_start_plus_the_policy_term(tree, make_cadre, make_village, dispatch):
     a = dispatch(make_cadre(), make_village())
-    assert a.planned_end_date == datetime.date(2027, 3, 1)
+    assert a.planned_end_date == datetime.date(2027, 2, 28)
     Policy.objects.create(region=tree["province"], term_years=3)
     b = dispatch(make_cadre(name="李强"), make_village(), role="team_member")
-    assert b.planned_end_date == datetime.date(2028, 3, 1)
+    assert b.planned_end_date == datetime.date(2028, 2, 29)
 
 
 def test_dispatch_records_who_and_when(make_cadre, make_village, dispatch, personas):
@@ -137,8 +141,8 @@ def test_database_refuses_two_first_secretaries_in_one_village_past_clean(make_c
             village=village,
             role="first_secretary",
             dispatch_level="county",
-            start_date=datetime.date(2027, 3, 1),  # the inclusive last day of the first term
-            planned_end_date=datetime.date(2029, 3, 1),
+            start_date=datetime.date(2027, 2, 28),  # the inclusive last day of the first term
+            planned_end_date=datetime.date(2029, 2, 27),
         )
 
 
@@ -172,10 +176,10 @@ def test_end_cannot_precede_start_or_pass_planned_end(make_cadre, make_village, 
     with pytest.raises(ValidationError):
         a.end(datetime.date(2025, 2, 1), "term_completed")
     with pytest.raises(ValidationError):
-        a.end(datetime.date(2027, 3, 2), "term_completed")
-    a.end(datetime.date(2027, 3, 1), "term_completed")
-    with pytest.raises(ValidationError):
         a.end(datetime.date(2027, 3, 1), "term_completed")
+    a.end(datetime.date(2027, 2, 28), "term_completed")
+    with pytest.raises(ValidationError):
+        a.end(datetime.date(2027, 2, 28), "term_completed")
 
 
 def test_extend_moves_planned_end_and_records_the_old_one(make_cadre, make_village, dispatch, personas):
@@ -184,18 +188,18 @@ def test_extend_moves_planned_end_and_records_the_old_one(make_cadre, make_villa
     a.refresh_from_db()
     assert a.planned_end_date == datetime.date(2028, 3, 1)
     event = a.events.get(kind="extended")
-    assert event.old_planned_end == datetime.date(2027, 3, 1)
+    assert event.old_planned_end == datetime.date(2027, 2, 28)
 
 
 def test_extend_into_a_successors_term_is_refused(make_cadre, make_village, dispatch, personas):
     village = make_village()
-    a = dispatch(make_cadre(), village)  # 2025-03-01 .. 2027-03-01
+    a = dispatch(make_cadre(), village)  # 2025-03-01 .. 2027-02-28
     dispatch(make_cadre(name="郑华"), village, start=datetime.date(2027, 3, 2))
     with pytest.raises(ValidationError) as exc:
         a.extend(datetime.date(2027, 6, 1), "工作需要", personas["county_admin"])
     assert "郑华" in str(exc.value)
     a.refresh_from_db()
-    assert a.planned_end_date == datetime.date(2027, 3, 1)
+    assert a.planned_end_date == datetime.date(2027, 2, 28)
 
 
 def test_team_max_size_from_policy_is_enforced(tree, make_cadre, make_village, dispatch):

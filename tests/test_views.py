@@ -26,7 +26,7 @@ def test_county_admin_dispatches_a_first_secretary(client_for, personas, make_vi
     response = dispatch_post(client, village, cadre)
     a = Assignment.objects.get()
     assert response.status_code == 302 and response["Location"] == a.get_absolute_url()
-    assert a.planned_end_date == datetime.date(2027, 3, 1) and a.created_by == personas["county_admin"]
+    assert a.planned_end_date == datetime.date(2027, 2, 28) and a.created_by == personas["county_admin"]
     page = client.get(village.get_absolute_url()).content.decode()
     assert cadre.name in page
 
@@ -35,7 +35,7 @@ def test_ineligible_first_secretary_is_refused_on_the_page_and_nothing_saved(
     client_for, personas, make_village, make_cadre
 ):
     client = client_for(personas["county_admin"])
-    cadre = make_cadre(joined=datetime.date(2024, 9, 1))
+    cadre = make_cadre(joined=datetime.date(2023, 9, 1), full_member=datetime.date(2024, 9, 1))
     response = dispatch_post(client, make_village(), cadre)
     assert response.status_code == 200
     assert "2024-09-01" in response.content.decode()
@@ -86,7 +86,7 @@ def test_end_after_planned_end_says_to_extend_first(client_for, personas, make_v
         reverse("assignments:end", args=[a.pk]), {"end_date": "2027-05-01", "end_reason": "term_completed"}
     )
     assert response.status_code == 200
-    assert "2027-03-01" in str(response.context["form"].errors["end_date"])
+    assert "2027-02-28" in str(response.context["form"].errors["end_date"])
 
 
 def test_extend_through_the_page(client_for, personas, make_village, make_cadre, dispatch):

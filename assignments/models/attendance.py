@@ -133,6 +133,18 @@ class AttendanceSheet(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reopen_reason = models.TextField(_("reason for reopening"), blank=True)
+    # Set when something that changes the sheet (a leave approved later) arrives after it was
+    # submitted or approved; cleared when the county reopens it.
+    needs_correction = models.BooleanField(_("needs correction"), default=False)
+    correction_note = models.TextField(_("what needs correcting"), blank=True)
+    # The allowance rates in force when the sheet was approved: a later policy change never
+    # changes a month already approved.
+    allowance_per_day = models.DecimalField(
+        _("living allowance per day (yuan)"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    allowance_per_month = models.DecimalField(
+        _("transport allowance per month (yuan)"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
 
     objects = AttendanceSheetQuerySet.as_manager()
 
@@ -145,6 +157,12 @@ class AttendanceSheet(models.Model):
                 fields=["township", "month"],
                 name="attendance_sheet_one_per_township_month",
                 violation_error_message=_("This township already has a sheet for this month."),
+            ),
+            models.CheckConstraint(
+                name="attendance_sheet_approved_has_rates",
+                condition=~Q(state="approved")
+                | Q(allowance_per_day__isnull=False, allowance_per_month__isnull=False),
+                violation_error_message=_("An approved sheet keeps the allowance rates it was approved at."),
             ),
             models.CheckConstraint(
                 name="attendance_sheet_month_is_first_day",
@@ -193,8 +211,17 @@ class AttendanceSheet(models.Model):
 
     def approve(self, user):
         """The county accepts the sheet; it is read-only from now on until reopened."""
+        from .core import Policy
+
+        policy = Policy.effective_for(self.township)
         self._move(
-            [self.State.SUBMITTED], self.State.APPROVED, user, approved_by=user, approved_at=timezone.now()
+            [self.State.SUBMITTED],
+            self.State.APPROVED,
+            user,
+            approved_by=user,
+            approved_at=timezone.now(),
+            allowance_per_day=policy.allowance_per_day,
+            allowance_per_month=policy.allowance_per_month,
         )
 
     def reopen(self, user, reason):

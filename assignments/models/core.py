@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
-from cadres.dates import add_years
+from cadres.dates import term_end
 from cadres.models import Level
 from villages.models import PREFIX_LENGTH, Region
 
@@ -119,6 +119,24 @@ class Policy(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(1)],
         help_text=_("A fraction; 0 = no maximum."),
     )
+    term_end_excellent_min_ratio = models.DecimalField(
+        _("minimum share rated excellent at term end (期满考核)"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_("A fraction; 0 = no minimum. The 30 % rule is for the annual appraisal."),
+    )
+    term_end_excellent_max_ratio = models.DecimalField(
+        _("maximum share rated excellent at term end (期满考核)"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_("A fraction; 0 = no maximum."),
+    )
     spot_check_caps = models.CharField(
         _("grade caps for absences found by spot checks"),
         max_length=100,
@@ -135,6 +153,12 @@ class Policy(models.Model):
     )
     min_months_for_appraisal = models.PositiveSmallIntegerField(
         _("minimum months served to be graded"), null=True, blank=True, validators=[MaxValueValidator(12)]
+    )
+    submit_before_month_end = models.BooleanField(
+        _("a sheet may be submitted before its month's last working day"),
+        null=True,
+        blank=True,
+        help_text=_("Off by default: a month is reported once its last working day has come."),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(
@@ -160,6 +184,16 @@ class Policy(models.Model):
                 | Q(excellent_max_ratio=0)
                 | Q(excellent_max_ratio__gte=F("excellent_min_ratio")),
                 violation_error_message=_("The maximum share of excellent must not be below the minimum."),
+            ),
+            models.CheckConstraint(
+                name="policy_term_end_excellent_ratios_ordered",
+                condition=Q(term_end_excellent_min_ratio__isnull=True)
+                | Q(term_end_excellent_max_ratio__isnull=True)
+                | Q(term_end_excellent_max_ratio=0)
+                | Q(term_end_excellent_max_ratio__gte=F("term_end_excellent_min_ratio")),
+                violation_error_message=_(
+                    "The maximum share of excellent at term end must not be below the minimum."
+                ),
             ),
             models.CheckConstraint(
                 name="policy_team_sizes_ordered",
@@ -395,7 +429,7 @@ class Assignment(models.Model):
             cadre=cadre, village=village, role=role, start_date=start_date, created_by=user, **fields
         )
         if planned_end_date is None and start_date:
-            planned_end_date = add_years(start_date, Policy.effective_for(village.township).term_years)
+            planned_end_date = term_end(start_date, Policy.effective_for(village.township).term_years)
         assignment.planned_end_date = planned_end_date
         assignment.full_clean()
         with transaction.atomic():

@@ -57,6 +57,8 @@ class LeaveRequest(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
     returned_on = models.DateField(_("returned on (销假)"), null=True, blank=True)
+    # 请假在先: a request made after the leave's first day is a 补假, which the county decides.
+    retroactive = models.BooleanField(_("requested after the fact (补假)"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -78,6 +80,13 @@ class LeaveRequest(models.Model):
                 name="leave_return_after_start",
                 condition=Q(returned_on__isnull=True) | Q(returned_on__gte=F("start_date")),
                 violation_error_message=_("The return date cannot be before the leave starts."),
+            ),
+            models.CheckConstraint(
+                name="leave_retroactive_needs_county",
+                condition=Q(retroactive=False) | Q(approval_level="county"),
+                violation_error_message=_(
+                    "Leave requested after the fact (补假) is decided by the county organisation department."
+                ),
             ),
             ExclusionConstraint(
                 name="leave_no_overlap",
