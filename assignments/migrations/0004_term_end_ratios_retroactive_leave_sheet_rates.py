@@ -103,7 +103,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='policy',
             name='term_end_excellent_min_ratio',
-            field=models.DecimalField(blank=True, decimal_places=3, help_text='A fraction; 0 = no minimum. The 30 % rule is for the annual appraisal.', max_digits=4, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)], verbose_name='minimum share rated excellent at term end (期满考核)'),
+            field=models.DecimalField(blank=True, decimal_places=3, help_text='A fraction; 0 = no minimum. The 30 per cent minimum is for the annual appraisal.', max_digits=4, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)], verbose_name='minimum share rated excellent at term end (期满考核)'),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='attendancesheet',

@@ -126,7 +126,7 @@ class Policy(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
-        help_text=_("A fraction; 0 = no minimum. The 30 % rule is for the annual appraisal."),
+        help_text=_("A fraction; 0 = no minimum. The 30 per cent minimum is for the annual appraisal."),
     )
     term_end_excellent_max_ratio = models.DecimalField(
         _("maximum share rated excellent at term end (期满考核)"),
