@@ -178,6 +178,16 @@ class Cadre(models.Model):
                 violation_error_message=_("The ID number's check digit is wrong."),
             ),
             models.CheckConstraint(
+                name="cadre_id_number_province",
+                condition=Q(id_number__regex=r"^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])"),
+                violation_error_message=_("The first two digits of the ID number are not a province code."),
+            ),
+            models.CheckConstraint(
+                name="cadre_birth_year_from_1900",
+                condition=Q(birth_date__gte=idcard.EARLIEST_BIRTH),
+                violation_error_message=_("The birth date cannot be before 1900-01-01."),
+            ),
+            models.CheckConstraint(
                 name="cadre_birth_date_matches_id",
                 condition=Exact(
                     Substr("id_number", 7, 8),

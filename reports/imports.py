@@ -273,7 +273,7 @@ COLUMNS = {
         Col(
             "性别", "gender", choice_parser(Cadre.Gender.choices), choices=Cadre.Gender.choices, example="男"
         ),
-        Col("身份证号", "id_number", required=True, example="370682198505011233"),
+        Col("身份证号", "id_number", required=True, example="37068219850501123X"),
         Col("出生年月", "birth_date", example="1985-05-01"),
         Col(
             "政治面貌",
@@ -307,7 +307,7 @@ COLUMNS = {
         Col("联系电话", "phone", example="13800000000"),
     ],
     "assignments": [
-        Col("身份证号", "id_number", required=True, example="370682198505011233"),
+        Col("身份证号", "id_number", required=True, example="37068219850501123X"),
         Col("村代码", "village", required=True, example="370682100201"),
         Col(
             "职务",
