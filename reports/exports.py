@@ -457,7 +457,8 @@ COVERAGE_COLUMNS = [
     Column("需工作队村", 10),
     Column("工作队达标", 10),
     Column("工作队人数不足", 10),
-    Column("召回待补", 8),
+    Column("召回待补派", 10),
+    Column("期满待补派", 10),
 ]
 _COUNTS = (
     "total",
@@ -472,6 +473,7 @@ _COUNTS = (
     "team_ok",
     "team_short",
     "recall_gap",
+    "term_gap",
 )
 
 
@@ -481,12 +483,13 @@ def _tally(counts, v):
     for c in ("poverty_exit", "revitalization", "weak_org", "other"):
         counts[c] += c in cats
     counts["required"] += bool(v.needs_secretary or v.needs_team)
-    counts["has_secretary"] += bool(v.needs_secretary and v.has_secretary)
+    counts["has_secretary"] += bool(v.needs_secretary and not v.lacks_secretary)
     counts["no_secretary"] += bool(v.lacks_secretary)
     counts["needs_team"] += bool(v.needs_team)
     counts["team_ok"] += bool(v.needs_team and not v.team_short)
     counts["team_short"] += bool(v.team_short)
     counts["recall_gap"] += bool(v.recall_gap)
+    counts["term_gap"] += bool(v.term_gap)
 
 
 def build_coverage(villages, out, *, region_label, day=None):
