@@ -36,6 +36,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from accounts import access
+from assignments import rules
 from assignments.models import Assignment, AssignmentEvent, Policy
 from cadres import idcard
 from cadres.dates import term_end
@@ -1017,6 +1018,12 @@ class AssignmentImporter(_Importer):
             if clash:
                 self.error(row, "start_date", clash)
                 continue
+            if a is None and any(b.village_id == obj.village_id for _r, b in seen):
+                # The team maximum counting this file's earlier rows for the same village too.
+                team = rules.team_size_errors(obj, extra=[b for _r, b in seen])
+                if team:
+                    self.error(row, "village", team[0])
+                    continue
             seen.append((row, obj))
             if a is None:
                 creates.append(obj)

@@ -1,5 +1,7 @@
 """Policy settings, and the assignment of a cadre to a village (驻村任职)."""
 
+import datetime
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -502,6 +504,10 @@ class Assignment(models.Model):
         from .. import rules
 
         errors = rules.overlap_errors(self)
+        # The team maximum over the added days (the days already served were checked when dispatched).
+        team = rules.team_size_errors(self, first_day=old + datetime.timedelta(days=1))
+        if team:
+            errors.setdefault("planned_end_date", []).extend(team)
         if errors:
             self.planned_end_date = old
             raise ValidationError(errors)
