@@ -294,5 +294,22 @@ class Cadre(models.Model):
                 errors[field] = _("This date is before the cadre was born.")
             elif value and value > today:
                 errors[field] = _("This date is in the future.")
+        full = self.party_full_member_on
+        if full and self.political_status and self.political_status != self.PoliticalStatus.PARTY_MEMBER:
+            errors["party_full_member_on"] = _(
+                "Only a full party member has a date of becoming a full member (转正时间): a probationary "
+                "member has none yet. Clear the date or change the political status."
+            )
+        elif full and full > today:
+            errors["party_full_member_on"] = _(
+                "The date of becoming a full member (转正时间) %(date)s is in the future."
+            ) % {"date": full.isoformat()}
+        elif full and self.party_joined_on and full < self.party_joined_on:
+            errors["party_full_member_on"] = _(
+                "The date of becoming a full member (转正时间) %(date)s is before joining the party on "
+                "%(joined)s: a member becomes full after the probation."
+            ) % {"date": full.isoformat(), "joined": self.party_joined_on.isoformat()}
+        elif full and self.birth_date and full <= self.birth_date:
+            errors["party_full_member_on"] = _("This date is before the cadre was born.")
         if errors:
             raise ValidationError(errors)

@@ -287,6 +287,7 @@ COLUMNS = {
             example="中共党员",
         ),
         Col("入党时间", "party_joined_on", example="2010-07"),
+        Col("转正时间", "party_full_member_on", aliases=("转正日期",), example="2011-07"),
         Col("参加工作时间", "work_started_on", example="2008-08-01"),
         Col("派出单位", "unit", required=True, example="莱阳市财政局"),
         Col(
@@ -800,6 +801,7 @@ class CadreImporter(_Importer):
         "birth_date",
         "political_status",
         "party_joined_on",
+        "party_full_member_on",
         "work_started_on",
         "unit_id",
         "rank",
@@ -843,7 +845,7 @@ class CadreImporter(_Importer):
                         bad = True
                     else:
                         setattr(obj, attr, value or "")
-            for attr in ("party_joined_on", "work_started_on"):
+            for attr in ("party_joined_on", "party_full_member_on", "work_started_on"):
                 if attr in row.cells:
                     value = self.cell(row, attr, parse_date, month_ok=True)
                     if value is _BAD:
