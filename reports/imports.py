@@ -320,7 +320,7 @@ COLUMNS = {
             example="第一书记",
         ),
         Col("任职时间", "start_date", required=True, example="2025-03-01"),
-        Col("计划期满", "planned_end_date", example=""),
+        Col("计划期满", "planned_end_date", example="2027-02-28"),
         Col("批次", "batch", example="2025年第一批"),
         Col(
             "派出层级", "dispatch_level", choice_parser(Level.choices), choices=Level.choices, example="县级"

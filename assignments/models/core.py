@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
-from cadres.dates import term_end
+from cadres.dates import term_end, years_between
 from cadres.models import Level
 from villages.models import PREFIX_LENGTH, Region
 
@@ -397,6 +397,12 @@ class Assignment(models.Model):
 
     def is_serving_on(self, day):
         return self.start_date <= day <= self.last_day
+
+    def proposed_extension(self):
+        """One more whole year: the day before the next anniversary of the start after the current
+        planned end (2025-03-01 … 2027-02-28 → 2028-02-29)."""
+        years = years_between(self.start_date, self.planned_end_date + datetime.timedelta(days=1))
+        return term_end(self.start_date, years + 1)
 
     @property
     def is_open(self):
