@@ -314,3 +314,15 @@ def test_peak_team_counts_only_the_days_where_the_team_can_grow():
     assert peak_team(d(2025, 3, 1), d(2025, 8, 1), terms) == (d(2025, 6, 30), 4)
     assert peak_team(d(2025, 7, 1), d(2025, 8, 1), terms) == (d(2025, 7, 1), 3)
     assert peak_team(d(2026, 1, 1), d(2026, 2, 1), terms) == (d(2026, 1, 1), 1)
+
+
+def test_extending_a_stale_copy_after_another_extension_is_refused(
+    make_cadre, make_village, dispatch, personas
+):
+    a = dispatch(make_cadre(), make_village())
+    stale = Assignment.objects.get(pk=a.pk)
+    a.extend(datetime.date(2027, 6, 30), "工作需要", personas["county_admin"])
+    with pytest.raises(ValidationError, match="reload"):
+        stale.extend(datetime.date(2027, 5, 31), "工作需要", personas["county_admin"])
+    a.refresh_from_db()
+    assert a.planned_end_date == datetime.date(2027, 6, 30) and a.events.filter(kind="extended").count() == 1

@@ -439,8 +439,11 @@ class Assignment(models.Model):
         if planned_end_date is None and start_date:
             planned_end_date = term_end(start_date, Policy.effective_for(village.township).term_years)
         assignment.planned_end_date = planned_end_date
-        assignment.full_clean()
         with transaction.atomic():
+            # The team maximum counts the village's other terms: lock the village so two dispatches
+            # to it cannot both pass the count (the exclusion constraints cover the rest).
+            _lock_village(village)
+            assignment.full_clean()
             _save_or_explain(assignment)
             assignment.events.create(
                 kind=AssignmentEvent.Kind.DISPATCHED,
@@ -505,19 +508,25 @@ class Assignment(models.Model):
             )
         if not (reason or "").strip():
             raise ValidationError({"reason": _("Say why the term is extended.")})
-        old = self.planned_end_date
-        self.planned_end_date = new_planned_end
         from .. import rules
 
-        errors = rules.overlap_errors(self)
-        # The team maximum over the added days (the days already served were checked when dispatched).
-        team = rules.team_size_errors(self, first_day=old + datetime.timedelta(days=1))
-        if team:
-            errors.setdefault("planned_end_date", []).extend(team)
-        if errors:
-            self.planned_end_date = old
-            raise ValidationError(errors)
         with transaction.atomic():
+            _lock_village(self.village)
+            current = type(self).objects.select_for_update().get(pk=self.pk)
+            if current.end_date is not None or current.planned_end_date != self.planned_end_date:
+                raise ValidationError(
+                    _("This assignment was changed meanwhile (ended or extended): reload the page.")
+                )
+            old = self.planned_end_date
+            self.planned_end_date = new_planned_end
+            errors = rules.overlap_errors(self)
+            # The team maximum over the added days (those already planned were checked before).
+            team = rules.team_size_errors(self, first_day=old + datetime.timedelta(days=1))
+            if team:
+                errors.setdefault("planned_end_date", []).extend(team)
+            if errors:
+                self.planned_end_date = old
+                raise ValidationError(errors)
             _save_or_explain(self, update_fields=["planned_end_date"])
             self.events.create(
                 kind=AssignmentEvent.Kind.EXTENDED,
@@ -527,6 +536,11 @@ class Assignment(models.Model):
                 new_planned_end=new_planned_end,
                 by=user,
             )
+
+
+def _lock_village(village):
+    """Serialise the changes that count a village's team (dispatch, extend)."""
+    type(village).objects.select_for_update().filter(pk=village.pk).values_list("pk", flat=True).get()
 
 
 def _save_or_explain(assignment, **kwargs):
