@@ -266,3 +266,19 @@ def test_the_roster_carries_full_membership_and_imports_back_unchanged(
     out.seek(0)
     result = imports.run("cadres", out, personas["county_admin"], filename="花名册.xlsx")
     assert result.ok and result.unchanged == 1, result.errors
+
+
+def test_the_cadre_and_village_pages_show_their_sections_once_and_not_in_the_title(
+    client_for, personas, make_cadre, make_village, dispatch
+):
+    import re
+
+    client = client_for(personas["county_admin"])
+    c = make_cadre()
+    a = dispatch(c, make_village(), start=START)
+    for url in (c.get_absolute_url(), a.village.get_absolute_url()):
+        html = client.get(url).content.decode()
+        title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+        assert "<" not in title and len(title) < 200
+        crumbs = re.search(r'<nav class="crumbs".*?</nav>', html, re.S)
+        assert crumbs is None or "<section" not in crumbs.group(0)
