@@ -1037,6 +1037,7 @@ class AssignmentImporter(_Importer):
             return
         try:
             with transaction.atomic():
+                self._recheck_team_maximum(creates, policies)
                 Assignment.objects.bulk_create(creates, batch_size=BATCH)
                 AssignmentEvent.objects.bulk_create(
                     [
@@ -1058,6 +1059,25 @@ class AssignmentImporter(_Importer):
                 _("The database refused the import; nothing was saved: %(error)s") % {"error": e}
             ) from e
         result.created, result.updated = len(creates), len(updates)
+
+    def _recheck_team_maximum(self, creates, policies):
+        """Under a lock on the villages concerned, count their teams again: a dispatch saved while
+        the file was being checked cannot slip past the maximum (the database holds no team size)."""
+        limited = {}
+        for a in creates:
+            if policies[a.village.township_id].team_max_size:
+                limited.setdefault(a.village_id, []).append(a)
+        if not limited:
+            return
+        list(Village.objects.select_for_update().filter(pk__in=sorted(limited)).values_list("pk", flat=True))
+        for group in limited.values():
+            for a in group:
+                team = rules.team_size_errors(a, extra=[b for b in group if b is not a])
+                if team:
+                    raise ImportRefused(
+                        _("The teams changed while the file was being checked; nothing was saved: %(error)s")
+                        % {"error": team[0]}
+                    )
 
     @staticmethod
     def _clash_in_file(a, seen):

@@ -417,3 +417,29 @@ def test_assignment_import_counts_an_earlier_row_of_the_same_file_in_the_team(
     assert not Assignment.objects.exists()
     rows[2][3] = "2026-01-01"  # the day after 乙's last day: allowed
     assert run("assignments", xlsx(ASSIGNMENT_HEADERS, rows), admin).ok
+
+
+def test_the_import_counts_the_teams_again_under_lock_before_writing(
+    admin, tree, make_village, make_cadre, dispatch
+):
+    """A dispatch saved after the file was checked (simulated by calling the write-time check with
+    rows validated before it) makes the import refuse as a whole."""
+    from assignments.models import Policy
+
+    Policy.objects.create(region=tree["county"], team_max_size=2)
+    v = make_village()
+    dispatch(make_cadre(name="书记"), v)
+    late = Assignment(
+        cadre=make_cadre(name="甲"),
+        village=v,
+        role="team_member",
+        start_date=datetime.date(2025, 3, 1),
+        planned_end_date=datetime.date(2027, 2, 28),
+        dispatch_level="county",
+    )
+    importer = imports.AssignmentImporter(admin)
+    policies = {v.township_id: Policy.effective_for(v.township)}
+    importer._recheck_team_maximum([late], policies)  # 书记 + 甲 = 2: fine
+    dispatch(make_cadre(name="乙"), v, role="team_member")  # saved meanwhile
+    with pytest.raises(imports.ImportRefused, match="2025-03-01"):
+        importer._recheck_team_maximum([late], policies)
