@@ -1,6 +1,28 @@
-"""先定村、再定人: what each village's categories require against the cadres it has on a day."""
+"""先定村、再定人: what each village's categories require against the cadres it has on a day.
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, Subquery, Value
+The one place that decides whether a village has the cadres it needs. Pages, dashboards, the to-do
+list and the coverage export all read these expressions, so they cannot disagree.
+
+A first secretary whose end is recorded (recall, completed term, adjustment …) with no successor — no
+first-secretary assignment of the village starting after the ended one's start — leaves a gap at
+once: the village lists as 召回待补派 / 期满待补派 from the day the end is recorded, even while the
+cadre still serves the last days (end date ≥ today). A scheduled successor closes the gap; the days
+between the two terms still lack a first secretary.
+"""
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, LessThan
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +37,9 @@ FS = Assignment.Role.FIRST_SECRETARY
 STATES = {
     "no_secretary": _("Lacks a first secretary"),
     "team_short": _("Work team too small"),
+    "awaiting": _("Awaiting a replacement (recall, term end or other end)"),
     "recall_gap": _("Recalled, awaiting replacement"),
+    "term_gap": _("Term ended, awaiting replacement"),
     "gap": _("Any gap"),
     "covered": _("Fully covered"),
     "not_required": _("No cadres required"),
@@ -26,26 +50,38 @@ def _conditions(day):
     """Each fact as a self-contained SQL expression, so it can be annotated, filtered or counted."""
     serving = Assignment.objects.filter(village=OuterRef("pk")).serving_on(day)
     team_count = serving.order_by().values("village").annotate(n=Count("pk")).values("n")
+    # The village's latest first secretary (by start, whatever the day): its end reason when its end
+    # is recorded and it started by ``day`` — i.e. nobody follows it. Empty otherwise.
     latest_secretary = (
-        Assignment.objects.filter(village=OuterRef("pk"), role=FS, start_date__lte=day)
-        .order_by("-start_date")
-        .values("end_reason")[:1]
+        Assignment.objects.filter(village=OuterRef("pk"), role=FS)
+        .order_by("-start_date", "-pk")
+        .annotate(
+            _ended=Case(
+                When(start_date__lte=day, end_date__isnull=False, then=F("end_reason")),
+                default=Value(""),
+            )
+        )
+        .values("_ended")[:1]
     )
     has_secretary = Exists(serving.filter(role=FS))
     team_size = Coalesce(Subquery(team_count), Value(0))
     team_min = Policy.effective_expression("team_min_size")
     needs_secretary = Q(categories__overlap=Village.SECRETARY_CATEGORIES)
     needs_team = Village.team_required_q()
-    latest_end = Coalesce(Subquery(latest_secretary), Value(""))
+    ended = Coalesce(Subquery(latest_secretary), Value(""))
+    awaiting = ~Q(Exact(ended, ""))
+    lacks = (needs_secretary & ~Q(has_secretary)) | awaiting
     return {
         "has_secretary": has_secretary,
         "team_size": team_size,
         "team_min": team_min,
         "needs_secretary": needs_secretary,
         "needs_team": needs_team,
-        "lacks_secretary": needs_secretary & ~Q(has_secretary),
+        "lacks_secretary": lacks,
         "team_short": needs_team & Q(LessThan(team_size, team_min)),
-        "recall_gap": ~Q(has_secretary) & Q(Exact(latest_end, Assignment.EndReason.RECALLED)),
+        "awaiting": awaiting,
+        "recall_gap": Q(Exact(ended, Assignment.EndReason.RECALLED)),
+        "term_gap": Q(Exact(ended, Assignment.EndReason.TERM_COMPLETED)),
     }
 
 
@@ -54,7 +90,8 @@ def _as_bool(condition):
 
 
 def annotate(villages, day):
-    """Add has_secretary, team_size, team_min, needs_*, lacks_secretary, team_short, recall_gap."""
+    """Add has_secretary, team_size, team_min, needs_*, lacks_secretary, team_short, awaiting,
+    recall_gap (召回待补派) and term_gap (期满待补派)."""
     c = _conditions(day)
     return villages.annotate(
         has_secretary=c["has_secretary"],
@@ -64,7 +101,9 @@ def annotate(villages, day):
         needs_team=_as_bool(c["needs_team"]),
         lacks_secretary=_as_bool(c["lacks_secretary"]),
         team_short=_as_bool(c["team_short"]),
+        awaiting=_as_bool(c["awaiting"]),
         recall_gap=_as_bool(c["recall_gap"]),
+        term_gap=_as_bool(c["term_gap"]),
     )
 
 
@@ -74,10 +113,12 @@ def state_condition(state, day):
     return {
         "no_secretary": c["lacks_secretary"],
         "team_short": c["team_short"],
+        "awaiting": c["awaiting"],
         "recall_gap": c["recall_gap"],
+        "term_gap": c["term_gap"],
         "gap": c["lacks_secretary"] | c["team_short"],
         "covered": required & ~c["lacks_secretary"] & ~c["team_short"],
-        "not_required": ~required,
+        "not_required": ~required & ~c["lacks_secretary"],
     }.get(state)
 
 
@@ -96,7 +137,9 @@ def summary(villages, day):
         required=Count("pk", filter=c["needs_secretary"] | c["needs_team"]),
         no_secretary=Count("pk", filter=c["lacks_secretary"]),
         team_short=Count("pk", filter=c["team_short"]),
+        awaiting=Count("pk", filter=c["awaiting"]),
         recall_gap=Count("pk", filter=c["recall_gap"]),
+        term_gap=Count("pk", filter=c["term_gap"]),
         poverty_exit=Count("pk", filter=Q(categories__contains=["poverty_exit"])),
         revitalization=Count("pk", filter=Q(categories__contains=["revitalization"])),
         weak_org=Count("pk", filter=Q(categories__contains=["weak_org"])),

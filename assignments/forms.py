@@ -22,7 +22,10 @@ class DispatchForm(forms.Form):
         label=_("Planned end date"),
         required=False,
         widget=DateInput(),
-        help_text=_("Leave empty: the start date plus the policy's term."),
+        help_text=_(
+            "Leave empty for the policy's term: a term of N years ends the day before the Nth anniversary "
+            "of the start (2 years from 2025-03-01 end on 2027-02-28), so a successor starts on the anniversary."
+        ),
     )
     batch = forms.CharField(label=_("Batch"), max_length=40, required=False)
     dispatch_level = forms.ChoiceField(label=_("Dispatched by"), choices=Level.choices, initial=Level.COUNTY)
@@ -58,7 +61,11 @@ class RecallForm(forms.Form):
 
 
 class ExtendForm(forms.Form):
-    planned_end_date = forms.DateField(label=_("New planned end date"), widget=DateInput())
+    planned_end_date = forms.DateField(
+        label=_("New planned end date"),
+        widget=DateInput(),
+        help_text=_("Proposed: one more year, ending the day before the next anniversary of the start."),
+    )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 

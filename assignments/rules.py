@@ -111,7 +111,7 @@ def _overlapping(qs, start, last_day):
 
 def overlap_errors(a):
     """Friendly versions of the exclusion constraints, naming the conflicting assignment."""
-    from .models import Assignment, Policy
+    from .models import Assignment
 
     errors = {}
     if not (a.start_date and a.planned_end_date):
@@ -143,15 +143,53 @@ def overlap_errors(a):
                     "end": other.last_day.isoformat(),
                 }
             )
-    policy = Policy.effective_for(a.village.township)
-    if policy.team_max_size and a.pk is None:
-        team = Assignment.objects.filter(village_id=a.village_id).serving_on(a.start_date).count()
-        if team + 1 > policy.team_max_size:
-            errors.setdefault("village", []).append(
-                _("The work team of %(village)s would have %(n)d members; the policy allows at most %(max)d.")
-                % {"village": a.village.name, "n": team + 1, "max": policy.team_max_size}
-            )
+    if a.pk is None:
+        for message in team_size_errors(a):
+            errors.setdefault("village", []).append(message)
     return errors
+
+
+def peak_team(start, last_day, terms):
+    """(day, size) of the largest team on any day from ``start`` to ``last_day`` for a newcomer
+    joining ``terms`` ((start, last day) pairs of the village's other assignments), the newcomer
+    counted. The size only grows on the first day or when another term starts, so those days are
+    the only ones to count; the earliest day of the peak is returned."""
+    terms = [(s, e) for s, e in terms if s <= last_day and e >= start]
+    best = (start, 0)
+    for day in sorted({start} | {s for s, _e in terms if s > start}):
+        size = 1 + sum(1 for s, e in terms if s <= day <= e)
+        if size > best[1]:
+            best = (day, size)
+    return best
+
+
+def team_size_errors(a, *, first_day=None, extra=()):
+    """The work-team maximum (first secretary included) on every day of ``a``'s term from
+    ``first_day`` (default: its start), counting those who start later; ``extra`` holds unsaved
+    assignments of the same import. Empty when the policy sets no maximum."""
+    from .models import Assignment, Policy
+
+    if not (a.village_id and a.start_date and a.planned_end_date):
+        return []
+    policy = Policy.effective_for(a.village.township)
+    if not policy.team_max_size:
+        return []
+    first = max(first_day or a.start_date, a.start_date)
+    last_day = a.end_date or a.planned_end_date
+    others = _overlapping(
+        Assignment.objects.filter(village_id=a.village_id).exclude(pk=a.pk), first, last_day
+    ).values_list("start_date", "_last")
+    terms = [*others, *((b.start_date, b.last_day) for b in extra if b.village_id == a.village_id)]
+    day, size = peak_team(first, last_day, terms)
+    if size <= policy.team_max_size:
+        return []
+    return [
+        _(
+            "On %(day)s the work team of %(village)s would have %(n)d members (first secretary included); "
+            "the policy allows at most %(max)d. Choose other dates or end another member's term first."
+        )
+        % {"day": day.isoformat(), "village": a.village.name, "n": size, "max": policy.team_max_size}
+    ]
 
 
 def assignment_warnings(a):

@@ -209,7 +209,7 @@ def _change(request, pk, form_class, action, template_title, success):
         request.user, Assignment.objects.select_related("cadre", "village__township"), pk=pk
     )
     access.require(request.user, access.DISPATCH, assignment)
-    initial = {"end_date": timezone.localdate(), "planned_end_date": assignment.planned_end_date}
+    initial = {"end_date": timezone.localdate(), "planned_end_date": assignment.proposed_extension()}
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

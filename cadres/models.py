@@ -178,6 +178,16 @@ class Cadre(models.Model):
                 violation_error_message=_("The ID number's check digit is wrong."),
             ),
             models.CheckConstraint(
+                name="cadre_id_number_province",
+                condition=Q(id_number__regex=r"^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])"),
+                violation_error_message=_("The first two digits of the ID number are not a province code."),
+            ),
+            models.CheckConstraint(
+                name="cadre_birth_year_from_1900",
+                condition=Q(birth_date__gte=idcard.EARLIEST_BIRTH),
+                violation_error_message=_("The birth date cannot be before 1900-01-01."),
+            ),
+            models.CheckConstraint(
                 name="cadre_birth_date_matches_id",
                 condition=Exact(
                     Substr("id_number", 7, 8),
@@ -284,5 +294,22 @@ class Cadre(models.Model):
                 errors[field] = _("This date is before the cadre was born.")
             elif value and value > today:
                 errors[field] = _("This date is in the future.")
+        full = self.party_full_member_on
+        if full and self.political_status and self.political_status != self.PoliticalStatus.PARTY_MEMBER:
+            errors["party_full_member_on"] = _(
+                "Only a full party member has a date of becoming a full member (转正时间): a probationary "
+                "member has none yet. Clear the date or change the political status."
+            )
+        elif full and full > today:
+            errors["party_full_member_on"] = _(
+                "The date of becoming a full member (转正时间) %(date)s is in the future."
+            ) % {"date": full.isoformat()}
+        elif full and self.party_joined_on and full < self.party_joined_on:
+            errors["party_full_member_on"] = _(
+                "The date of becoming a full member (转正时间) %(date)s is before joining the party on "
+                "%(joined)s: a member becomes full after the probation."
+            ) % {"date": full.isoformat(), "joined": self.party_joined_on.isoformat()}
+        elif full and self.birth_date and full <= self.birth_date:
+            errors["party_full_member_on"] = _("This date is before the cadre was born.")
         if errors:
             raise ValidationError(errors)

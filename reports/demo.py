@@ -1000,7 +1000,8 @@ class DemoBuilder:
                     Slot(
                         village,
                         FS,
-                        add_years(self.previous_end, -policy.term_years),
+                        # The term that ended on previous_end: it began the day after, term_years before.
+                        add_years(self.previous_end + datetime.timedelta(days=1), -policy.term_years),
                         f"{self.previous_end.year - policy.term_years}年第一批",
                         end=self.previous_end,
                         end_reason=Assignment.EndReason.TERM_COMPLETED,

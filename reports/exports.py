@@ -224,6 +224,7 @@ ROSTER_COLUMNS = [
     Column("身份证号", 20),
     Column("政治面貌", 12),
     Column("入党时间", 10, MONTH),
+    Column("转正时间", 11, DATE),
     Column("派出单位", 22),
     Column("派出层级", 8),
     Column("职级", 8),
@@ -253,6 +254,7 @@ ROSTER_FIELDS = (
     "cadre__id_number",
     "cadre__political_status",
     "cadre__party_joined_on",
+    "cadre__party_full_member_on",
     "cadre__unit__name",
     "dispatch_level",
     "cadre__rank",
@@ -300,14 +302,15 @@ def build_roster(assignments, out, *, region_label, day=None, mask_ids=False):
                     status.get(r[9], r[9]),
                     r[10],
                     r[11],
-                    level.get(r[12], r[12]),
-                    rank.get(r[13], r[13]),
-                    education.get(r[14], r[14]),
-                    role.get(r[15], r[15]),
-                    r[16],
+                    r[12],
+                    level.get(r[13], r[13]),
+                    rank.get(r[14], r[14]),
+                    education.get(r[15], r[15]),
+                    role.get(r[16], r[16]),
                     r[17],
                     r[18],
                     r[19],
+                    r[20],
                 ]
             )
         wb.save(out)
@@ -457,7 +460,8 @@ COVERAGE_COLUMNS = [
     Column("需工作队村", 10),
     Column("工作队达标", 10),
     Column("工作队人数不足", 10),
-    Column("召回待补", 8),
+    Column("召回待补派", 10),
+    Column("期满待补派", 10),
 ]
 _COUNTS = (
     "total",
@@ -472,6 +476,7 @@ _COUNTS = (
     "team_ok",
     "team_short",
     "recall_gap",
+    "term_gap",
 )
 
 
@@ -481,12 +486,13 @@ def _tally(counts, v):
     for c in ("poverty_exit", "revitalization", "weak_org", "other"):
         counts[c] += c in cats
     counts["required"] += bool(v.needs_secretary or v.needs_team)
-    counts["has_secretary"] += bool(v.needs_secretary and v.has_secretary)
+    counts["has_secretary"] += bool(v.needs_secretary and not v.lacks_secretary)
     counts["no_secretary"] += bool(v.lacks_secretary)
     counts["needs_team"] += bool(v.needs_team)
     counts["team_ok"] += bool(v.needs_team and not v.team_short)
     counts["team_short"] += bool(v.team_short)
     counts["recall_gap"] += bool(v.recall_gap)
+    counts["term_gap"] += bool(v.term_gap)
 
 
 def build_coverage(villages, out, *, region_label, day=None):

@@ -36,6 +36,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from accounts import access
+from assignments import rules
 from assignments.models import Assignment, AssignmentEvent, Policy
 from cadres import idcard
 from cadres.dates import term_end
@@ -273,7 +274,7 @@ COLUMNS = {
         Col(
             "性别", "gender", choice_parser(Cadre.Gender.choices), choices=Cadre.Gender.choices, example="男"
         ),
-        Col("身份证号", "id_number", required=True, example="370682198505011233"),
+        Col("身份证号", "id_number", required=True, example="37068219850501123X"),
         Col("出生年月", "birth_date", example="1985-05-01"),
         Col(
             "政治面貌",
@@ -286,6 +287,7 @@ COLUMNS = {
             example="中共党员",
         ),
         Col("入党时间", "party_joined_on", example="2010-07"),
+        Col("转正时间", "party_full_member_on", aliases=("转正日期",), example="2011-07"),
         Col("参加工作时间", "work_started_on", example="2008-08-01"),
         Col("派出单位", "unit", required=True, example="莱阳市财政局"),
         Col(
@@ -307,7 +309,7 @@ COLUMNS = {
         Col("联系电话", "phone", example="13800000000"),
     ],
     "assignments": [
-        Col("身份证号", "id_number", required=True, example="370682198505011233"),
+        Col("身份证号", "id_number", required=True, example="37068219850501123X"),
         Col("村代码", "village", required=True, example="370682100201"),
         Col(
             "职务",
@@ -318,7 +320,7 @@ COLUMNS = {
             example="第一书记",
         ),
         Col("任职时间", "start_date", required=True, example="2025-03-01"),
-        Col("计划期满", "planned_end_date", example=""),
+        Col("计划期满", "planned_end_date", example="2027-02-28"),
         Col("批次", "batch", example="2025年第一批"),
         Col(
             "派出层级", "dispatch_level", choice_parser(Level.choices), choices=Level.choices, example="县级"
@@ -799,6 +801,7 @@ class CadreImporter(_Importer):
         "birth_date",
         "political_status",
         "party_joined_on",
+        "party_full_member_on",
         "work_started_on",
         "unit_id",
         "rank",
@@ -842,7 +845,7 @@ class CadreImporter(_Importer):
                         bad = True
                     else:
                         setattr(obj, attr, value or "")
-            for attr in ("party_joined_on", "work_started_on"):
+            for attr in ("party_joined_on", "party_full_member_on", "work_started_on"):
                 if attr in row.cells:
                     value = self.cell(row, attr, parse_date, month_ok=True)
                     if value is _BAD:
@@ -1017,6 +1020,12 @@ class AssignmentImporter(_Importer):
             if clash:
                 self.error(row, "start_date", clash)
                 continue
+            if a is None and any(b.village_id == obj.village_id for _r, b in seen):
+                # The team maximum counting this file's earlier rows for the same village too.
+                team = rules.team_size_errors(obj, extra=[b for _r, b in seen])
+                if team:
+                    self.error(row, "village", team[0])
+                    continue
             seen.append((row, obj))
             if a is None:
                 creates.append(obj)
@@ -1028,6 +1037,7 @@ class AssignmentImporter(_Importer):
             return
         try:
             with transaction.atomic():
+                self._recheck_team_maximum(creates, policies)
                 Assignment.objects.bulk_create(creates, batch_size=BATCH)
                 AssignmentEvent.objects.bulk_create(
                     [
@@ -1049,6 +1059,25 @@ class AssignmentImporter(_Importer):
                 _("The database refused the import; nothing was saved: %(error)s") % {"error": e}
             ) from e
         result.created, result.updated = len(creates), len(updates)
+
+    def _recheck_team_maximum(self, creates, policies):
+        """Under a lock on the villages concerned, count their teams again: a dispatch saved while
+        the file was being checked cannot slip past the maximum (the database holds no team size)."""
+        limited = {}
+        for a in creates:
+            if policies[a.village.township_id].team_max_size:
+                limited.setdefault(a.village_id, []).append(a)
+        if not limited:
+            return
+        list(Village.objects.select_for_update().filter(pk__in=sorted(limited)).values_list("pk", flat=True))
+        for group in limited.values():
+            for a in group:
+                team = rules.team_size_errors(a, extra=[b for b in group if b is not a])
+                if team:
+                    raise ImportRefused(
+                        _("The teams changed while the file was being checked; nothing was saved: %(error)s")
+                        % {"error": team[0]}
+                    )
 
     @staticmethod
     def _clash_in_file(a, seen):

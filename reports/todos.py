@@ -113,18 +113,32 @@ def for_user(user, today=None, items=True):
         groups.append(Group("fill_sheet", _("Keep attendance"), len(fill_items), fill_items))
     if access.can(user, access.DISPATCH):
         villages = access.scope(user, Village.objects.all())
-        gaps = (
-            coverage.filter_state(villages, "no_secretary", today).select_related("township").order_by("code")
-        )
+        # Villages without a first secretary, including those whose secretary's recall or term end
+        # is recorded with no successor yet (even while the last days are being served).
+        gaps = coverage.filter_state(villages, "no_secretary", today)
         dispatch = reverse("assignments:dispatch")
         gap_items = [
-            (f"{v.township.name} · {v.name}", f"{dispatch}?village={v.code}&role=first_secretary")
-            for v in (gaps[:LIMIT] if items else [])
+            (
+                f"{v.township.name} · {v.name}"
+                + (f" ({coverage.STATES['recall_gap']})" if v.recall_gap else "")
+                + (f" ({coverage.STATES['term_gap']})" if v.term_gap else ""),
+                f"{dispatch}?village={v.code}&role=first_secretary",
+            )
+            for v in (
+                coverage.filter_state(coverage.annotate(villages, today), "no_secretary")
+                .select_related("township")
+                .order_by("code")[:LIMIT]
+                if items
+                else []
+            )
         ]
         title = _("Send a first secretary")
         if items:
-            recall = coverage.filter_state(villages, "recall_gap", today).count()
-            title = _("Send a first secretary (%(recalled)d after a recall)") % {"recalled": recall}
+            counts = coverage.summary(villages, today)
+            title = _("Send a first secretary (%(recalled)d after a recall, %(ended)d after a term end)") % {
+                "recalled": counts["recall_gap"],
+                "ended": counts["term_gap"],
+            }
         groups.append(Group("replace_secretary", title, gaps.count(), gap_items))
     if access.can(user, access.RUN_APPRAISAL):
         drafts = access.scope(

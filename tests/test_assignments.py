@@ -209,3 +209,120 @@ def test_team_max_size_from_policy_is_enforced(tree, make_cadre, make_village, d
     dispatch(make_cadre(name="甲"), village, role="team_member")
     dispatch(make_cadre(name="乙"), village, role="team_member")
     assert "3" in refused(dispatch, make_cadre(name="丙"), village, role="team_member")
+
+
+# --- 3. team maximum over the whole term ---------------------------------------------------------
+def _team_of_two(tree, make_cadre, make_village, dispatch, member_start=START, **member_kw):
+    """A village with a maximum team of 2: the first secretary from START and one member."""
+    Policy.objects.create(region=tree["county"], team_max_size=2)
+    village = make_village()
+    dispatch(make_cadre(name="书记"), village)
+    member = dispatch(make_cadre(name="甲"), village, role="team_member", start=member_start, **member_kw)
+    return village, member
+
+
+def test_team_maximum_counts_a_member_who_starts_later_in_the_new_term(
+    tree, make_cadre, make_village, dispatch
+):
+    later = datetime.date(2026, 1, 10)
+    village, _m = _team_of_two(tree, make_cadre, make_village, dispatch, member_start=later)
+    # On START the team is 书记 + 丙 = 2 (allowed), but from 2026-01-10 甲 joins: 3.
+    message = refused(dispatch, make_cadre(name="丙"), village, role="team_member")
+    assert "2026-01-10" in message and "3" in message and "2" in message
+    assert not Assignment.objects.filter(cadre__name="丙").exists()
+
+
+def test_team_maximum_ignores_a_member_whose_term_ends_the_day_before_the_new_start(
+    tree, make_cadre, make_village, dispatch
+):
+    new_start = datetime.date(2025, 9, 1)
+    village, _m = _team_of_two(
+        tree, make_cadre, make_village, dispatch, planned_end_date=new_start - datetime.timedelta(days=1)
+    )
+    assert dispatch(make_cadre(name="丙"), village, role="team_member", start=new_start).pk
+
+
+def test_team_maximum_counts_a_member_whose_term_ends_on_the_new_start(
+    tree, make_cadre, make_village, dispatch
+):
+    new_start = datetime.date(2025, 9, 1)
+    village, _m = _team_of_two(tree, make_cadre, make_village, dispatch, planned_end_date=new_start)
+    message = refused(dispatch, make_cadre(name="丙"), village, role="team_member", start=new_start)
+    assert "2025-09-01" in message and "3" in message
+
+
+def test_team_maximum_counts_the_recorded_end_not_the_planned_one(
+    tree, make_cadre, make_village, dispatch, personas
+):
+    new_start = datetime.date(2025, 9, 1)
+    village, member = _team_of_two(tree, make_cadre, make_village, dispatch)
+    member.end(new_start - datetime.timedelta(days=1), "adjusted", user=personas["county_admin"])
+    assert dispatch(make_cadre(name="丙"), village, role="team_member", start=new_start).pk
+
+
+def test_a_new_term_that_ends_the_day_before_a_later_member_starts_is_allowed(
+    tree, make_cadre, make_village, dispatch
+):
+    later = datetime.date(2026, 1, 10)
+    village, _m = _team_of_two(tree, make_cadre, make_village, dispatch, member_start=later)
+    a = dispatch(
+        make_cadre(name="丙"),
+        village,
+        role="team_member",
+        planned_end_date=later - datetime.timedelta(days=1),
+    )
+    assert a.pk
+
+
+def test_extending_a_term_into_a_fuller_team_is_refused_naming_the_day(
+    tree, make_cadre, make_village, dispatch, personas
+):
+    later = datetime.date(2026, 1, 10)
+    village, _m = _team_of_two(tree, make_cadre, make_village, dispatch, member_start=later)
+    short = dispatch(
+        make_cadre(name="丙"),
+        village,
+        role="team_member",
+        planned_end_date=later - datetime.timedelta(days=1),
+    )
+    with pytest.raises(ValidationError) as exc:
+        short.extend(later, "工作需要", personas["county_admin"])
+    assert "2026-01-10" in str(exc.value) and "3" in str(exc.value)
+    short.refresh_from_db()
+    assert short.planned_end_date == later - datetime.timedelta(days=1)
+    assert not short.events.filter(kind="extended").exists()
+
+
+def test_extending_when_the_team_stays_within_the_maximum_passes(
+    tree, make_cadre, make_village, dispatch, personas
+):
+    village, member = _team_of_two(tree, make_cadre, make_village, dispatch)
+    member.extend(datetime.date(2027, 6, 30), "工作需要", personas["county_admin"])
+    member.refresh_from_db()
+    assert member.planned_end_date == datetime.date(2027, 6, 30)
+
+
+def test_peak_team_counts_only_the_days_where_the_team_can_grow():
+    from assignments.rules import peak_team
+
+    d = datetime.date
+    terms = [
+        (d(2025, 1, 1), d(2025, 12, 31)),
+        (d(2025, 6, 1), d(2025, 6, 30)),
+        (d(2025, 6, 30), d(2025, 7, 5)),
+    ]
+    assert peak_team(d(2025, 3, 1), d(2025, 8, 1), terms) == (d(2025, 6, 30), 4)
+    assert peak_team(d(2025, 7, 1), d(2025, 8, 1), terms) == (d(2025, 7, 1), 3)
+    assert peak_team(d(2026, 1, 1), d(2026, 2, 1), terms) == (d(2026, 1, 1), 1)
+
+
+def test_extending_a_stale_copy_after_another_extension_is_refused(
+    make_cadre, make_village, dispatch, personas
+):
+    a = dispatch(make_cadre(), make_village())
+    stale = Assignment.objects.get(pk=a.pk)
+    a.extend(datetime.date(2027, 6, 30), "工作需要", personas["county_admin"])
+    with pytest.raises(ValidationError, match="reload"):
+        stale.extend(datetime.date(2027, 5, 31), "工作需要", personas["county_admin"])
+    a.refresh_from_db()
+    assert a.planned_end_date == datetime.date(2027, 6, 30) and a.events.filter(kind="extended").count() == 1

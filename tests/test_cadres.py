@@ -31,6 +31,95 @@ def test_bad_id_numbers_are_refused(value):
         idcard.parse(value)
 
 
+def test_an_id_number_whose_first_two_digits_are_no_province_is_refused_naming_them():
+    first17 = "990105194912310" + "02"
+    with pytest.raises(idcard.IdNumberError, match="first two digits 99 .*not a province code"):
+        idcard.parse(first17 + idcard.check_digit(first17))
+
+
+@pytest.mark.parametrize(
+    "two", ["11", "15", "21", "23", "31", "37", "41", "46", "50", "54", "61", "65", "71", "81", "82"]
+)
+def test_every_province_code_at_the_edges_of_its_range_is_accepted(two):
+    first17 = f"{two}0105194912310" + "02"
+    assert idcard.parse(first17 + idcard.check_digit(first17))[0] == datetime.date(1949, 12, 31)
+
+
+@pytest.mark.parametrize(
+    "two",
+    [
+        "00",
+        "10",
+        "16",
+        "20",
+        "24",
+        "30",
+        "38",
+        "40",
+        "47",
+        "49",
+        "55",
+        "60",
+        "66",
+        "70",
+        "72",
+        "80",
+        "83",
+        "91",
+    ],
+)
+def test_two_digits_between_the_province_ranges_are_refused(two):
+    first17 = f"{two}0105194912310" + "02"
+    with pytest.raises(idcard.IdNumberError, match=f"first two digits {two} "):
+        idcard.parse(first17 + idcard.check_digit(first17))
+
+
+def test_a_birth_date_from_1900_01_01_to_today_is_accepted_and_outside_refused():
+    today = datetime.date.today()
+    assert idcard.parse(make_id(datetime.date(1900, 1, 1)))[0] == datetime.date(1900, 1, 1)
+    assert idcard.parse(make_id(today))[0] == today
+    with pytest.raises(idcard.IdNumberError, match=r"\(1899-12-31\) must lie between 1900-01-01 and today"):
+        idcard.parse(make_id(datetime.date(1899, 12, 31)))
+    with pytest.raises(idcard.IdNumberError, match="between 1900-01-01 and today"):
+        idcard.parse(make_id(today + datetime.timedelta(days=1)))
+
+
+def test_a_cadre_with_an_id_outside_any_province_is_refused_on_the_id_number_field(tree):
+    first17 = "99068219850501123"
+    cadre = Cadre(
+        name="张伟",
+        id_number=first17 + idcard.check_digit(first17),
+        political_status="masses",
+        unit=tree["unit"],
+        rank="staff",
+        region=tree["county"],
+    )
+    with pytest.raises(ValidationError) as exc:
+        cadre.full_clean()
+    assert "99" in str(exc.value.message_dict["id_number"])
+
+
+@pytest.mark.parametrize(
+    ("number", "birth", "constraint"),
+    [
+        ("99068219850501123", datetime.date(1985, 5, 1), "cadre_id_number_province"),
+        ("37068218991231123", datetime.date(1899, 12, 31), "cadre_birth_year_from_1900"),
+    ],
+)
+def test_the_database_refuses_an_implausible_id_number_past_clean(tree, number, birth, constraint):
+    with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
+        Cadre.objects.create(
+            name="张伟",
+            id_number=number + idcard.check_digit(number),
+            birth_date=birth,
+            gender="M",
+            political_status="masses",
+            unit=tree["unit"],
+            rank="staff",
+            region=tree["county"],
+        )
+
+
 def test_full_width_digits_and_lower_x_are_normalised():
     assert idcard.normalize(" １１０１０５１９４９１２３１００２x ") == VALID
 

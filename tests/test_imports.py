@@ -364,3 +364,82 @@ def test_command(tree, tmp_path, capsys):
     assert exc.value.code == 1
     assert "政治面貌" in capsys.readouterr().err
     assert not Cadre.objects.exists()
+
+
+ASSIGNMENT_HEADERS = ["身份证号", "村代码", "职务", "任职时间", "计划期满", "批次", "派出层级"]
+
+
+def test_assignment_import_refuses_a_team_over_the_maximum_on_any_day_counting_rows_of_the_same_file(
+    admin, tree, make_village, make_cadre, dispatch
+):
+    from assignments.models import Policy
+
+    Policy.objects.create(region=tree["county"], team_max_size=2)
+    v = make_village()
+    dispatch(make_cadre(name="书记"), v)  # 2025-03-01 .. 2027-02-28
+    member, late = make_cadre(name="甲"), make_cadre(name="乙")
+    rows = [
+        # 甲 until 2025-08-31: the team is 2 until then.
+        [member.id_number, v.code, "队员", "2025-03-01", "2025-08-31", "", ""],
+        # 乙 from 2025-09-01: 甲's last day is the day before, so still 2.
+        [late.id_number, v.code, "队员", "2025-09-01", "", "", ""],
+    ]
+    result = run("assignments", xlsx(ASSIGNMENT_HEADERS, rows), admin)
+    assert result.ok, result.errors
+    third, fourth = make_cadre(name="丙"), make_cadre(name="丁")
+    rows = [
+        [fourth.id_number, v.code, "队员", "2027-03-01", "", "", ""],
+        [third.id_number, v.code, "队员", "2027-01-01", "2027-06-30", "", ""],
+    ]
+    result = run("assignments", xlsx(ASSIGNMENT_HEADERS, rows), admin)
+    # Row 3: on 2027-01-01 书记 + 乙 + 丙 = 3 (database); row 2 alone is fine (乙 + 丁 from 2027-03-01).
+    assert [(e.row, e.column) for e in result.errors] == [(3, "村代码")]
+    assert "2027-01-01" in result.errors[0].message and "3" in result.errors[0].message
+    assert not Assignment.objects.filter(cadre__in=[third, fourth]).exists()
+
+
+def test_assignment_import_counts_an_earlier_row_of_the_same_file_in_the_team(
+    admin, tree, make_village, make_cadre
+):
+    from assignments.models import Policy
+
+    Policy.objects.create(region=tree["county"], team_max_size=2)
+    v = make_village()
+    a, b, c = make_cadre(name="甲"), make_cadre(name="乙"), make_cadre(name="丙")
+    rows = [
+        [a.id_number, v.code, "第一书记", "2025-03-01", "", "", ""],
+        [b.id_number, v.code, "队员", "2025-03-01", "2025-12-31", "", ""],
+        [c.id_number, v.code, "队员", "2025-06-01", "", "", ""],  # 3 from 2025-06-01 to 2025-12-31
+    ]
+    result = run("assignments", xlsx(ASSIGNMENT_HEADERS, rows), admin)
+    assert [(e.row, e.column) for e in result.errors] == [(4, "村代码")]
+    assert "2025-06-01" in result.errors[0].message and "3" in result.errors[0].message
+    assert not Assignment.objects.exists()
+    rows[2][3] = "2026-01-01"  # the day after 乙's last day: allowed
+    assert run("assignments", xlsx(ASSIGNMENT_HEADERS, rows), admin).ok
+
+
+def test_the_import_counts_the_teams_again_under_lock_before_writing(
+    admin, tree, make_village, make_cadre, dispatch
+):
+    """A dispatch saved after the file was checked (simulated by calling the write-time check with
+    rows validated before it) makes the import refuse as a whole."""
+    from assignments.models import Policy
+
+    Policy.objects.create(region=tree["county"], team_max_size=2)
+    v = make_village()
+    dispatch(make_cadre(name="书记"), v)
+    late = Assignment(
+        cadre=make_cadre(name="甲"),
+        village=v,
+        role="team_member",
+        start_date=datetime.date(2025, 3, 1),
+        planned_end_date=datetime.date(2027, 2, 28),
+        dispatch_level="county",
+    )
+    importer = imports.AssignmentImporter(admin)
+    policies = {v.township_id: Policy.effective_for(v.township)}
+    importer._recheck_team_maximum([late], policies)  # 书记 + 甲 = 2: fine
+    dispatch(make_cadre(name="乙"), v, role="team_member")  # saved meanwhile
+    with pytest.raises(imports.ImportRefused, match="2025-03-01"):
+        importer._recheck_team_maximum([late], policies)

@@ -32,8 +32,13 @@ FAST = settings(max_examples=200, deadline=None)
 FULLWIDTH = {ord("0") + i: 0xFF10 + i for i in range(10)} | {ord("X"): 0xFF38}
 
 # --- the ID number (GB 11643) --------------------------------------------------------------------
-birth_dates = st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(2099, 12, 31))
-areas = st.from_regex(r"[1-8][0-9]{5}", fullmatch=True)
+birth_dates = st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date.today())
+# A real province code (the first two digits), then any four digits of prefecture and county.
+areas = st.builds(
+    lambda p, rest: p + rest,
+    st.sampled_from(sorted(idcard.PROVINCE_CODES)),
+    st.from_regex(r"[0-9]{4}", fullmatch=True),
+)
 orders = st.integers(min_value=0, max_value=999)
 
 
@@ -98,7 +103,9 @@ def test_any_text_is_either_an_id_number_or_refused_with_a_message(value):
 
 
 @FAST
-@given(areas, orders, st.integers(1900, 2099), st.integers(1, 12), st.integers(1, 31))
+@given(
+    areas, orders, st.integers(1900, datetime.date.today().year - 1), st.integers(1, 12), st.integers(1, 31)
+)
 def test_the_birth_date_is_read_from_characters_7_to_14_or_refused(area, order, year, month, day):
     first17 = f"{area}{year:04d}{month:02d}{day:02d}{order:03d}"
     number = first17 + idcard.check_digit(first17)
@@ -109,6 +116,30 @@ def test_the_birth_date_is_read_from_characters_7_to_14_or_refused(area, order, 
             idcard.parse(number)
     else:
         assert idcard.parse(number)[0] == real
+
+
+@FAST
+@given(st.integers(0, 99), st.from_regex(r"[0-9]{4}", fullmatch=True), birth_dates, orders)
+def test_an_id_number_is_accepted_only_under_a_real_province_code(two, rest, birth, order):
+    first17 = f"{two:02d}{rest}{birth:%Y%m%d}{order:03d}"
+    number = first17 + idcard.check_digit(first17)
+    if f"{two:02d}" in idcard.PROVINCE_CODES:
+        assert idcard.parse(number)[0] == birth
+    else:
+        with pytest.raises(idcard.IdNumberError, match=f"first two digits {two:02d} .*not a province code"):
+            idcard.parse(number)
+
+
+@FAST
+@given(areas, orders, st.dates(min_value=datetime.date(1800, 1, 1), max_value=datetime.date(2999, 12, 31)))
+def test_an_id_number_is_accepted_only_with_a_birth_date_from_1900_to_today(area, order, birth):
+    first17 = f"{area}{birth:%Y%m%d}{order:03d}"
+    number = first17 + idcard.check_digit(first17)
+    if datetime.date(1900, 1, 1) <= birth <= datetime.date.today():
+        assert idcard.parse(number)[0] == birth
+    else:
+        with pytest.raises(idcard.IdNumberError, match="between 1900-01-01 and today"):
+            idcard.parse(number)
 
 
 # --- day codes ------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Policy settings, and the assignment of a cadre to a village (驻村任职)."""
 
+import datetime
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -14,7 +16,7 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
-from cadres.dates import term_end
+from cadres.dates import term_end, years_between
 from cadres.models import Level
 from villages.models import PREFIX_LENGTH, Region
 
@@ -396,6 +398,12 @@ class Assignment(models.Model):
     def is_serving_on(self, day):
         return self.start_date <= day <= self.last_day
 
+    def proposed_extension(self):
+        """One more whole year: the day before the next anniversary of the start after the current
+        planned end (2025-03-01 … 2027-02-28 → 2028-02-29)."""
+        years = years_between(self.start_date, self.planned_end_date + datetime.timedelta(days=1))
+        return term_end(self.start_date, years + 1)
+
     @property
     def is_open(self):
         return self.end_date is None
@@ -431,8 +439,11 @@ class Assignment(models.Model):
         if planned_end_date is None and start_date:
             planned_end_date = term_end(start_date, Policy.effective_for(village.township).term_years)
         assignment.planned_end_date = planned_end_date
-        assignment.full_clean()
         with transaction.atomic():
+            # The team maximum counts the village's other terms: lock the village so two dispatches
+            # to it cannot both pass the count (the exclusion constraints cover the rest).
+            _lock_village(village)
+            assignment.full_clean()
             _save_or_explain(assignment)
             assignment.events.create(
                 kind=AssignmentEvent.Kind.DISPATCHED,
@@ -497,15 +508,25 @@ class Assignment(models.Model):
             )
         if not (reason or "").strip():
             raise ValidationError({"reason": _("Say why the term is extended.")})
-        old = self.planned_end_date
-        self.planned_end_date = new_planned_end
         from .. import rules
 
-        errors = rules.overlap_errors(self)
-        if errors:
-            self.planned_end_date = old
-            raise ValidationError(errors)
         with transaction.atomic():
+            _lock_village(self.village)
+            current = type(self).objects.select_for_update().get(pk=self.pk)
+            if current.end_date is not None or current.planned_end_date != self.planned_end_date:
+                raise ValidationError(
+                    _("This assignment was changed meanwhile (ended or extended): reload the page.")
+                )
+            old = self.planned_end_date
+            self.planned_end_date = new_planned_end
+            errors = rules.overlap_errors(self)
+            # The team maximum over the added days (those already planned were checked before).
+            team = rules.team_size_errors(self, first_day=old + datetime.timedelta(days=1))
+            if team:
+                errors.setdefault("planned_end_date", []).extend(team)
+            if errors:
+                self.planned_end_date = old
+                raise ValidationError(errors)
             _save_or_explain(self, update_fields=["planned_end_date"])
             self.events.create(
                 kind=AssignmentEvent.Kind.EXTENDED,
@@ -515,6 +536,11 @@ class Assignment(models.Model):
                 new_planned_end=new_planned_end,
                 by=user,
             )
+
+
+def _lock_village(village):
+    """Serialise the changes that count a village's team (dispatch, extend)."""
+    type(village).objects.select_for_update().filter(pk=village.pk).values_list("pk", flat=True).get()
 
 
 def _save_or_explain(assignment, **kwargs):
