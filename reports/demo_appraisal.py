@@ -108,11 +108,9 @@ def _finalized_round(builder, county, year, admin):
     if AppraisalRound.objects.filter(county=county, year=year, kind=AppraisalRound.Kind.ANNUAL).exists():
         return
     round_ = AppraisalRound.start(county, year, AppraisalRound.Kind.ANNUAL, admin)
-    rows = list(
-        round_.appraisals.select_related("assignment__cadre").order_by("assignment__cadre__id_number")
-    )
+    rows = list(round_.appraisals.select_related("cadre").order_by("cadre__id_number"))
     for row in rows:
-        rng = builder._rng("score", row.assignment.cadre.id_number, year)
+        rng = builder._rng("score", row.cadre.id_number, year)
         row.score = Decimal(rng.randrange(6200, 9800)) / 100
     if rows:
         Appraisal.objects.bulk_update(rows, ["score"])
