@@ -327,6 +327,15 @@ class Quota:
 
     @property
     def ok(self):
+        """The quota is met: at least the minimum and at most the maximum are rated excellent."""
+        return self.excellent >= self.min_needed and (
+            self.max_allowed is None or self.excellent <= self.max_allowed
+        )
+
+    @property
+    def closable(self):
+        """The round may be finalized as far as the quota goes (problems() is empty): the quota is
+        met, or the caps force a shortfall and everyone who may be excellent is rated so."""
         return not self.problems()
 
     @property

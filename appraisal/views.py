@@ -259,8 +259,12 @@ def village_results(request, code):
     village = access.get_object_or_404(request.user, Village.objects.select_related("township"), code=code)
     results = list(village.results.order_by("-year"))
     previous = {r.year: r for r in results}
+    secretaries = list(village.assignments.filter(role=Assignment.Role.FIRST_SECRETARY))
     for r in results:
-        r.checks = rules_targets(r, previous.get(r.year - 1), village)
+        since = targets.term_start_year(secretaries, r.year)
+        r.checks = targets.check(
+            r, previous.get(r.year - 1), village, targets.term_results(results, since, r.year)
+        )
     can_enter = access.can(request.user, access.ENTER_RESULTS, village)
     form = ResultForm(request.POST or None, initial={"year": timezone.localdate().year - 1})
     if request.method == "POST":
@@ -279,10 +283,6 @@ def village_results(request, code):
         "appraisal/village_results.html",
         {"village": village, "results": results, "form": form, "can_enter": can_enter},
     )
-
-
-def rules_targets(result, previous, village):
-    return targets.check(result, previous, village)
 
 
 @login_required

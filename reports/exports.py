@@ -443,8 +443,9 @@ def build_appraisal(appraisals, out, *, region_label, round_):
             )
         limit = f"至多 {quota.max_allowed} 人" if quota.max_allowed is not None else "不设上限"
         summary = (
-            f"优秀名额（{quota.setting}）：参加定等 {quota.graded} 人，评为优秀 {quota.excellent} 人"
+            f"优秀名额：参加定等 {quota.graded} 人，评为优秀 {quota.excellent} 人"
             f"（{quota.percent}%），至少 {quota.min_needed} 人，{limit}；可评优秀 {quota.eligible} 人。"
+            f"适用设置：{quota.setting}。"
         )
         if round_.shortfall:
             summary += f" 定稿时记录优秀名额缺口 {round_.shortfall} 人（受等次限制）。"
