@@ -84,6 +84,9 @@ def round_assignments(round_, cadre_ids):
     return result
 
 
+LEFTOVER_DAYS_PER_MONTH = 31  # leftover days of separate stretches that make one more month
+
+
 def _add_months(day, months):
     """The day ``months`` calendar months after ``day``; when that month has no such day (31 January
     + 1 month), the first day of the month after it — so 31 January to 28 February is one month."""
@@ -120,8 +123,9 @@ def months_served(assignments, year):
     village to the next on the following day is one unbroken stretch). Each stretch counts its whole
     months by date arithmetic: from its first day, month after month, as long as the day before the
     same day of the next month is still inside it (1 January – 30 June is six months; 15 March –
-    14 April is one). The days left over at the end of every stretch are added up, and each full 30
-    of them counts as one more month. Nothing is rounded up."""
+    14 April is one). The days left over at the end of every stretch are added up, and each full 31
+    of them (the longest month) counts as one more month, so leftover days never make a month that
+    date arithmetic would not: one stretch leaves at most 30. Nothing is rounded up."""
     if isinstance(assignments, Assignment):
         assignments = [assignments]
     first, last = year_bounds(year)
@@ -132,7 +136,7 @@ def months_served(assignments, year):
             n += 1
         months += n
         leftover += (end - _add_months(start, n)).days + 1
-    return months + leftover // 30
+    return months + leftover // LEFTOVER_DAYS_PER_MONTH
 
 
 def was_recalled(assignments, year):
