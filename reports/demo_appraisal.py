@@ -107,8 +107,6 @@ def _term_end_round_with_shortfall(builder, county, year, admin):
     in the January before their terms ended, an unannounced visit (突击暗访, seed 003: "only 1 of 10
     first secretaries was found on post") found most of them away without leave, so the grade caps
     leave fewer who may be excellent than the county's 20 % minimum needs."""
-    if AppraisalRound.objects.filter(county=county, year=year, kind=AppraisalRound.Kind.TERM_END).exists():
-        return
     policy, _new = Policy.objects.get_or_create(region=county)
     if all(getattr(policy, k) is None for k in TERM_END_SETTINGS):
         for k, v in TERM_END_SETTINGS.items():
@@ -123,7 +121,7 @@ def _term_end_round_with_shortfall(builder, county, year, admin):
     while day.weekday() != 2:  # a Wednesday in mid-January: a working day, no holiday
         day += datetime.timedelta(days=1)
     checks = []
-    for i, a in enumerate(ending):
+    for i, a in enumerate(ending):  # written again if the spot checks were cleared (idempotent)
         if not a.is_serving_on(day) or SpotCheck.objects.filter(assignment=a, date=day).exists():
             continue
         checks.append(
@@ -139,6 +137,8 @@ def _term_end_round_with_shortfall(builder, county, year, admin):
         )
     SpotCheck.objects.bulk_create(checks)
     builder._count("spot checks", len(checks))
+    if AppraisalRound.objects.filter(county=county, year=year, kind=AppraisalRound.Kind.TERM_END).exists():
+        return
     round_ = AppraisalRound.start(county, year, AppraisalRound.Kind.TERM_END, admin)
     rows = list(round_.appraisals.select_related("cadre").order_by("cadre__id_number"))
     for row in rows:
