@@ -92,6 +92,8 @@ def merge_all(rows):
     """All appraisals (dicts with round_id and cadre_id) → (kept rows that changed, ids to delete)."""
     groups = {}
     for row in rows:
+        if row["cadre_id"] is None:  # no cadre found: left alone (the next migration then stops on it)
+            continue
         groups.setdefault((row["round_id"], row["cadre_id"]), []).append(row)
     changed, deleted = [], []
     for group in groups.values():

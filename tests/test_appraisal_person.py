@@ -226,6 +226,8 @@ def test_the_merge_leaves_one_row_per_cadre_and_round():
     rows = [row(1, "competent"), row(2), {**row(3), "cadre_id": 8}, {**row(4), "round_id": 2}]
     changed, deleted = merging.merge_all(rows)
     assert deleted == [2] and changed == []
+    # rows whose cadre could not be found are never merged with each other
+    assert merging.merge_all([{**row(5), "cadre_id": None}, {**row(6), "cadre_id": None}]) == ([], [])
 
 
 # --- the quota by kind of round ---------------------------------------------------------------------
