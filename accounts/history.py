@@ -18,7 +18,11 @@ def _value(field, value):
         return "—"
     choices = dict(field.flatchoices) if field is not None and field.choices else {}
     if isinstance(value, list):
-        return "、".join(str(choices.get(v, v)) for v in value)
+        return "、".join(
+            _value(field, v) if isinstance(v, (dict, list)) else str(choices.get(v, v)) for v in value
+        )
+    if isinstance(value, dict):  # a JSON field's object (e.g. who was capped, on a round's shortfall)
+        return "，".join(f"{k}：{_value(None, v)}" for k, v in value.items())
     return str(choices.get(value, value))
 
 

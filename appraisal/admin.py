@@ -19,10 +19,10 @@ class AppraisalRoundAdmin(ScopedAdmin):
 @admin.register(Appraisal)
 class AppraisalAdmin(ScopedAdmin):
     read_only = True
-    list_display = ["assignment", "round", "score", "grade"]
-    list_filter = ["grade", "round__year"]
-    list_select_related = ["assignment__cadre", "assignment__village", "round__county"]
-    search_fields = ["assignment__cadre__name"]
+    list_display = ["cadre", "round", "score", "grade", "ungraded_reason"]
+    list_filter = ["grade", "round__year", "round__kind"]
+    list_select_related = ["cadre", "round__county"]
+    search_fields = ["cadre__name"]
 
 
 @admin.register(Inspection)

@@ -1,11 +1,14 @@
 """Appraisal (考核): half-year inspections, yearly and term-end rounds, and village results (工作实绩)."""
 
+import datetime
+
 import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from assignments.models import Assignment
 from assignments.models.leave import ViaAssignmentQuerySet
 from villages.models import Region
+
+
+def year_bounds(year):
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
 
 
 class Grade(models.TextChoices):
@@ -103,7 +110,7 @@ class RoundQuerySet(models.QuerySet):
         )
 
     def for_unit(self, unit):
-        return self.filter(appraisals__assignment__cadre__unit=unit).distinct()
+        return self.filter(appraisals__cadre__unit=unit).distinct()
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -135,6 +142,17 @@ class AppraisalRound(models.Model):
     )
     reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
     reopen_reason = models.TextField(_("reason for reopening"), blank=True)
+    shortfall = models.PositiveSmallIntegerField(
+        _("excellent quota shortfall"),
+        default=0,
+        help_text=_("How many fewer were rated excellent than the quota needs, because of the grade caps."),
+    )
+    shortfall_reasons = models.JSONField(
+        _("why the quota was not reached"),
+        default=list,
+        blank=True,
+        help_text=_("Who was capped and why, recorded when the round was finalized."),
+    )
 
     objects = RoundQuerySet.as_manager()
 
@@ -147,7 +165,12 @@ class AppraisalRound(models.Model):
                 fields=["county", "year", "kind"],
                 name="appraisal_round_unique",
                 violation_error_message=_("This county already has a round of this kind for that year."),
-            )
+            ),
+            models.CheckConstraint(
+                name="appraisal_round_shortfall_only_when_finalized",
+                condition=Q(shortfall=0) | Q(state="finalized"),
+                violation_error_message=_("Only a finalized round records a shortfall."),
+            ),
         ]
 
     def __str__(self):
@@ -166,7 +189,7 @@ class AppraisalRound(models.Model):
 
     @classmethod
     def start(cls, county, year, kind, user):
-        """Create the round and one appraisal per assignment it covers (see rules.population)."""
+        """Create the round and one appraisal per cadre it covers (see rules.population)."""
         from . import rules
 
         if county.level != Region.Level.COUNTY:
@@ -182,16 +205,25 @@ class AppraisalRound(models.Model):
         return round_
 
     def finalize(self, user):
-        """Close the round: refused, listing every problem, unless quota, caps and reasons all hold."""
+        """Close the round: refused, listing every problem, unless grades, caps and quota all hold.
+
+        When the grade caps leave fewer cadres who may be excellent than the quota needs, the round
+        still closes once every one of them is rated excellent: the shortfall and who was capped, and
+        why, are recorded on the round (rules.shortfall_record)."""
         from . import rules
 
-        if not self.is_draft:
-            raise ValidationError(_("This round is already finalized."))
-        problems = rules.finalize_problems(self)
-        if problems:
-            raise ValidationError(problems)
-        self.state, self.finalized_by, self.finalized_at = self.State.FINALIZED, user, timezone.now()
-        self.save(update_fields=["state", "finalized_by", "finalized_at"])
+        with transaction.atomic():
+            locked = type(self).objects.select_for_update().get(pk=self.pk)
+            if not locked.is_draft:
+                raise ValidationError(_("This round is already finalized."))
+            problems, shortfall, reasons = rules.finalize_check(locked)
+            if problems:
+                raise ValidationError(problems)
+            self.state, self.finalized_by, self.finalized_at = self.State.FINALIZED, user, timezone.now()
+            self.shortfall, self.shortfall_reasons = shortfall, reasons
+            self.save(
+                update_fields=["state", "finalized_by", "finalized_at", "shortfall", "shortfall_reasons"]
+            )
 
     def reopen(self, user, reason):
         if self.is_draft:
@@ -206,9 +238,47 @@ class AppraisalRound(models.Model):
                     )
                 }
             )
-        self.state, self.reopened_by, self.reopened_at = self.State.DRAFT, user, timezone.now()
-        self.reopen_reason = reason.strip()
-        self.save(update_fields=["state", "reopened_by", "reopened_at", "reopen_reason"])
+        with transaction.atomic():
+            locked = type(self).objects.select_for_update().get(pk=self.pk)
+            if locked.is_draft:
+                raise ValidationError(_("Only a finalized round can be reopened."))
+            self.state, self.reopened_by, self.reopened_at = self.State.DRAFT, user, timezone.now()
+            self.reopen_reason = reason.strip()
+            # The shortfall is recorded again, if it still holds, when the round is next finalized.
+            self.shortfall, self.shortfall_reasons = 0, []
+            self.save(
+                update_fields=[
+                    "state",
+                    "reopened_by",
+                    "reopened_at",
+                    "reopen_reason",
+                    "shortfall",
+                    "shortfall_reasons",
+                ]
+            )
+
+
+class AppraisalQuerySet(models.QuerySet):
+    """Jurisdiction of an appraisal of a person: the round's county, and for a township the cadre
+    having served in one of its villages in the round's year; for a unit, its own cadres."""
+
+    def in_region(self, region):
+        qs = self.filter(
+            Q(round__county__code__startswith=region.prefix)
+            | Q(round__county__code__in=region.ancestor_codes)
+        )
+        if region.level == Region.Level.TOWNSHIP:
+            served = Assignment.objects.annotate(last=Coalesce("end_date", "planned_end_date")).filter(
+                cadre=OuterRef("cadre"),
+                village__code__startswith=region.prefix,
+                start_date__year__lte=OuterRef("round__year"),
+                last__year__gte=OuterRef("round__year"),
+            )
+            qs = qs.filter(Exists(served))
+        return qs
+
+    def for_unit(self, unit):
+        return self.filter(cadre__unit=unit)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -216,8 +286,10 @@ class Appraisal(models.Model):
     round = models.ForeignKey(
         AppraisalRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="appraisals"
     )
-    assignment = models.ForeignKey(
-        Assignment, verbose_name=_("assignment"), on_delete=models.PROTECT, related_name="appraisals"
+    # A person is appraised once per round; the assignments the round covers follow from the cadre,
+    # the round's county and its year (rules.round_assignments).
+    cadre = models.ForeignKey(
+        "cadres.Cadre", verbose_name=_("cadre"), on_delete=models.PROTECT, related_name="appraisals"
     )
     score = models.DecimalField(
         _("score"),
@@ -232,7 +304,7 @@ class Appraisal(models.Model):
     comments = models.TextField(_("comments"), blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = ViaAssignmentQuerySet.as_manager()
+    objects = AppraisalQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("appraisal")
@@ -240,9 +312,16 @@ class Appraisal(models.Model):
         ordering = ["round", "-score", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["round", "assignment"],
-                name="appraisal_one_per_round",
+                fields=["round", "cadre"],
+                name="appraisal_one_per_cadre_per_round",
                 violation_error_message=_("This cadre is already in this round."),
+            ),
+            models.CheckConstraint(
+                name="appraisal_reason_only_when_ungraded",
+                condition=Q(grade="ungraded") | Q(ungraded_reason=""),
+                violation_error_message=_(
+                    "Only a cadre left ungraded (不确定等次) has a reason for not being graded."
+                ),
             ),
             models.CheckConstraint(
                 name="appraisal_score_range",
@@ -257,11 +336,11 @@ class Appraisal(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.round} · {self.assignment.cadre.name}"
+        return f"{self.round} · {self.cadre.name}"
 
     @property
     def jurisdiction_code(self):
-        return self.assignment.village.code
+        return self.round.county.code
 
 
 class VillageResultQuerySet(models.QuerySet):

@@ -4,6 +4,7 @@ Quota rounding: with n people graded, "at least 30 %" means at least ceil(0.30 �
 (30 % of 23 is 6.9, so 7); "at most 40 %" means at most floor(0.40 × n).
 """
 
+import calendar
 import datetime
 import math
 from dataclasses import dataclass, field
@@ -14,14 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assignments import leave as leave_rules
-from assignments.attendance import covered_days
 from assignments.models import Assignment, AttendanceRecord, Policy
 
-from .models import GRADE_ORDER, Appraisal, AppraisalRound, Grade, Inspection
+from .models import GRADE_ORDER, Appraisal, AppraisalRound, Grade, Inspection, year_bounds
 
 # Example rule from POLICY.md: ≥ 85 excellent, 70–85 competent, 60–70 basic, < 60 incompetent.
 SCORE_BANDS = [(Decimal(85), Grade.EXCELLENT), (Decimal(70), Grade.COMPETENT), (Decimal(60), Grade.BASIC)]
-DAYS_PER_MONTH = Decimal("30.44")  # an average month, to count months served
 
 
 def rank(grade):
@@ -48,12 +47,10 @@ def parse_caps(text):
     return sorted(caps)
 
 
-def year_bounds(year):
-    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-
-
 def covered_assignments(round_):
-    """Annual: everyone who served in the county that year. Term-end: whose term ended that year."""
+    """The assignments that bring a cadre into the round. Annual: everyone who served in the county
+    that year. Term-end (期满考核): those whose term ends that year (completed, or still open with its
+    planned end in the year)."""
     first, last = year_bounds(round_.year)
     qs = Assignment.objects.filter(village__code__startswith=round_.county.prefix).select_related(
         "cadre", "village__township"
@@ -63,28 +60,119 @@ def covered_assignments(round_):
             Q(end_date__gte=first, end_date__lte=last, end_reason=Assignment.EndReason.TERM_COMPLETED)
             | Q(end_date__isnull=True, planned_end_date__gte=first, planned_end_date__lte=last)
         )
+    return _served_in(qs, first, last)
+
+
+def _served_in(qs, first, last):
     return qs.filter(start_date__lte=last).filter(
         Q(end_date__gte=first) | Q(end_date__isnull=True, planned_end_date__gte=first)
     )
 
 
-def months_served(assignment, year):
+def round_assignments(round_, cadre_ids):
+    """{cadre id: [assignments]}: every assignment of each cadre in the round's county that overlaps
+    the round's year, earliest first. The appraisal of a person covers all of them (one query)."""
+    first, last = year_bounds(round_.year)
+    qs = _served_in(
+        Assignment.objects.filter(cadre__in=list(cadre_ids), village__code__startswith=round_.county.prefix),
+        first,
+        last,
+    ).select_related("village__township")
+    result = {}
+    for a in qs.order_by("start_date", "pk"):
+        result.setdefault(a.cadre_id, []).append(a)
+    return result
+
+
+LEFTOVER_DAYS_PER_MONTH = 31  # leftover days of separate stretches that make one more month
+
+
+def _add_months(day, months):
+    """The day ``months`` calendar months after ``day``; when that month has no such day (31 January
+    + 1 month), the first day of the month after it — so 31 January to 28 February is one month."""
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    last = calendar.monthrange(year, month)[1]
+    if day.day <= last:
+        return datetime.date(year, month, day.day)
+    return datetime.date(year, month, last) + datetime.timedelta(days=1)
+
+
+def _spans(items, first, last):
+    """Date spans (start, last day) clipped to [first, last], overlapping or touching ones joined."""
+    spans = []
+    for item in items:
+        start, end = (item.start_date, item.last_day) if hasattr(item, "start_date") else item
+        start, end = max(start, first), min(end, last)
+        if start <= end:
+            spans.append((start, end))
+    spans.sort()
+    joined = []
+    for start, end in spans:
+        if joined and start <= joined[-1][1] + datetime.timedelta(days=1):
+            joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def months_served(assignments, year):
+    """Exact calendar months served in ``year`` over all the given assignments (or (start, end) spans).
+
+    The spans are clipped to the year and joined where they overlap or touch (an adjustment from one
+    village to the next on the following day is one unbroken stretch). Each stretch counts its whole
+    months by date arithmetic: from its first day, month after month, as long as the day before the
+    same day of the next month is still inside it (1 January – 30 June is six months; 15 March –
+    14 April is one). The days left over at the end of every stretch are added up, and each full 31
+    of them (the longest month) counts as one more month, so leftover days never make a month that
+    date arithmetic would not: one stretch leaves at most 30. Nothing is rounded up."""
+    if isinstance(assignments, Assignment):
+        assignments = [assignments]
     first, last = year_bounds(year)
-    return int(Decimal(covered_days(assignment, first, last)) / DAYS_PER_MONTH)
+    months, leftover = 0, 0
+    for start, end in _spans(assignments, first, last):
+        n = 0
+        while _add_months(start, n + 1) - datetime.timedelta(days=1) <= end:
+            n += 1
+        months += n
+        leftover += (end - _add_months(start, n)).days + 1
+    return months + leftover // LEFTOVER_DAYS_PER_MONTH
+
+
+def was_recalled(assignments, year):
+    """The assignments (of one cadre) recalled in ``year``: any of them rules out excellent."""
+    first, last = year_bounds(year)
+    return [
+        a
+        for a in assignments
+        if a.end_reason == Assignment.EndReason.RECALLED and a.end_date and first <= a.end_date <= last
+    ]
+
+
+def too_short_reason(round_, months, policy):
+    """Why a cadre who served too little of the year cannot be graded in an annual round, or None."""
+    if round_.kind == AppraisalRound.Kind.ANNUAL and months < policy.min_months_for_appraisal:
+        return _(
+            "Served %(months)d months in %(year)d, fewer than the %(min)d months needed to be graded."
+        ) % {"months": months, "year": round_.year, "min": policy.min_months_for_appraisal}
+    return None
 
 
 def population(round_):
-    """The unsaved appraisals of a new round; those who served too short a time are ungraded, with why."""
+    """The unsaved appraisals of a new round, one per person; those who served too short a time in
+    the year (over all their assignments in the county) are ungraded, with why."""
     policy = Policy.effective_for(round_.county)
+    cadre_ids = []
+    for a in covered_assignments(round_).order_by("village__code", "start_date", "pk"):
+        if a.cadre_id not in cadre_ids:
+            cadre_ids.append(a.cadre_id)
+    served = round_assignments(round_, cadre_ids)
     result = []
-    for a in covered_assignments(round_):
-        appraisal = Appraisal(round=round_, assignment=a)
-        months = months_served(a, round_.year)
-        if round_.kind == AppraisalRound.Kind.ANNUAL and months < policy.min_months_for_appraisal:
-            appraisal.grade = Grade.UNGRADED
-            appraisal.ungraded_reason = _(
-                "Served %(months)d months in %(year)d, fewer than the %(min)d months needed to be graded."
-            ) % {"months": months, "year": round_.year, "min": policy.min_months_for_appraisal}
+    for cadre_id in cadre_ids:
+        appraisal = Appraisal(round=round_, cadre_id=cadre_id)
+        reason = too_short_reason(round_, months_served(served.get(cadre_id, []), round_.year), policy)
+        if reason:
+            appraisal.grade, appraisal.ungraded_reason = Grade.UNGRADED, reason
         result.append(appraisal)
     return result
 
@@ -98,6 +186,9 @@ class Facts:
     unexcused: int = 0
     recalled: bool = False
     inspections: list = field(default_factory=list)
+    months_served: int = 0
+    assignments: list = field(default_factory=list)  # the person's assignments in the county that year
+    must_be_ungraded: str = ""  # why the person cannot be graded (served too short a time), or ""
     cap: str = Grade.EXCELLENT
     cap_reasons: list = field(default_factory=list)
 
@@ -143,15 +234,19 @@ def cap_for(facts, policy):
 
 
 def facts_for(round_, appraisals):
-    """Facts for each appraisal of the round, in a constant number of queries."""
-    first, last = year_bounds(round_.year)
-    ids = [a.assignment_id for a in appraisals]
+    """Facts for each appraisal of the round, in a constant number of queries.
+
+    A person is appraised, not an assignment: attendance, spot-check findings, leave, inspections,
+    recalls and months served add up over all the cadre's assignments in the round's county that
+    year (a cadre adjusted mid-year from one village to another is one person)."""
     policy = Policy.effective_for(round_.county)
-    attendance = {
-        row["assignment"]: row
-        for row in AttendanceRecord.objects.filter(
-            assignment__in=ids, sheet__month__gte=first, sheet__month__lte=last
-        )
+    served = round_assignments(round_, {a.cadre_id for a in appraisals})
+    owner = {x.pk: cadre_id for cadre_id, items in served.items() for x in items}
+    ids = list(owner)
+    first, last = year_bounds(round_.year)
+    attendance = {}
+    for row in (
+        AttendanceRecord.objects.filter(assignment__in=ids, sheet__month__gte=first, sheet__month__lte=last)
         .values("assignment")
         .annotate(
             below=Count("pk", filter=Q(present_days__lt=F("required_days"))),
@@ -159,25 +254,36 @@ def facts_for(round_, appraisals):
             days=Sum("present_days"),
             leave=Sum("leave_days"),
         )
-    }
-    unexcused = leave_rules.unexcused_absences_by_assignment(ids, round_.year)
+    ):
+        total = attendance.setdefault(
+            owner[row["assignment"]], {"below": 0, "months": 0, "days": 0, "leave": 0}
+        )
+        total["below"] += row["below"]
+        total["months"] += row["months"]
+        total["days"] += row["days"] or 0
+        total["leave"] += row["leave"] or 0
+    unexcused = {}
+    for assignment_id, n in leave_rules.unexcused_absences_by_assignment(ids, round_.year).items():
+        unexcused[owner[assignment_id]] = unexcused.get(owner[assignment_id], 0) + n
     inspections = {}
-    for inspection in Inspection.objects.filter(assignment__in=ids, year=round_.year).order_by("half"):
-        inspections.setdefault(inspection.assignment_id, []).append(inspection)
+    for inspection in Inspection.objects.filter(assignment__in=ids, year=round_.year).order_by("half", "pk"):
+        inspections.setdefault(owner[inspection.assignment_id], []).append(inspection)
     result = {}
     for a in appraisals:
-        row = attendance.get(a.assignment_id, {})
-        assignment = a.assignment
+        row = attendance.get(a.cadre_id, {})
+        mine = served.get(a.cadre_id, [])
+        months = months_served(mine, round_.year)
         facts = Facts(
             months_below=row.get("below", 0),
             months_recorded=row.get("months", 0),
-            present_days=row.get("days") or 0,
-            leave_days=row.get("leave") or 0,
-            unexcused=unexcused.get(a.assignment_id, 0),
-            recalled=assignment.end_reason == Assignment.EndReason.RECALLED
-            and assignment.end_date is not None
-            and first <= assignment.end_date <= last,
-            inspections=inspections.get(a.assignment_id, []),
+            present_days=row.get("days", 0),
+            leave_days=row.get("leave", 0),
+            unexcused=unexcused.get(a.cadre_id, 0),
+            recalled=bool(was_recalled(mine, round_.year)),
+            inspections=inspections.get(a.cadre_id, []),
+            months_served=months,
+            assignments=mine,
+            must_be_ungraded=too_short_reason(round_, months, policy) or "",
         )
         facts.cap, facts.cap_reasons = cap_for(facts, policy)
         result[a.pk] = facts
@@ -193,6 +299,9 @@ class Quota:
     eligible: int
     min_ratio: Decimal
     max_ratio: Decimal | None
+    kind: str = AppraisalRound.Kind.ANNUAL
+    min_source: str = ""  # the region whose setting applies ("" = the documented default)
+    max_source: str = ""
 
     @property
     def ratio(self):
@@ -203,53 +312,101 @@ class Quota:
         return f"{self.ratio * 100:.1f}"
 
     @property
+    def contradictory(self):
+        return self.max_allowed is not None and self.max_allowed < self.min_needed
+
+    @property
+    def capped_short(self):
+        """The grade caps leave fewer who may be excellent than the minimum needs."""
+        return not self.contradictory and self.eligible < self.min_needed
+
+    @property
     def impossible(self):
-        return self.eligible < self.min_needed or (
-            self.max_allowed is not None and self.max_allowed < self.min_needed
-        )
+        return self.contradictory or self.capped_short
+
+    @property
+    def shortfall(self):
+        """How many the quota will lack even with everyone who may be excellent rated so."""
+        return self.min_needed - self.eligible if self.capped_short else 0
 
     @property
     def ok(self):
+        """The quota is met: at least the minimum and at most the maximum are rated excellent."""
         return self.excellent >= self.min_needed and (
             self.max_allowed is None or self.excellent <= self.max_allowed
         )
 
+    @property
+    def closable(self):
+        """The round may be finalized as far as the quota goes (problems() is empty): the quota is
+        met, or the caps force a shortfall and everyone who may be excellent is rated so."""
+        return not self.problems()
+
+    @property
+    def setting(self):
+        """Which policy setting applies, in words, with where it comes from."""
+        if self.kind == AppraisalRound.Kind.TERM_END:
+            text = _(
+                "term-end appraisal (期满考核) settings: minimum share rated excellent at term end %(min)s, maximum %(max)s"
+            )
+        else:
+            text = _("annual appraisal settings: minimum share rated excellent %(min)s, maximum %(max)s")
+        return text % {
+            "min": _with_source(_pct(self.min_ratio) if self.min_ratio else _("none"), self.min_source),
+            "max": _with_source(_pct(self.max_ratio) if self.max_ratio else _("none"), self.max_source),
+        }
+
     def problems(self):
         found = []
-        if self.max_allowed is not None and self.max_allowed < self.min_needed:
+        if self.contradictory:
             found.append(
                 _(
-                    "The policy cannot be met: at least %(min)d and at most %(max)d of %(n)d may be excellent. "
-                    "Ask the organisation department to correct the ratios."
+                    "The policy cannot be met: at least %(min)d and at most %(max)d of %(n)d may be excellent "
+                    "under the %(setting)s. Ask the organisation department to correct the ratios."
                 )
-                % {"min": self.min_needed, "max": self.max_allowed, "n": self.graded}
+                % {"min": self.min_needed, "max": self.max_allowed, "n": self.graded, "setting": self.setting}
             )
-        elif self.eligible < self.min_needed:
+        elif self.capped_short:
+            if self.excellent < self.eligible:
+                found.append(
+                    _(
+                        "The quota cannot be met: %(min)d of %(n)d must be rated excellent, but only %(eligible)d "
+                        "may be under the grade caps. Rate all %(eligible)d of them excellent; the round then "
+                        "closes with a shortfall of %(short)d recorded, with who was capped and why."
+                    )
+                    % {
+                        "min": self.min_needed,
+                        "n": self.graded,
+                        "eligible": self.eligible,
+                        "short": self.shortfall,
+                    }
+                )
+        elif self.excellent < self.min_needed:
             found.append(
                 _(
-                    "The quota cannot be met: %(min)d of %(n)d must be rated excellent, but only %(eligible)d "
-                    "may be under the grade caps."
+                    "Only %(e)d of %(n)d are rated excellent; at least %(min)d (%(ratio)s) are required "
+                    "by the %(setting)s."
                 )
-                % {"min": self.min_needed, "n": self.graded, "eligible": self.eligible}
-            )
-        if self.excellent < self.min_needed:
-            found.append(
-                _("Only %(e)d of %(n)d are rated excellent; at least %(min)d (%(ratio)s) are required.")
                 % {
                     "e": self.excellent,
                     "n": self.graded,
                     "min": self.min_needed,
                     "ratio": _pct(self.min_ratio),
+                    "setting": self.setting,
                 }
             )
         if self.max_allowed is not None and self.excellent > self.max_allowed:
             found.append(
-                _("%(e)d of %(n)d are rated excellent; at most %(max)d (%(ratio)s) are allowed.")
+                _(
+                    "%(e)d of %(n)d are rated excellent; at most %(max)d (%(ratio)s) are allowed "
+                    "by the %(setting)s."
+                )
                 % {
                     "e": self.excellent,
                     "n": self.graded,
                     "max": self.max_allowed,
                     "ratio": _pct(self.max_ratio),
+                    "setting": self.setting,
                 }
             )
         return found
@@ -259,11 +416,28 @@ def _pct(ratio):
     return f"{(ratio * 100).normalize():f} %"
 
 
-def quota(appraisals, facts, policy):
+def _with_source(value, source):
+    if source:
+        return _("%(value)s (set by %(region)s)") % {"value": value, "region": source}
+    return _("%(value)s (default)") % {"value": value}
+
+
+# The settings of each kind of round: the ≥ 30 % minimum of seed 001 is for the annual appraisal;
+# a term-end round (期满考核) has its own minimum and maximum, off by default.
+RATIO_SETTINGS = {
+    AppraisalRound.Kind.ANNUAL: ("excellent_min_ratio", "excellent_max_ratio"),
+    AppraisalRound.Kind.TERM_END: ("term_end_excellent_min_ratio", "term_end_excellent_max_ratio"),
+}
+
+
+def quota(appraisals, facts, policy, kind=AppraisalRound.Kind.ANNUAL):
+    """The excellent quota of a round of ``kind`` under the ratios that apply to that kind."""
     graded = [a for a in appraisals if a.grade != Grade.UNGRADED]
     n = len(graded)
-    min_ratio = policy.excellent_min_ratio or Decimal(0)
-    max_ratio = policy.excellent_max_ratio
+    min_name, max_name = RATIO_SETTINGS[AppraisalRound.Kind(kind)]
+    min_ratio = getattr(policy, min_name) or Decimal(0)
+    max_ratio = getattr(policy, max_name) or None
+    sources = getattr(policy, "sources", {}) or {}
     return Quota(
         graded=n,
         excellent=sum(1 for a in graded if a.grade == Grade.EXCELLENT),
@@ -272,18 +446,23 @@ def quota(appraisals, facts, policy):
         eligible=sum(1 for a in graded if facts[a.pk].allows_excellent),
         min_ratio=min_ratio,
         max_ratio=max_ratio,
+        kind=kind,
+        min_source=sources.get(min_name, ""),
+        max_source=sources.get(max_name, ""),
     )
 
 
 def grade_problem(appraisal, facts):
     """Why this grade is not allowed, or None."""
-    name = appraisal.assignment.cadre.name
+    name = appraisal.cadre.name
     if appraisal.grade == Grade.UNGRADED:
         if not appraisal.ungraded_reason.strip():
             return _("%(name)s is not graded but no reason is given.") % {"name": name}
         return None
     if not appraisal.grade:
         return _("%(name)s has no grade yet.") % {"name": name}
+    if facts.must_be_ungraded:
+        return _("%(name)s cannot be graded: %(reason)s") % {"name": name, "reason": facts.must_be_ungraded}
     if rank(appraisal.grade) < rank(facts.cap):
         return _("%(name)s cannot be rated %(grade)s: %(reasons)s; at most %(cap)s.") % {
             "name": name,
@@ -294,18 +473,44 @@ def grade_problem(appraisal, facts):
     return None
 
 
-def finalize_problems(round_):
-    appraisals = list(round_.appraisals.select_related("assignment__cadre"))
+def shortfall_reasons(appraisals, facts):
+    """Who was capped below excellent, and why: recorded with a shortfall (JSON-ready)."""
+    return [
+        {
+            "cadre": a.cadre_id,
+            "name": a.cadre.name,
+            "cap": str(Grade(facts[a.pk].cap).label),
+            "reasons": [str(r) for r in facts[a.pk].cap_reasons],
+        }
+        for a in sorted(appraisals, key=lambda a: (a.cadre.name, a.cadre_id))
+        if a.grade != Grade.UNGRADED and not facts[a.pk].allows_excellent
+    ]
+
+
+def finalize_check(round_):
+    """(problems, shortfall, reasons) for finalizing: problems block; a shortfall the caps force is
+    recorded with who was capped and why, and the round closes."""
+    appraisals = list(round_.appraisals.select_related("cadre"))
     facts, policy = facts_for(round_, appraisals)
     problems = [p for a in appraisals if (p := grade_problem(a, facts[a.pk]))]
-    problems += quota(appraisals, facts, policy).problems()
-    return problems
+    q = quota(appraisals, facts, policy, round_.kind)
+    problems += q.problems()
+    if problems or not q.shortfall:
+        return problems, 0, []
+    return [], q.shortfall, shortfall_reasons(appraisals, facts)
+
+
+def finalize_problems(round_):
+    return finalize_check(round_)[0]
 
 
 def suggest(round_):
     """Grades from the score bands and caps, then the quota filled from the top eligible scores."""
-    appraisals = list(round_.appraisals.select_related("assignment__cadre"))
+    appraisals = list(round_.appraisals.select_related("cadre"))
     facts, policy = facts_for(round_, appraisals)
+    short = [a for a in appraisals if facts[a.pk].must_be_ungraded and a.grade != Grade.UNGRADED]
+    for a in short:
+        a.grade, a.ungraded_reason = Grade.UNGRADED, a.ungraded_reason or facts[a.pk].must_be_ungraded
     graded = sorted(
         (a for a in appraisals if a.grade != Grade.UNGRADED and a.score is not None),
         key=lambda a: (-a.score, a.pk),
@@ -313,7 +518,7 @@ def suggest(round_):
     for a in graded:
         suggested = band(a.score)
         a.grade = suggested if rank(suggested) >= rank(facts[a.pk].cap) else facts[a.pk].cap
-    q = quota(appraisals, facts, policy)
+    q = quota(appraisals, facts, policy, round_.kind)
     excellent = [a for a in graded if a.grade == Grade.EXCELLENT]
     for a in graded:
         if len(excellent) >= q.min_needed:
@@ -330,22 +535,28 @@ def suggest(round_):
     for a in unscored:
         a.grade = Grade.COMPETENT if facts[a.pk].allows_excellent else facts[a.pk].cap
     Appraisal.objects.bulk_update(graded + unscored, ["grade"])
+    if short:
+        Appraisal.objects.bulk_update(short, ["grade", "ungraded_reason"])
     return len(graded), len(unscored)
 
 
 def save_grades(round_, posted):
-    """``posted``: appraisal id → (score text, grade, comments). All rows or none; returns problems."""
+    """``posted``: appraisal id → (score text, grade, comments[, why not graded]); a text that is None
+    was not posted and stays as it is. All rows or none; returns the problems."""
     if not round_.is_draft:
         return [_("This round is finalized and read-only; the county can reopen it.")]
-    appraisals = {a.pk: a for a in round_.appraisals.select_related("assignment__cadre")}
+    appraisals = {a.pk: a for a in round_.appraisals.select_related("cadre")}
     facts, _policy = facts_for(round_, list(appraisals.values()))
     problems, changed = [], []
-    for pk, (score_text, grade, comments) in posted.items():
+    for pk, values in posted.items():
+        score_text, grade, comments = values[:3]
+        reason = values[3] if len(values) > 3 else None
         a = appraisals.get(pk)
         if a is None:
             problems.append(_("Row %(id)s is not part of this round; reload the page.") % {"id": pk})
             continue
-        name = a.assignment.cadre.name
+        name = a.cadre.name
+        f = facts[a.pk]
         score = None
         if (score_text or "").strip():
             try:
@@ -366,7 +577,7 @@ def save_grades(round_, posted):
                     % {"name": name, "value": score_text}
                 )
                 continue
-        if "\x00" in (comments or ""):
+        if "\x00" in (comments or "") or "\x00" in (reason or ""):
             problems.append(
                 _("%(name)s: the comments contain a NUL character (U+0000), which cannot be stored.")
                 % {"name": name}
@@ -375,27 +586,118 @@ def save_grades(round_, posted):
         if grade and grade not in Grade.values:
             problems.append(_("%(name)s: “%(value)s” is not a grade.") % {"name": name, "value": grade})
             continue
-        if a.ungraded_reason and grade not in ("", Grade.UNGRADED):
+        reason = a.ungraded_reason if reason is None else reason.strip()
+        if len(reason) > Appraisal._meta.get_field("ungraded_reason").max_length:
             problems.append(
-                _("%(name)s cannot be graded: %(reason)s") % {"name": name, "reason": a.ungraded_reason}
+                _("%(name)s: the reason for not grading is longer than %(max)d characters.")
+                % {"name": name, "max": Appraisal._meta.get_field("ungraded_reason").max_length}
             )
             continue
-        if grade == Grade.UNGRADED and a.grade != Grade.UNGRADED and not a.ungraded_reason:
+        if f.must_be_ungraded and grade not in ("", Grade.UNGRADED):
             problems.append(
-                _("%(name)s: to leave someone ungraded, record the reason in the comments.") % {"name": name}
+                _("%(name)s cannot be graded: %(reason)s") % {"name": name, "reason": f.must_be_ungraded}
             )
             continue
-        if a.ungraded_reason:
+        if not grade and (f.must_be_ungraded or reason):
             grade = Grade.UNGRADED
-        a.score, a.grade, a.updated_at = score, grade or "", timezone.now()
+        if grade == Grade.UNGRADED:
+            reason = reason or f.must_be_ungraded
+            if not reason:
+                problems.append(
+                    _(
+                        "%(name)s: to leave someone ungraded (不确定等次), type the reason in “why not graded”."
+                    )
+                    % {"name": name}
+                )
+                continue
+        elif reason:
+            if values[3:] and values[3] is not None and values[3].strip():
+                problems.append(
+                    _(
+                        "%(name)s: a reason for not grading is given, but the grade is %(grade)s; "
+                        "clear the reason or choose “not graded”."
+                    )
+                    % {"name": name, "grade": Grade(grade).label if grade else _("empty")}
+                )
+                continue
+            reason = ""  # graded now: the old reason no longer applies
+        a.score, a.grade, a.ungraded_reason, a.updated_at = score, grade or "", reason, timezone.now()
         if comments is not None:
             a.comments = comments
-        problem = grade_problem(a, facts[a.pk]) if a.grade and a.grade != Grade.UNGRADED else None
+        problem = grade_problem(a, f) if a.grade and a.grade != Grade.UNGRADED else None
         if problem:
             problems.append(problem)
             continue
         changed.append(a)
     if problems:
         return problems
-    Appraisal.objects.bulk_update(changed, ["score", "grade", "comments", "updated_at"])
+    Appraisal.objects.bulk_update(changed, ["score", "grade", "ungraded_reason", "comments", "updated_at"])
     return []
+
+
+def promotion_list(appraisals):
+    """优秀 in two consecutive finalized annual rounds, for promotion priority at term end (POLICY.md):
+    only cadres whose term was completed (任职期满: an assignment ended ``term_completed`` in or after
+    the later of the two years), and never one recalled (召回) between the first of those years and
+    that term end. ``appraisals``: a queryset already scoped to the user."""
+    finals = (
+        appraisals.filter(
+            grade=Grade.EXCELLENT,
+            round__kind=AppraisalRound.Kind.ANNUAL,
+            round__state=AppraisalRound.State.FINALIZED,
+        )
+        .select_related("cadre__unit", "round")
+        .order_by("cadre_id", "round__year")
+    )
+    by_cadre = {}
+    for a in finals:
+        by_cadre.setdefault(a.cadre_id, []).append(a)
+    runs = {}
+    for cadre_id, items in by_cadre.items():
+        years = sorted({a.round.year for a in items})
+        pairs = [(y - 1, y) for y in years if y - 1 in years]
+        if pairs:
+            runs[cadre_id] = pairs
+    terms = {}
+    for a in Assignment.objects.filter(cadre__in=list(runs), end_date__isnull=False).select_related(
+        "village"
+    ):
+        terms.setdefault(a.cadre_id, []).append(a)
+    rows = []
+    for cadre_id, pairs in runs.items():
+        ended = terms.get(cadre_id, [])
+        for first_year, last_year in reversed(pairs):
+            completed = sorted(
+                (
+                    a
+                    for a in ended
+                    if a.end_reason == Assignment.EndReason.TERM_COMPLETED
+                    and a.start_date.year <= last_year <= a.end_date.year
+                ),
+                key=lambda a: a.end_date,
+            )
+            term = next(
+                (
+                    t
+                    for t in completed
+                    if not any(
+                        a.end_reason == Assignment.EndReason.RECALLED
+                        and datetime.date(first_year, 1, 1) <= a.end_date <= t.end_date
+                        for a in ended
+                    )
+                ),
+                None,
+            )
+            if term is not None:
+                items = by_cadre[cadre_id]
+                rows.append(
+                    {
+                        "cadre": items[-1].cadre,
+                        "years": [a.round.year for a in items],
+                        "last": items[-1],
+                        "term": term,
+                    }
+                )
+                break
+    rows.sort(key=lambda r: (-max(r["years"]), r["cadre"].name))
+    return rows

@@ -11,7 +11,7 @@ def cadre_section(request, cadre):
     return {
         "template": "appraisal/_cadre_section.html",
         "inspections": Inspection.objects.filter(assignment__cadre=cadre).select_related("inspected_by"),
-        "appraisals": Appraisal.objects.filter(assignment__cadre=cadre)
+        "appraisals": Appraisal.objects.filter(cadre=cadre)
         .select_related("round__county")
         .order_by("-round__year", "round__kind"),
         "inspect_assignment": serving[0]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import access
 from accounts import history as change_history
 from assignments.forms import apply_errors
-from assignments.models import Assignment
+from assignments.models import Assignment, Policy
 from cadres.models import Unit
 from villages.models import Region, Village
 
@@ -70,26 +70,31 @@ def round_detail(request, pk):
     round_ = access.get_object_or_404(request.user, AppraisalRound.objects.select_related("county"), pk=pk)
     appraisals = list(
         access.scope(request.user, round_.appraisals.all())
-        .select_related("assignment__cadre__unit", "assignment__village__township")
-        .order_by("-score", "assignment__cadre__name")
+        .select_related("cadre__unit")
+        .order_by("-score", "cadre__name", "pk")
     )
     facts, policy = rules.facts_for(round_, appraisals)
+    for a in appraisals:
+        a.facts = facts[a.pk]
+        a.latest = a.facts.assignments[-1] if a.facts.assignments else None
     results = {
         (r.village_id, r.year): r
         for r in VillageResult.objects.filter(
-            village__in={a.assignment.village_id for a in appraisals}, year__in=[round_.year - 1, round_.year]
+            village__in={a.latest.village_id for a in appraisals if a.latest},
+            year__in=[round_.year - 1, round_.year],
         )
     }
     for a in appraisals:
-        a.facts = facts[a.pk]
-        result = results.get((a.assignment.village_id, round_.year))
+        result = results.get((a.latest.village_id, round_.year)) if a.latest else None
         if result is not None:
             checks = targets.check(
-                result, results.get((a.assignment.village_id, round_.year - 1)), a.assignment.village
+                result, results.get((a.latest.village_id, round_.year - 1)), a.latest.village
             )
             a.targets_met = sum(1 for _t, met, _d in checks if met)
             a.targets_total = len(checks)
-    quota = rules.quota(appraisals, facts, policy)
+    quota = rules.quota(appraisals, facts, policy, round_.kind)
+    visible = {a.cadre_id for a in appraisals}
+    shortfall_reasons = [r for r in round_.shortfall_reasons or [] if r.get("cadre") in visible]
     return render(
         request,
         "appraisal/round_detail.html",
@@ -100,6 +105,7 @@ def round_detail(request, pk):
             "round": round_,
             "appraisals": appraisals,
             "quota": quota,
+            "shortfall_reasons": shortfall_reasons,
             "policy": policy,
             "grades": Grade.choices,
             "can_edit": round_.is_draft and access.can(request.user, access.RUN_APPRAISAL, round_),
@@ -123,6 +129,7 @@ def round_action(request, pk, action):
                         request.POST.get(f"score-{pk_}", ""),
                         request.POST.get(key, ""),
                         request.POST.get(f"comments-{pk_}"),
+                        request.POST.get(f"reason-{pk_}"),
                     )
             problems = rules.save_grades(round_, posted)
             if problems:
@@ -156,6 +163,15 @@ def round_action(request, pk, action):
             messages.success(
                 request, _("The round is finalized; the results go back to the dispatching units.")
             )
+            if round_.shortfall:
+                messages.warning(
+                    request,
+                    _(
+                        "Closed with a shortfall of %(n)d against the %(setting)s: the grade caps left too few "
+                        "who may be rated excellent. Who was capped, and why, is recorded on the round."
+                    )
+                    % {"n": round_.shortfall, "setting": round_setting(round_)},
+                )
         elif action == "reopen":
             round_.reopen(request.user, request.POST.get("reason", ""))
             messages.success(request, _("The round is reopened."))
@@ -165,6 +181,11 @@ def round_action(request, pk, action):
         for message in exc.messages:
             messages.error(request, message)
     return redirect(round_)
+
+
+def round_setting(round_):
+    """Which quota setting applies to the round, in words (annual or term-end ratios)."""
+    return rules.quota([], {}, Policy.effective_for(round_.county), round_.kind).setting
 
 
 class InspectionForm(forms.ModelForm):
@@ -238,8 +259,12 @@ def village_results(request, code):
     village = access.get_object_or_404(request.user, Village.objects.select_related("township"), code=code)
     results = list(village.results.order_by("-year"))
     previous = {r.year: r for r in results}
+    secretaries = list(village.assignments.filter(role=Assignment.Role.FIRST_SECRETARY))
     for r in results:
-        r.checks = rules_targets(r, previous.get(r.year - 1), village)
+        since = targets.term_start_year(secretaries, r.year)
+        r.checks = targets.check(
+            r, previous.get(r.year - 1), village, targets.term_results(results, since, r.year)
+        )
     can_enter = access.can(request.user, access.ENTER_RESULTS, village)
     form = ResultForm(request.POST or None, initial={"year": timezone.localdate().year - 1})
     if request.method == "POST":
@@ -260,34 +285,11 @@ def village_results(request, code):
     )
 
 
-def rules_targets(result, previous, village):
-    return targets.check(result, previous, village)
-
-
 @login_required
 def excellent_twice(request):
-    """优秀 two years running: promotion priority (POLICY.md)."""
-    rows = rules_excellent_twice(access.scope(request.user, Appraisal.objects.all()))
+    """优秀 two years running, term completed (任职期满): promotion priority (POLICY.md)."""
+    rows = rules.promotion_list(access.scope(request.user, Appraisal.objects.all()))
     return render(request, "appraisal/excellent_twice.html", {"rows": rows})
-
-
-def rules_excellent_twice(appraisals):
-    finals = (
-        appraisals.filter(grade=Grade.EXCELLENT, round__kind="annual", round__state="finalized")
-        .select_related("assignment__cadre__unit", "assignment__village", "round")
-        .order_by("assignment__cadre_id", "round__year")
-    )
-    by_cadre = {}
-    for a in finals:
-        by_cadre.setdefault(a.assignment.cadre_id, []).append(a)
-    rows = []
-    for items in by_cadre.values():
-        years = [a.round.year for a in items]
-        runs = [y for y in years if y - 1 in years]
-        if runs:
-            rows.append({"cadre": items[-1].assignment.cadre, "years": years, "last": items[-1]})
-    rows.sort(key=lambda r: (-max(r["years"]), r["cadre"].name))
-    return rows
 
 
 @login_required
@@ -297,7 +299,7 @@ def by_unit(request):
     if (year or "").isdigit():
         appraisals = appraisals.filter(round__year=int(year))
     rows = (
-        appraisals.values("assignment__cadre__unit", "assignment__cadre__unit__name")
+        appraisals.values("cadre__unit", "cadre__unit__name")
         .annotate(
             n=Count("pk"),
             excellent=Count("pk", filter=Q(grade=Grade.EXCELLENT)),
@@ -306,6 +308,6 @@ def by_unit(request):
             incompetent=Count("pk", filter=Q(grade=Grade.INCOMPETENT)),
             ungraded=Count("pk", filter=Q(grade=Grade.UNGRADED)),
         )
-        .order_by("assignment__cadre__unit__name")
+        .order_by("cadre__unit__name")
     )
     return render(request, "appraisal/by_unit.html", {"rows": rows, "year": year or "", "Unit": Unit})

@@ -263,14 +263,14 @@ def liaison_figures(user, today=None):
     }
     grades = {}
     for a in (
-        Appraisal.objects.filter(assignment_id__in=ids)
+        access.scope(user, Appraisal.objects.filter(cadre__in={a.cadre_id for a in assignments}))
         .select_related("round")
         .order_by("round__year", "round__kind")
     ):
-        grades[a.assignment_id] = a
+        grades[a.cadre_id] = a  # a person is appraised: the latest appraisal of the cadre
     for a in assignments:
         a.latest_record = recs.get(a.pk)
-        a.latest_appraisal = grades.get(a.pk)
+        a.latest_appraisal = grades.get(a.cadre_id)
     return {"unit": user.unit, "assignments": assignments, "month": last_month}
 
 

@@ -771,8 +771,11 @@ class DemoBuilder:
             self._write_villages(todo)
             self._write_cadres(todo)
             self._write_assignments(todo)
-        self._write_attendance(plans)
         from . import demo_appraisal
+
+        with transaction.atomic():
+            demo_appraisal.adjust_mid_year(self, todo)
+        self._write_attendance(plans)
 
         demo_appraisal.seed(self, plans)
         return self.result

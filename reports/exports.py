@@ -403,28 +403,40 @@ APPRAISAL_COLUMNS = [
 
 
 def build_appraisal(appraisals, out, *, region_label, round_):
-    """The round's results with the grade caps and their reasons, and the quota summary line."""
+    """The round's results (one row per person) with the grade caps and their reasons, the quota
+    summary line naming the setting that applies, and the shortfall recorded when it was closed."""
     rows = list(
-        appraisals.filter(round=round_)
-        .select_related("assignment__cadre__unit", "assignment__village__township")
-        .order_by("assignment__village__code", "assignment__role", "assignment__cadre__name", "pk")
+        appraisals.filter(round=round_).select_related("cadre__unit").order_by("cadre__name", "pk")
     )  # facts_for needs them all at once: a round is one county's cadres
     with override(LANGUAGE):
         facts, policy = appraisal_rules.facts_for(round_, rows)
-        quota = appraisal_rules.quota(rows, facts, policy)
+        quota = appraisal_rules.quota(rows, facts, policy, round_.kind)
+
+        def place(ap):
+            served = facts[ap.pk].assignments
+            latest = served[-1] if served else None
+            return (
+                latest.village.code if latest else "",
+                latest.role if latest else "",
+                ap.cadre.name,
+                ap.pk,
+            )
+
+        rows.sort(key=place)
         period = f"{round_.year}年{round_.get_kind_display()}"
         wb = _workbook()
         sheet = Sheet(wb, "考核结果", _title("appraisal", region_label, period), APPRAISAL_COLUMNS)
         for n, ap in enumerate(rows, start=1):
-            a, f = ap.assignment, facts[ap.pk]
+            f = facts[ap.pk]
+            served = f.assignments  # every assignment of the person in the county that year
             sheet.append(
                 [
                     n,
-                    a.cadre.name,
-                    a.cadre.unit.name,
-                    a.village.township.name,
-                    a.village.name,
-                    a.get_role_display(),
+                    ap.cadre.name,
+                    ap.cadre.unit.name,
+                    "、".join(dict.fromkeys(a.village.township.name for a in served)),
+                    "、".join(dict.fromkeys(a.village.name for a in served)),
+                    "、".join(dict.fromkeys(str(a.get_role_display()) for a in served)),
                     ap.score,
                     ap.get_grade_display() if ap.grade else "",
                     f.cap_label,
@@ -434,13 +446,25 @@ def build_appraisal(appraisals, out, *, region_label, round_):
             )
         limit = f"至多 {quota.max_allowed} 人" if quota.max_allowed is not None else "不设上限"
         summary = (
-            f"优秀名额：参加定等 {quota.graded} 人，评为优秀 {quota.excellent} 人（{quota.percent}%），"
-            f"至少 {quota.min_needed} 人，{limit}；可评优秀 {quota.eligible} 人。"
+            f"优秀名额：参加定等 {quota.graded} 人，评为优秀 {quota.excellent} 人"
+            f"（{quota.percent}%），至少 {quota.min_needed} 人，{limit}；可评优秀 {quota.eligible} 人。"
+            f"适用设置：{quota.setting}。"
         )
-        problems = quota.problems()
-        if problems:
-            summary += " " + " ".join(str(p) for p in problems)
+        if round_.shortfall:
+            summary += f" 定稿时记录优秀名额缺口 {round_.shortfall} 人（受等次限制）。"
+        else:
+            problems = quota.problems()
+            if problems:
+                summary += " " + " ".join(str(p) for p in problems)
         sheet.append([summary], bold=True, merge_to=len(APPRAISAL_COLUMNS))
+        visible = {ap.cadre_id for ap in rows}  # the reasons of the people this export may show
+        for item in (
+            [i for i in round_.shortfall_reasons if i.get("cadre") in visible] if round_.shortfall else []
+        ):
+            sheet.append(
+                [f"缺口原因：{item['name']}，最高可评{item['cap']}：{'；'.join(item['reasons'])}"],
+                merge_to=len(APPRAISAL_COLUMNS),
+            )
         wb.save(out)
     return len(rows)
 

@@ -262,7 +262,11 @@ def build(export_dir):
         w.put("round", place, AppraisalRound.start(county, ROUND_YEAR, "annual", admin))
     w.put("round", "far_county", AppraisalRound.start(far_county, ROUND_YEAR, "annual", admin))
     for place in VILLAGE_PLACES:
-        w.put("appraisal", place, Appraisal.objects.get(assignment=w.obj["assignment"][place]))
+        w.put(
+            "appraisal",
+            place,
+            Appraisal.objects.get(cadre=w.obj["assignment"][place].cadre, round__year=ROUND_YEAR),
+        )
 
     for place, region in [
         ("setting_province", tree["province"]),

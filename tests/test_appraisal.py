@@ -146,7 +146,7 @@ def test_a_round_covers_everyone_who_served_and_leaves_short_service_ungraded(
     late = dispatch(make_cadre(name="晚到者"), make_village(), start=datetime.date(2025, 10, 1))
     round_ = start(personas, tree)
     assert round_.appraisals.count() == 11
-    ungraded = round_.appraisals.get(assignment=late)
+    ungraded = round_.appraisals.get(cadre=late.cadre)
     assert ungraded.grade == Grade.UNGRADED and "2" in ungraded.ungraded_reason
 
 
@@ -166,7 +166,7 @@ def test_a_grade_above_the_cap_is_refused_with_the_reason(personas, tree, year_o
         checked_by=personas["clerk"],
     )
     round_ = start(personas, tree)
-    row = round_.appraisals.get(assignment=a)
+    row = round_.appraisals.get(cadre=a.cadre)
     problems = rules.save_grades(round_, {row.pk: ("90", Grade.EXCELLENT, "")})
     assert problems and "1" in problems[0]
     assert rules.save_grades(round_, {row.pk: ("90", Grade.COMPETENT, "")}) == []
@@ -231,7 +231,7 @@ def test_suggest_fills_the_quota_from_the_top_eligible_scores(personas, tree, ye
     Appraisal.objects.bulk_update(rows, ["score"])
     Policy.objects.create(region=tree["county"], attendance_blocks_excellent=True)
     SpotCheck.objects.create(
-        assignment=rows[0].assignment,
+        assignment=rows[0].cadre.assignments.get(),
         date=datetime.date(2025, 5, 6),
         method="phone",
         found_present=False,
@@ -248,9 +248,9 @@ def test_attendance_facts_feed_the_cap(personas, tree, year_of_service):
     sheet = AttendanceSheet.objects.create(township=tree["t1"], month=datetime.date(2025, 3, 1))
     AttendanceRecord.objects.create(sheet=sheet, assignment=a, days="A" * 31, required_days=20)
     round_ = start(personas, tree)
-    appraisals = list(round_.appraisals.select_related("assignment"))
+    appraisals = list(round_.appraisals.select_related("cadre"))
     facts, _ = rules.facts_for(round_, appraisals)
-    row = next(x for x in appraisals if x.assignment_id == a.pk)
+    row = next(x for x in appraisals if x.cadre_id == a.cadre_id)
     assert facts[row.pk].months_below == 1 and facts[row.pk].cap == Grade.COMPETENT
 
 
@@ -319,8 +319,10 @@ def test_round_page_runs_constant_queries(n, client_for, personas, tree, make_vi
     assert counts[10] == counts[n]
 
 
-def test_excellent_two_years_running_are_listed(personas, tree, year_of_service, client_for):
-    a = year_of_service[0]
+def test_promotion_list_holds_two_years_excellent_with_the_term_completed_never_the_recalled(
+    personas, tree, year_of_service, client_for
+):
+    done, recalled, serving = year_of_service[:3]
     for year in (2024, 2025):
         r = AppraisalRound.objects.create(
             county=tree["county"],
@@ -329,10 +331,28 @@ def test_excellent_two_years_running_are_listed(personas, tree, year_of_service,
             state="finalized",
             created_by=personas["county_admin"],
         )
-        Appraisal.objects.create(round=r, assignment=a, score=90, grade=Grade.EXCELLENT)
+        for a in (done, recalled, serving):
+            Appraisal.objects.create(round=r, cadre=a.cadre, score=90, grade=Grade.EXCELLENT)
+    done.end(done.planned_end_date, "term_completed", user=personas["county_admin"])
+    recalled.recall(datetime.date(2026, 3, 1), "群众不满意", personas["county_admin"])
     response = client_for(personas["county_admin"]).get(reverse("appraisal:excellent_twice"))
-    assert [row["cadre"] for row in response.context["rows"]] == [a.cadre]
+    assert [row["cadre"] for row in response.context["rows"]] == [done.cadre]
     assert client_for(personas["county_admin"]).get(reverse("appraisal:by_unit")).status_code == 200
+
+
+def test_promotion_list_needs_the_two_years_to_be_consecutive(personas, tree, year_of_service):
+    a = year_of_service[0]
+    for year in (2023, 2025):
+        r = AppraisalRound.objects.create(
+            county=tree["county"],
+            year=year,
+            kind="annual",
+            state="finalized",
+            created_by=personas["county_admin"],
+        )
+        Appraisal.objects.create(round=r, cadre=a.cadre, grade=Grade.EXCELLENT)
+    a.end(a.planned_end_date, "term_completed", user=personas["county_admin"])
+    assert rules.promotion_list(Appraisal.objects.all()) == []
 
 
 def test_village_results_show_targets_met_and_missed(client_for, personas, year_of_service):
@@ -349,7 +369,8 @@ def test_village_results_show_targets_met_and_missed(client_for, personas, year_
     assert client.post(url, {"year": 2025, "collective_income": "125000", **base}).status_code == 302
     response = client.get(url)
     checks = {r.year: [met for _t, met, _d in r.checks] for r in response.context["results"]}
-    assert checks[2025][:2] == [True, True] and checks[2024][:2] == [False, None]
+    # income (both parts), projects, households, party members and reserve cadres over the term
+    assert checks[2025] == [True, True, True, True] and checks[2024] == [False, True, True, False]
     assert client.post(url, {"year": 2025, "collective_income": "-5", **base}).status_code == 200
 
 
@@ -378,7 +399,7 @@ def test_demo_county_round_can_be_suggested_and_finalized(db):
     round_ = AppraisalRound.objects.filter(
         county=county, year=2025, kind="annual"
     ).first() or AppraisalRound.start(county, 2025, "annual", admin)
-    rows = list(round_.appraisals.exclude(grade=Grade.UNGRADED).order_by("assignment__cadre__id_number"))
+    rows = list(round_.appraisals.exclude(grade=Grade.UNGRADED).order_by("cadre__id_number"))
     for i, row in enumerate(rows):
         row.score = Decimal(60 + (i * 37) % 40)
     Appraisal.objects.bulk_update(rows, ["score"])
@@ -406,7 +427,7 @@ def test_someone_who_served_too_short_cannot_be_graded(
 ):
     late = dispatch(make_cadre(name="晚到者"), make_village(), start=datetime.date(2025, 10, 1))
     round_ = start(personas, tree)
-    row = round_.appraisals.get(assignment=late)
+    row = round_.appraisals.get(cadre=late.cadre)
     problems = rules.save_grades(round_, {row.pk: ("95", Grade.EXCELLENT, "")})
     assert problems and "晚到者" in problems[0]
     assert Appraisal.objects.get(pk=row.pk).grade == Grade.UNGRADED

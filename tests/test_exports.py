@@ -214,7 +214,7 @@ def test_allowance_for_the_clerk_holds_only_her_township(world, personas, tree):
 # --- appraisal ------------------------------------------------------------------------------------
 def test_appraisal_results_with_caps_and_quota_line(world, personas, tree):
     round_ = AppraisalRound.start(tree["county"], 2025, "annual", personas["county_admin"])
-    Appraisal.objects.filter(round=round_, assignment=world["evil"]).update(
+    Appraisal.objects.filter(round=round_, cadre=world["evil"].cadre).update(
         score=Decimal("91.5"), grade="excellent"
     )
     out = io.BytesIO()

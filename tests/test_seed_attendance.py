@@ -149,7 +149,10 @@ def test_demo_has_attendance_in_every_state_and_obeys_the_rules(db):
     assert leave_rules.discrepancies(SpotCheck.objects.all()).exists()
     found = leave_rules.with_findings(SpotCheck.objects.all())
     assert found.filter(found_present=False, excused=True, discrepancy=False).exists()
-    assert found.filter(found_present=True).count() > 0.8 * found.count()
+    # Routine checks of the attendance months mostly find the cadre in the village (the January surprise
+    # visit before the previous batch's term end, seed 003's "1 of 10 on post", is outside them).
+    routine = found.filter(date__gte=months[0])
+    assert routine.filter(found_present=True).count() > 0.8 * routine.count()
 
     assert "zhucun2024" in first_output
 

@@ -51,9 +51,10 @@ def test_demo_county_is_plausible_and_obeys_every_rule(db):
     from appraisal.models import AppraisalRound, Inspection
 
     year = timezone.localdate().year
-    assert set(AppraisalRound.objects.values_list("year", "state")) == {
-        (year - 3, "finalized"),
-        (year - 2, "finalized"),
+    assert set(AppraisalRound.objects.values_list("year", "kind", "state")) == {
+        (year - 3, "annual", "finalized"),
+        (year - 2, "annual", "finalized"),
+        (year - 1, "term_end", "finalized"),
     }
     assert Inspection.objects.exists()
     assert {u.role for u in User.objects.all()} >= {
@@ -84,3 +85,31 @@ def test_seed_is_deterministic(db):
     seed()
     assert list(Village.objects.order_by("code").values_list("code", "name", "categories")) == names
     assert sorted(Cadre.objects.values_list("id_number", flat=True)) == ids
+
+
+def test_demo_has_a_cadre_adjusted_mid_year_appraised_once_and_a_term_end_round_closed_with_a_shortfall(db):
+    from django.utils import timezone
+
+    from appraisal import rules
+    from appraisal.models import AppraisalRound
+    from assignments.models import Policy
+
+    seed()
+    year = timezone.localdate().year - 1
+    county = Region.objects.get(code="370682000000")
+    adjusted = Assignment.objects.filter(end_reason="adjusted", end_date__year=year)
+    person = next(
+        a.cadre
+        for a in adjusted
+        if Assignment.objects.filter(cadre=a.cadre, start_date__gt=a.end_date).exists()
+    )
+    assert Assignment.objects.in_region(county).filter(cadre=person, start_date__year__lte=year).count() == 2
+    annual = AppraisalRound.start(county, year, "annual", county.users.get(username="county"))
+    assert annual.appraisals.filter(cadre=person).count() == 1
+    appraisals = list(annual.appraisals.filter(cadre=person))
+    assert len(rules.facts_for(annual, appraisals)[0][appraisals[0].pk].assignments) == 2
+
+    term_end = AppraisalRound.objects.get(county=county, year=year, kind="term_end")
+    assert term_end.state == "finalized" and term_end.shortfall >= 1 and term_end.shortfall_reasons
+    policy = Policy.effective_for(county)
+    assert policy.term_end_excellent_min_ratio and policy.term_end_excellent_max_ratio

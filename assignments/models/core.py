@@ -210,6 +210,82 @@ class Policy(models.Model):
     def __str__(self):
         return str(_("Policy of %(region)s") % {"region": self.region.name})
 
+    # Minimum/maximum pairs that must not contradict each other where they apply (the effective
+    # values, each possibly inherited from a different region).
+    RATIO_PAIRS = [
+        ("excellent_min_ratio", "excellent_max_ratio", _("annual appraisal")),
+        ("term_end_excellent_min_ratio", "term_end_excellent_max_ratio", _("term-end appraisal (期满考核)")),
+    ]
+
+    def clean(self):
+        super().clean()
+        errors = self.ratio_contradictions()
+        if errors:
+            raise ValidationError(errors)
+
+    def ratio_contradictions(self):
+        """{field: [message]} where, with these settings saved, the effective minimum share rated
+        excellent would exceed the effective maximum in this region or in any region below it with
+        settings of its own; each message names both regions (the one setting the minimum and the one
+        setting the maximum)."""
+        if not self.region_id:
+            return {}
+        region = self.region
+        others = Policy.objects.filter(
+            Q(region__code__in=region.ancestor_codes) | Q(region__code__startswith=region.prefix)
+        ).exclude(region=region)
+        if self.pk:
+            others = others.exclude(pk=self.pk)
+        by_code = {p.region.code: p for p in others.select_related("region")}
+        by_code[region.code] = self
+        targets = [region] + sorted(
+            (
+                p.region
+                for p in by_code.values()
+                if p.region.code != region.code and p.region.code.startswith(region.prefix)
+            ),
+            key=lambda r: r.code,
+        )
+        errors = {}
+        for target in targets:
+            chain = [by_code[c] for c in (target.code, *target.ancestor_codes) if c in by_code]
+            for min_name, max_name, kind in self.RATIO_PAIRS:
+                low, low_from = self._effective(chain, min_name)
+                high, high_from = self._effective(chain, max_name)
+                if low is None or high is None or low <= high:
+                    continue
+                field = min_name if low_from is self else max_name if high_from is self else None
+                message = _(
+                    "Contradicting settings for the %(kind)s in %(where)s: the minimum share rated excellent "
+                    "%(low)s set by %(low_region)s is above the maximum %(high)s set by %(high_region)s. "
+                    "Lower the minimum or raise the maximum."
+                ) % {
+                    "kind": kind,
+                    "where": target.name,
+                    "low": _ratio_text(low),
+                    "low_region": low_from.region.name if low_from else _("the default"),
+                    "high": _ratio_text(high),
+                    "high_region": high_from.region.name if high_from else _("the default"),
+                }
+                errors.setdefault(field or "__all__", [])
+                if message not in errors[field or "__all__"]:
+                    errors[field or "__all__"].append(message)
+        return errors
+
+    @staticmethod
+    def _effective(chain, name):
+        """(value, the Policy that sets it or None for the default) along ``chain``, nearest first;
+        a switchable setting at 0 is off (None)."""
+        value, source = policy_defaults.DEFAULTS[name], None
+        for p in chain:
+            v = getattr(p, name)
+            if v is not None and v != "":
+                value, source = v, p
+                break
+        if name in policy_defaults.SWITCHABLE and not value:
+            return None, source
+        return value, source
+
     @property
     def jurisdiction_code(self):
         return self.region.code
@@ -247,6 +323,10 @@ class Policy(models.Model):
             candidates.append(Subquery(rows.values(name)[:1]))
         field = cls._meta.get_field(name)
         return Coalesce(*candidates, Value(policy_defaults.DEFAULTS[name]), output_field=field)
+
+
+def _ratio_text(value):
+    return f"{(value * 100).normalize():f} %"
 
 
 @deconstructible(path="assignments.models.DateRange")
