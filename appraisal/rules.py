@@ -13,6 +13,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assignments import attendance as attendance_rules
 from assignments import leave as leave_rules
 from assignments.attendance import covered_days
 from assignments.models import Assignment, AttendanceRecord, Policy
@@ -98,6 +99,9 @@ class Facts:
     unexcused: int = 0
     recalled: bool = False
     inspections: list = field(default_factory=list)
+    # Quarterly and yearly minimums missed (attendance.minimums_missed, QUARTER/YEAR Shortfalls);
+    # the months are counted in months_below.
+    periods_below: list = field(default_factory=list)
     cap: str = Grade.EXCELLENT
     cap_reasons: list = field(default_factory=list)
 
@@ -128,6 +132,12 @@ def cap_for(facts, policy):
             _("below the in-village minimum in %(n)d month(s): cannot be rated excellent")
             % {"n": facts.months_below},
         )
+    if facts.periods_below and policy.attendance_blocks_excellent:
+        for shortfall in facts.periods_below:
+            lower_to(
+                Grade.COMPETENT,
+                _("%(shortfall)s: cannot be rated excellent") % {"shortfall": shortfall.reason},
+            )
     if facts.unexcused:
         applicable = [
             grade for times, grade in parse_caps(policy.spot_check_caps) if facts.unexcused >= times
@@ -164,6 +174,11 @@ def facts_for(round_, appraisals):
     inspections = {}
     for inspection in Inspection.objects.filter(assignment__in=ids, year=round_.year).order_by("half"):
         inspections.setdefault(inspection.assignment_id, []).append(inspection)
+    # Quarterly and yearly minimums missed, per assignment (three queries for the round); a round
+    # of a finished year judges every period of it, one of the running year only those already over.
+    periods_missed = attendance_rules.minimums_missed(
+        Assignment.objects.filter(pk__in=ids), round_.year, whole_year=round_.year < timezone.localdate().year
+    )
     result = {}
     for a in appraisals:
         row = attendance.get(a.assignment_id, {})
@@ -179,6 +194,10 @@ def facts_for(round_, appraisals):
             and first <= assignment.end_date <= last,
             inspections=inspections.get(a.assignment_id, []),
         )
+        # Quarterly and yearly minimums (issue 12, item 10).
+        facts.periods_below = [
+            s for s in periods_missed.get(a.assignment_id, []) if s.period != attendance_rules.MONTH
+        ]
         facts.cap, facts.cap_reasons = cap_for(facts, policy)
         result[a.pk] = facts
     return result, policy
