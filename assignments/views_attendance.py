@@ -20,7 +20,7 @@ from accounts.models import Role
 from villages.models import Region
 
 from . import attendance, leave
-from .models import AttendanceRecord, AttendanceSheet, LeaveRequest, Policy, SpotCheck
+from .models import Assignment, AttendanceRecord, AttendanceSheet, LeaveRequest, Policy, SpotCheck
 from .models.attendance import CODE_LABELS
 
 WEEKDAYS = [
@@ -214,11 +214,16 @@ def overview(request, month):
         .select_related("assignment__cadre", "assignment__village", "sheet__township")
         .order_by("sheet__township__code", "assignment__cadre__name")[:100]
     )
+    # Quarterly and yearly minimums: the last quarter (and year) finished by the end of this month.
+    as_of = min(timezone.localdate(), last + datetime.timedelta(days=1))
+    behind_periods = attendance.behind_lately(access.scope(user, Assignment.objects.all()), as_of)
     return render(
         request,
         "assignments/overview.html",
         {
             "month": month,
+            "behind_periods": behind_periods,
+            "behind_quarter": attendance.last_finished_quarter(as_of),
             "rows": rows,
             "discrepancies": found,
             "pending": pending,
