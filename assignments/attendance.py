@@ -451,9 +451,31 @@ def _context_user(context):
     return (context.metadata or {}).get("user")
 
 
-def allowance(present_days, policy):
-    """Living allowance for a month: days in village × per-day rate + the monthly transport sum."""
-    return Decimal(present_days or 0) * policy.allowance_per_day + policy.allowance_per_month
+def allowance(present_days, rates):
+    """Living allowance for a month: days in village × the per-day rate + the monthly transport sum.
+
+    ``rates`` is the approved sheet, whose rates were fixed when it was approved
+    (AttendanceSheet.approve), so a later change of policy never changes a month already approved;
+    anything else with ``allowance_per_day`` and ``allowance_per_month`` (a policy) gives an estimate.
+    """
+    return Decimal(present_days or 0) * rates.allowance_per_day + rates.allowance_per_month
+
+
+def payable_allowance(record):
+    """What a row earns: paid only on approved attendance, at its sheet's fixed rates; None while the
+    sheet is not approved (未审批: listed, never paid, outside every total)."""
+    sheet = record.sheet
+    if sheet.state != AttendanceSheet.State.APPROVED or sheet.allowance_per_day is None:
+        return None
+    return allowance(record.present_days, sheet)
+
+
+def allowance_records(region_scoped_records, month):
+    """The month's rows for the allowance, split: (approved — paid, in the totals; not approved —
+    listed as 未审批 outside the totals). Both ordered by township, village and name."""
+    rows = month_records(region_scoped_records, month)
+    approved = AttendanceSheet.State.APPROVED
+    return rows.filter(sheet__state=approved), rows.exclude(sheet__state=approved)
 
 
 def month_records(region_scoped_records, month):
