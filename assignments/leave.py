@@ -4,11 +4,13 @@ discrepancies between what a sheet says and what a check found."""
 import datetime
 
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     Case,
     CharField,
     Count,
     DateField,
+    DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
@@ -222,16 +224,64 @@ def _rest_day():
     )
 
 
+class _CommandId(Func):
+    """``cmin`` of the row that ``field`` belongs to: the number of the command that inserted it,
+    counted across the whole transaction (savepoints included). Compiled against the column's own
+    table alias, so it works inside relabelled subqueries."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, field):
+        super().__init__(F(field))
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        table = sql.rsplit(".", 1)[0] + "." if "." in sql else ""
+        return f"({table}cmin::text::bigint)", params
+
+
+def _check_recorded():
+    """When the check was inserted according to its own pghistory insert event: the transaction's
+    time stamp and the command within the transaction."""
+    from django.apps import apps
+
+    inserted = apps.get_model("assignments", "SpotCheckEvent").objects.filter(
+        pgh_obj_id=OuterRef("pk"), pgh_label="insert"
+    )
+    # A check without an insert event (recorded before history was kept) matches no transaction.
+    never = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+    return {
+        "check_tx_at": Coalesce(
+            Subquery(inserted.values("pgh_created_at")[:1]), Value(never), output_field=DateTimeField()
+        ),
+        "check_command": Coalesce(
+            Subquery(inserted.annotate(c=_CommandId("pgh_id")).values("c")[:1]),
+            Value(-1),
+            output_field=BigIntegerField(),
+        ),
+    }
+
+
 def _code_at_check():
     """The day's code on the sheet as it stood when the check was recorded, from the sheet's
     trigger-written history (django-pghistory): the row's last event before the check; '' when the
-    row did not exist yet (or had been deleted)."""
+    row did not exist yet (or had been deleted).
+
+    "Before": an event of another transaction counts when its time is before the check's
+    ``created_at``. pghistory stamps every event of a transaction with the transaction's start time,
+    so within the transaction that inserted the check (same stamp) the order of the commands decides.
+    """
     from django.apps import apps
 
-    events = apps.get_model("assignments", "AttendanceRecordEvent").objects.filter(
-        assignment_id=OuterRef("assignment_id"),
-        sheet__month=OuterRef("check_month"),
-        pgh_created_at__lt=OuterRef("created_at"),
+    same_transaction = Q(pgh_created_at=OuterRef("check_tx_at"))
+    events = (
+        apps.get_model("assignments", "AttendanceRecordEvent")
+        .objects.filter(assignment_id=OuterRef("assignment_id"), sheet__month=OuterRef("check_month"))
+        .annotate(command=_CommandId("pgh_id"))
+        .filter(
+            (same_transaction & Q(command__lt=OuterRef("check_command")))
+            | (~same_transaction & Q(pgh_created_at__lt=OuterRef("created_at")))
+        )
     )
     code = Case(
         When(pgh_label="delete", then=Value("")),
@@ -258,6 +308,7 @@ def _day_facts(checks):
         checks.annotate(
             check_month=TruncMonth("date", output_field=DateField()),
             check_day=Cast(ExtractDay("date"), IntegerField()),
+            **_check_recorded(),
         )
         .annotate(
             recorded_code=Coalesce(Subquery(code), Value("")),

@@ -155,3 +155,40 @@ def test_a_retroactive_leave_approved_after_a_finding_leaves_the_finding_and_the
     policy = Policy.effective_for(tree["county"])
     cap, reasons = appraisal_rules.cap_for(appraisal_rules.Facts(unexcused=absences(serving)), policy)
     assert cap == Grade.COMPETENT and reasons
+
+
+def test_business_typed_in_after_the_check_in_the_same_transaction_does_not_excuse_it(serving, personas):
+    # Everything here runs in one transaction, whose history events all carry its start time: the
+    # order of the writes decides, not the clock.
+    march_row(serving)
+    check(serving, TUESDAY, personas["clerk"])
+    march_row(serving, {3: "B"})
+    annotated = leave_rules.with_findings(SpotCheck.objects.all()).get()
+    assert annotated.recorded_code == "B" and not annotated.business_reported and annotated.discrepancy
+    assert absences(serving) == 1
+
+
+def test_business_typed_in_before_the_check_in_the_same_transaction_excuses_it(serving, personas):
+    march_row(serving, {3: "B"})
+    check(serving, TUESDAY, personas["clerk"], at=timezone.now() - datetime.timedelta(days=3))
+    assert absences(serving) == 0
+
+
+def test_business_through_the_grid_after_a_check_recorded_on_the_page_does_not_excuse_it(
+    client_for, personas, serving, tree
+):
+    clerk = client_for(personas["clerk"])
+    url = reverse("attendance:sheet", args=[tree["t1"].code, "2026-03"])
+    response = clerk.get(url)
+    days = response.context["rows"][0].days
+    clerk.post(url, {"version": response.context["sheet"].version, f"row-{serving.pk}": days})
+    clerk.post(
+        reverse("spotchecks:new"),
+        {"assignment": serving.pk, "date": TUESDAY.isoformat(), "method": "phone", "found_present": ""},
+    )
+    assert SpotCheck.objects.count() == 1 and absences(serving) == 1
+    response = clerk.get(url)
+    business = days[:2] + "B" + days[3:]
+    clerk.post(url, {"version": response.context["sheet"].version, f"row-{serving.pk}": business})
+    assert AttendanceRecord.objects.get().days[2] == "B"
+    assert absences(serving) == 1
