@@ -192,3 +192,31 @@ def test_business_through_the_grid_after_a_check_recorded_on_the_page_does_not_e
     clerk.post(url, {"version": response.context["sheet"].version, f"row-{serving.pk}": business})
     assert AttendanceRecord.objects.get().days[2] == "B"
     assert absences(serving) == 1
+
+
+def test_a_retroactive_leave_does_not_lift_the_appraisal_cap_of_an_earlier_finding(serving, personas, tree):
+    from appraisal.models import AppraisalRound
+
+    day = datetime.date(2025, 6, 3)  # a Tuesday
+    check(serving, day, personas["clerk"], at=timezone.now() - datetime.timedelta(days=30))
+    leave = leave_rules.request_leave(serving, day, day, "补假", personas["clerk"])
+    type(leave).objects.filter(pk=leave.pk).update(retroactive=True, approval_level="county")
+    leave.refresh_from_db()
+    leave.approve(personas["county_admin"])
+    round_ = AppraisalRound.start(tree["county"], 2025, "annual", personas["county_admin"])
+    facts, _policy = appraisal_rules.facts_for(round_, list(round_.appraisals.all()))
+    [f] = facts.values()
+    assert f.unexcused == 1 and f.cap == Grade.COMPETENT
+
+
+def test_leave_requested_before_the_check_keeps_excellent_open(serving, personas, tree):
+    from appraisal.models import AppraisalRound
+
+    day = datetime.date(2025, 6, 3)
+    leave = leave_rules.request_leave(serving, day, day, "事假", personas["clerk"])
+    leave.approve(personas["clerk"])
+    check(serving, day, personas["clerk"])
+    round_ = AppraisalRound.start(tree["county"], 2025, "annual", personas["county_admin"])
+    facts, _policy = appraisal_rules.facts_for(round_, list(round_.appraisals.all()))
+    [f] = facts.values()
+    assert f.unexcused == 0 and f.cap == Grade.EXCELLENT
