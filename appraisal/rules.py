@@ -174,7 +174,7 @@ def facts_for(round_, appraisals):
     inspections = {}
     for inspection in Inspection.objects.filter(assignment__in=ids, year=round_.year).order_by("half"):
         inspections.setdefault(inspection.assignment_id, []).append(inspection)
-    # Quarterly and yearly minimums missed, per assignment (three queries for the round); a round
+    # Quarterly and yearly minimums missed, per assignment (four queries for the round); a round
     # of a finished year judges every period of it, one of the running year only those already over.
     periods_missed = attendance_rules.minimums_missed(
         Assignment.objects.filter(pk__in=ids), round_.year, whole_year=round_.year < timezone.localdate().year

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Sum, Window
-from django.db.models.functions import Lag
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import ExtractQuarter, Lag
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -532,7 +532,7 @@ class Shortfall:
 def minimums_missed(assignments, year, through=None, today=None, whole_year=False):
     """The minimums that applied to each assignment in ``year`` and were missed:
     {assignment id: [Shortfall, …]} in date order (months, then quarters, then the year), each with
-    the days in the village and the minimum. Three queries whatever the number of assignments.
+    the days in the village and the minimum. Four queries whatever the number of assignments (three when given a list).
 
     - a month: its row's days in the village below its ``required_days`` (pro-rated, stored with
       the row);
@@ -564,28 +564,31 @@ def minimums_missed(assignments, year, through=None, today=None, whole_year=Fals
 
     ids = [a.pk for a in assignments]
     policies = Policy.effective_for_many({a.village.township for a in assignments})
+    records = AttendanceRecord.objects.filter(
+        assignment__in=ids, sheet__month__gte=y_first, sheet__month__lte=end
+    ).order_by()
     months = {}  # assignment id → [(month, present, required)] for months below their minimum
-    sums = {}  # (assignment id, quarter 1-4) → days in the village
-    recorded = set()  # (assignment id, month)
-    rows = (
-        AttendanceRecord.objects.filter(assignment__in=ids, sheet__month__gte=y_first, sheet__month__lte=end)
-        .order_by()
-        .values_list("assignment_id", "sheet__month", "present_days", "required_days")
-    )
-    for assignment_id, month, present, required in rows:
-        key = (assignment_id, (month.month - 1) // 3 + 1)
-        sums[key] = sums.get(key, 0) + (present or 0)
-        recorded.add((assignment_id, month))
-        if (present or 0) < required:
-            months.setdefault(assignment_id, []).append((month, present or 0, required))
+    for assignment_id, month, present, required in records.filter(
+        present_days__lt=F("required_days")
+    ).values_list("assignment_id", "sheet__month", "present_days", "required_days"):
+        months.setdefault(assignment_id, []).append((month, present or 0, required))
+    sums, counted = {}, {}  # (assignment id, quarter 1-4) → days in the village, months with a row
+    for row in (
+        records.values("assignment_id", quarter=ExtractQuarter("sheet__month"))
+        .annotate(days=Sum("present_days"), rows=Count("pk"))
+        .values_list("assignment_id", "quarter", "days", "rows")
+    ):
+        sums[row[:2]], counted[row[:2]] = row[2] or 0, row[3]
 
-    def complete(a, first, last):
-        month = first
-        while month <= last:
-            if covered_days(a, *month_bounds(month)) and (a.pk, month) not in recorded:
-                return False
-            month = month_bounds(month)[1] + datetime.timedelta(days=1)
-        return True
+    def complete(a, quarters):
+        """Every month of these quarters that the assignment covers has a row (one row a month)."""
+        covered = 0
+        for q in quarters:
+            q_first = datetime.date(year, q * 3 - 2, 1)
+            for m in range(3):
+                month = q_first.replace(month=q_first.month + m)
+                covered += bool(covered_days(a, *month_bounds(month)))
+        return covered == sum(counted.get((a.pk, q), 0) for q in quarters)
 
     result = {}
     for a in assignments:
@@ -597,14 +600,14 @@ def minimums_missed(assignments, year, through=None, today=None, whole_year=Fals
         if policy.days_per_quarter:
             for q in range(1, 5):
                 q_first, q_last = quarter_bounds(datetime.date(year, q * 3 - 2, 1))
-                if not judged(q_last) or (a.pk, q) not in sums or not complete(a, q_first, q_last):
+                if not judged(q_last) or (a.pk, q) not in sums or not complete(a, [q]):
                     continue
                 total = (q_last - q_first).days + 1
                 required = prorate(policy.days_per_quarter, covered_days(a, q_first, q_last), total)
                 if sums[(a.pk, q)] < required:
                     missed.append(Shortfall(a.pk, QUARTER, q_first, q_last, sums[(a.pk, q)], required))
         year_sums = [sums[(a.pk, q)] for q in range(1, 5) if (a.pk, q) in sums]
-        if policy.days_per_year and year_sums and judged(y_last) and complete(a, y_first, y_last):
+        if policy.days_per_year and year_sums and judged(y_last) and complete(a, range(1, 5)):
             total = (y_last - y_first).days + 1
             required = prorate(policy.days_per_year, covered_days(a, y_first, y_last), total)
             if sum(year_sums) < required:
