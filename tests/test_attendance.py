@@ -516,3 +516,38 @@ def test_quarter_and_year_minimums_are_shown_when_the_policy_sets_them(client_fo
     assert row.quarter_required == 50 and row.quarter_present == row.present
     assert row.year_required == 200 and row.year_present == row.present
     assert "200" in response.content.decode()
+
+
+def test_allowance_page_runs_constant_queries(client_for, personas, tree, make_village, make_cadre, dispatch):
+    approved = AttendanceSheet.objects.create(township=tree["t1"], month=FEB)
+    waiting = AttendanceSheet.objects.create(township=tree["t2"], month=FEB)
+
+    def add(n, offset):
+        AttendanceSheet.objects.filter(pk__in=[approved.pk, waiting.pk]).update(state="open")
+        for i in range(n):
+            for sheet, township in ((approved, tree["t1"]), (waiting, tree["t2"])):
+                a = dispatch(
+                    make_cadre(name=f"补助{offset + i}{township.name}"), make_village(township=township)
+                )
+                AttendanceRecord.objects.create(
+                    sheet=sheet, assignment=a, days="P" * 20 + "H" * 8, required_days=16
+                )
+        AttendanceSheet.objects.filter(pk=approved.pk).update(
+            state="approved", allowance_per_day=6, allowance_per_month=40
+        )
+
+    client = client_for(personas["county_admin"])
+    url = reverse("attendance:allowance", args=["2026-02"])
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(ctx), response
+
+    add(1, 0)
+    small, _ = queries()
+    add(5, 1)
+    large, response = queries()
+    assert small == large
+    assert response.context["grand"]["count"] == 6 and len(response.context["unapproved"]) == 6
