@@ -177,3 +177,12 @@ def test_cap_reason_names_the_period():
     facts = appraisal_rules.Facts(periods_below=[shortfall])
     cap, reasons = appraisal_rules.cap_for(facts, EffectivePolicy(dict(resolve([]).values)))
     assert cap == Grade.COMPETENT and "2025" in reasons[0] and "42" in reasons[0] and "50" in reasons[0]
+
+
+def test_up_to_a_month_leaves_out_the_periods_ending_later(secretary):
+    row(secretary, APR, 19, required=20)
+    row(secretary, MAY, 10)
+    row(secretary, JUN, 10)
+    through_may = missed(secretary, through=MAY, today=AFTER_Q2)
+    assert [(s.period, s.first) for s in through_may] == [("month", APR)]
+    assert [s.period for s in missed(secretary, through=JUN, today=AFTER_Q2)] == ["month", "quarter"]
