@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assignments import attendance as attendance_rules
 from assignments import leave as leave_rules
 from assignments.models import Assignment, AttendanceRecord, Policy
 
@@ -189,6 +190,9 @@ class Facts:
     months_served: int = 0
     assignments: list = field(default_factory=list)  # the person's assignments in the county that year
     must_be_ungraded: str = ""  # why the person cannot be graded (served too short a time), or ""
+    # Quarterly and yearly minimums missed (attendance.minimums_missed, QUARTER/YEAR Shortfalls);
+    # the months are counted in months_below.
+    periods_below: list = field(default_factory=list)
     cap: str = Grade.EXCELLENT
     cap_reasons: list = field(default_factory=list)
 
@@ -219,6 +223,12 @@ def cap_for(facts, policy):
             _("below the in-village minimum in %(n)d month(s): cannot be rated excellent")
             % {"n": facts.months_below},
         )
+    if facts.periods_below and policy.attendance_blocks_excellent:
+        for shortfall in facts.periods_below:
+            lower_to(
+                Grade.COMPETENT,
+                _("%(shortfall)s: cannot be rated excellent") % {"shortfall": shortfall.reason},
+            )
     if facts.unexcused:
         applicable = [
             grade for times, grade in parse_caps(policy.spot_check_caps) if facts.unexcused >= times
@@ -268,6 +278,16 @@ def facts_for(round_, appraisals):
     inspections = {}
     for inspection in Inspection.objects.filter(assignment__in=ids, year=round_.year).order_by("half", "pk"):
         inspections.setdefault(owner[inspection.assignment_id], []).append(inspection)
+    # Quarterly and yearly minimums missed, per assignment (four queries for the round); a round
+    # of a finished year judges every period of it, one of the running year only those already over.
+    periods_missed = attendance_rules.minimums_missed(
+        Assignment.objects.filter(pk__in=ids), round_.year, whole_year=round_.year < timezone.localdate().year
+    )
+    periods_by_person = {}
+    for assignment_id, shortfalls in periods_missed.items():
+        periods_by_person.setdefault(owner[assignment_id], []).extend(
+            s for s in shortfalls if s.period != attendance_rules.MONTH
+        )
     result = {}
     for a in appraisals:
         row = attendance.get(a.cadre_id, {})
@@ -285,6 +305,8 @@ def facts_for(round_, appraisals):
             assignments=mine,
             must_be_ungraded=too_short_reason(round_, months, policy) or "",
         )
+        # Quarterly and yearly minimums (issue 12, item 10).
+        facts.periods_below = periods_by_person.get(a.cadre_id, [])
         facts.cap, facts.cap_reasons = cap_for(facts, policy)
         result[a.pk] = facts
     return result, policy

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import F, Q, Sum, Window
-from django.db.models.functions import Lag
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import ExtractQuarter, Lag
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from . import workcalendar
 from .models import Assignment, AttendanceRecord, AttendanceSheet, HolidayOverride, Policy
@@ -450,9 +451,31 @@ def _context_user(context):
     return (context.metadata or {}).get("user")
 
 
-def allowance(present_days, policy):
-    """Living allowance for a month: days in village × per-day rate + the monthly transport sum."""
-    return Decimal(present_days or 0) * policy.allowance_per_day + policy.allowance_per_month
+def allowance(present_days, rates):
+    """Living allowance for a month: days in village × the per-day rate + the monthly transport sum.
+
+    ``rates`` is the approved sheet, whose rates were fixed when it was approved
+    (AttendanceSheet.approve), so a later change of policy never changes a month already approved;
+    anything else with ``allowance_per_day`` and ``allowance_per_month`` (a policy) gives an estimate.
+    """
+    return Decimal(present_days or 0) * rates.allowance_per_day + rates.allowance_per_month
+
+
+def payable_allowance(record):
+    """What a row earns: paid only on approved attendance, at its sheet's fixed rates; None while the
+    sheet is not approved (未审批: listed, never paid, outside every total)."""
+    sheet = record.sheet
+    if sheet.state != AttendanceSheet.State.APPROVED or sheet.allowance_per_day is None:
+        return None
+    return allowance(record.present_days, sheet)
+
+
+def allowance_records(region_scoped_records, month):
+    """The month's rows for the allowance, split: (approved — paid, in the totals; not approved —
+    listed as 未审批 outside the totals). Both ordered by township, village and name."""
+    rows = month_records(region_scoped_records, month)
+    approved = AttendanceSheet.State.APPROVED
+    return rows.filter(sheet__state=approved), rows.exclude(sheet__state=approved)
 
 
 def month_records(region_scoped_records, month):
@@ -461,3 +484,172 @@ def month_records(region_scoped_records, month):
         .select_related("assignment__cadre__unit", "assignment__village", "sheet__township")
         .order_by("sheet__township__code", "assignment__village__code", "assignment__cadre__name")
     )
+
+
+# --- minimums missed: month, quarter, year ---------------------------------------------------------
+MONTH, QUARTER, YEAR = "month", "quarter", "year"
+QUARTER_NAMES = [
+    _lazy("first quarter"),
+    _lazy("second quarter"),
+    _lazy("third quarter"),
+    _lazy("fourth quarter"),
+]
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A minimum that applied and was missed: the period, the days in the village and the minimum."""
+
+    assignment_id: int
+    period: str  # MONTH, QUARTER or YEAR
+    first: datetime.date
+    last: datetime.date
+    present: int
+    required: int
+
+    @property
+    def label(self):
+        """The period in words: 2025年3月, 2025年第二季度, 2025年."""
+        if self.period == MONTH:
+            return _("%(year)d-%(month)02d") % {"year": self.first.year, "month": self.first.month}
+        if self.period == QUARTER:
+            return _("%(year)d, %(quarter)s") % {
+                "year": self.first.year,
+                "quarter": QUARTER_NAMES[(self.first.month - 1) // 3],
+            }
+        return _("the year %(year)d") % {"year": self.first.year}
+
+    @property
+    def reason(self):
+        """“2025年第二季度在村42天，少于50天”."""
+        return _("%(period)s: %(present)d days in the village, fewer than %(required)d") % {
+            "period": self.label,
+            "present": self.present,
+            "required": self.required,
+        }
+
+
+def minimums_missed(assignments, year, through=None, today=None, whole_year=False):
+    """The minimums that applied to each assignment in ``year`` and were missed:
+    {assignment id: [Shortfall, …]} in date order (months, then quarters, then the year), each with
+    the days in the village and the minimum. Four queries whatever the number of assignments (three when given a list).
+
+    - a month: its row's days in the village below its ``required_days`` (pro-rated, stored with
+      the row);
+    - a quarter (``days_per_quarter`` of the township's policy, off when empty or 0): the days in the
+      village of its months' rows against the minimum pro-rated by the days the assignment covers in
+      the quarter (a cadre starting on 15 May owes 50 × 47/91 = 26 days in the second quarter);
+    - the year (``days_per_year``, when set): the same over the whole year.
+
+    Unfinished periods: a period is judged only once it is over (its last day is before ``today``),
+    or for every period of the year when ``whole_year`` is set (the appraisal of a finished year).
+    A period still running is never reported as missed, however far behind it is. ``through`` (a
+    month) leaves out periods ending after that month. A quarter or year is judged only when every month of
+    it that the assignment covers has a row: a month never recorded proves neither presence nor
+    absence (the missing sheet is a to-do of its own), and judging the rest against the whole
+    minimum would wrongly fail everyone. Rows count whatever their sheet's state (open, submitted
+    or approved), like the grid's running sums.
+    """
+    if isinstance(assignments, QuerySet):
+        assignments = assignments.select_related("village__township")
+    assignments = list(assignments)
+    if not assignments:
+        return {}
+    today = today or timezone.localdate()
+    y_first, y_last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    end = month_bounds(through)[1] if through else y_last
+
+    def judged(last):
+        return last <= end and (whole_year or last < today)
+
+    ids = [a.pk for a in assignments]
+    policies = Policy.effective_for_many({a.village.township for a in assignments})
+    records = AttendanceRecord.objects.filter(
+        assignment__in=ids, sheet__month__gte=y_first, sheet__month__lte=end
+    ).order_by()
+    months = {}  # assignment id → [(month, present, required)] for months below their minimum
+    for assignment_id, month, present, required in records.filter(
+        present_days__lt=F("required_days")
+    ).values_list("assignment_id", "sheet__month", "present_days", "required_days"):
+        months.setdefault(assignment_id, []).append((month, present or 0, required))
+    sums, counted = {}, {}  # (assignment id, quarter 1-4) → days in the village, months with a row
+    for row in (
+        records.values("assignment_id", quarter=ExtractQuarter("sheet__month"))
+        .annotate(days=Sum("present_days"), rows=Count("pk"))
+        .values_list("assignment_id", "quarter", "days", "rows")
+    ):
+        sums[row[:2]], counted[row[:2]] = row[2] or 0, row[3]
+
+    def complete(a, quarters):
+        """Every month of these quarters that the assignment covers has a row (one row a month)."""
+        covered = 0
+        for q in quarters:
+            q_first = datetime.date(year, q * 3 - 2, 1)
+            for m in range(3):
+                month = q_first.replace(month=q_first.month + m)
+                covered += bool(covered_days(a, *month_bounds(month)))
+        return covered == sum(counted.get((a.pk, q), 0) for q in quarters)
+
+    result = {}
+    for a in assignments:
+        policy = policies[a.village.township.pk]
+        missed = []
+        for month, present, required in sorted(months.get(a.pk, [])):
+            if judged(month_bounds(month)[1]):
+                missed.append(Shortfall(a.pk, MONTH, month, month_bounds(month)[1], present, required))
+        if policy.days_per_quarter:
+            for q in range(1, 5):
+                q_first, q_last = quarter_bounds(datetime.date(year, q * 3 - 2, 1))
+                if not judged(q_last) or (a.pk, q) not in sums or not complete(a, [q]):
+                    continue
+                total = (q_last - q_first).days + 1
+                required = prorate(policy.days_per_quarter, covered_days(a, q_first, q_last), total)
+                if sums[(a.pk, q)] < required:
+                    missed.append(Shortfall(a.pk, QUARTER, q_first, q_last, sums[(a.pk, q)], required))
+        year_sums = [sums[(a.pk, q)] for q in range(1, 5) if (a.pk, q) in sums]
+        if policy.days_per_year and year_sums and judged(y_last) and complete(a, range(1, 5)):
+            total = (y_last - y_first).days + 1
+            required = prorate(policy.days_per_year, covered_days(a, y_first, y_last), total)
+            if sum(year_sums) < required:
+                missed.append(Shortfall(a.pk, YEAR, y_first, y_last, sum(year_sums), required))
+        if missed:
+            result[a.pk] = missed
+    return result
+
+
+def last_finished_quarter(today):
+    """(first, last) of the quarter that ended most recently before ``today``."""
+    q_first, _q_last = quarter_bounds(today.replace(day=1))
+    return quarter_bounds((q_first - datetime.timedelta(days=1)).replace(day=1))
+
+
+def behind_lately(assignments, today=None):
+    """Who missed the quarterly minimum in the last finished quarter, or the yearly minimum in the
+    last finished year (where the policy sets one), as of ``today``: a list of (assignment, Shortfall),
+    the quarter first. ``assignments`` is a queryset (already scoped); those serving in either period
+    are judged. A constant number of queries (minimums_missed, at most twice)."""
+    today = today or timezone.localdate()
+    q_first, q_last = last_finished_quarter(today)
+    y_first, y_last = datetime.date(today.year - 1, 1, 1), datetime.date(today.year - 1, 12, 31)
+    candidates = {
+        a.pk: a
+        for a in assignments.filter(start_date__lte=q_last)
+        .filter(Q(end_date__gte=y_first) | Q(end_date__isnull=True, planned_end_date__gte=y_first))
+        .select_related("cadre", "village__township")
+        .order_by("village__code", "cadre__name", "pk")
+    }
+    last_year = [a for a in candidates.values() if covered_days(a, y_first, y_last)]
+    this_quarter = [a for a in candidates.values() if covered_days(a, q_first, q_last)]
+    if q_first.year == y_first.year:  # the fourth quarter of last year: one call for both
+        quarter = yearly = minimums_missed(last_year, y_first.year, today=today)
+    else:
+        quarter = minimums_missed(this_quarter, q_first.year, today=today)
+        yearly = minimums_missed(last_year, y_first.year, today=today)
+    found = []
+    for pk, missed in quarter.items():
+        found += [(candidates[pk], s) for s in missed if s.period == QUARTER and s.first == q_first]
+    for pk, missed in yearly.items():
+        found += [(candidates[pk], s) for s in missed if s.period == YEAR]
+    order = {pk: n for n, pk in enumerate(candidates)}
+    found.sort(key=lambda x: (x[1].period != QUARTER, order[x[0].pk]))
+    return found

@@ -124,7 +124,10 @@ class SpotCheckFilter(django_filters.FilterSet):
     only = django_filters.ChoiceFilter(
         label=_("Show"),
         empty_label=_("All checks"),
-        choices=[("absent", _("Found absent")), ("discrepancies", _("Discrepancies with the sheet"))],
+        choices=[
+            ("absent", _("Absences found (one per cadre per day)")),
+            ("discrepancies", _("Discrepancies with the sheet")),
+        ],
         method="filter_only",
     )
     township = django_filters.ModelChoiceFilter(
@@ -153,4 +156,4 @@ class SpotCheckFilter(django_filters.FilterSet):
     def filter_only(self, queryset, name, value):
         if value == "discrepancies":
             return queryset.filter(discrepancy=True)
-        return queryset.filter(found_present=False)
+        return queryset.filter(unexcused_absence=True)

@@ -4,23 +4,30 @@ discrepancies between what a sheet says and what a check found."""
 import datetime
 
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
+    Case,
+    CharField,
     Count,
     DateField,
+    DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
     Value,
+    When,
 )
-from django.db.models.functions import Cast, Coalesce, ExtractDay, Substr, TruncMonth
+from django.db.models.functions import Cast, Coalesce, Concat, ExtractDay, Left, Substr, TruncMonth
 from django.utils.translation import gettext as _
 
-from .models import AttendanceRecord, AttendanceSheet, LeaveRequest, Policy, SpotCheck
-from .models.attendance import LEAVE, OUTSIDE, month_bounds
+from . import workcalendar
+from .models import AttendanceRecord, AttendanceSheet, HolidayOverride, LeaveRequest, Policy, SpotCheck
+from .models.attendance import BUSINESS, LEAVE, OUTSIDE, PRESENT, month_bounds
 
 
 def request_errors(leave):
@@ -152,18 +159,143 @@ def over_leave_cap_all(assignments, year):
 
 
 def excused_by_leave():
+    """An approved leave covers the check's day and was requested before the check was recorded
+    (请假在先: a 补假 requested after a finding never erases it)."""
     return Exists(
         LeaveRequest.objects.filter(
             assignment=OuterRef("assignment"),
             state=LeaveRequest.State.APPROVED,
             start_date__lte=OuterRef("date"),
             end_date__gte=OuterRef("date"),
+            created_at__lt=OuterRef("created_at"),
         )
     )
 
 
-def with_findings(checks):
-    """Annotate spot checks with the day's recorded code, ``excused`` and ``discrepancy``."""
+class _DateAmong(Func):
+    """``date = ANY(%s::date[])``: one array parameter rather than hundreds of IN placeholders."""
+
+    output_field = BooleanField()
+
+    def __init__(self, expression, dates):
+        super().__init__(expression)
+        self.dates = list(dates)
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} = ANY(%s::date[]))", (*params, self.dates)
+
+
+def _override_kind():
+    """The kind of the check day's nearest holiday entry (township → county → city → province),
+    as calendar_for applies them; NULL when no region entered the day."""
+    township = OuterRef("assignment__village__township_id")
+    codes = [
+        township,
+        Concat(Left(township, 6), Value("000000")),
+        Concat(Left(township, 4), Value("00000000")),
+        Concat(Left(township, 2), Value("0000000000")),
+    ]
+    where = Q()
+    for code in codes:
+        where |= Q(region__code=code)
+    # A region's code sorts after its ancestors' (more non-zero digits after the shared prefix).
+    return Subquery(
+        HolidayOverride.objects.filter(where, date=OuterRef("date"))
+        .order_by("-region__code")
+        .values("kind")[:1]
+    )
+
+
+def _rest_day():
+    """Whether the check's day is a rest day or holiday of its township's work calendar, in SQL,
+    with the same answer as calendar_for: the regions' own entries first, then the State Council's
+    schedule (chinesecalendar), then Saturday and Sunday."""
+    weekday_rest, weekend_work = workcalendar.national_exceptions()
+    rest_kinds = [HolidayOverride.Kind.HOLIDAY, HolidayOverride.Kind.WEEKEND]
+    return Case(
+        When(calendar_entry__in=rest_kinds, then=Value(True)),
+        When(calendar_entry__isnull=False, then=Value(False)),
+        When(_DateAmong(F("date"), weekday_rest), then=Value(True)),
+        When(_DateAmong(F("date"), weekend_work), then=Value(False)),
+        When(date__iso_week_day__gte=6, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+class _CommandId(Func):
+    """``cmin`` of the row that ``field`` belongs to: the number of the command that inserted it,
+    counted across the whole transaction (savepoints included). Compiled against the column's own
+    table alias, so it works inside relabelled subqueries."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, field):
+        super().__init__(F(field))
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        table = sql.rsplit(".", 1)[0] + "." if "." in sql else ""
+        return f"({table}cmin::text::bigint)", params
+
+
+def _check_recorded():
+    """When the check was inserted according to its own pghistory insert event: the transaction's
+    time stamp and the command within the transaction."""
+    from django.apps import apps
+
+    inserted = apps.get_model("assignments", "SpotCheckEvent").objects.filter(
+        pgh_obj_id=OuterRef("pk"), pgh_label="insert"
+    )
+    # A check without an insert event (recorded before history was kept) matches no transaction.
+    never = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+    return {
+        "check_tx_at": Coalesce(
+            Subquery(inserted.values("pgh_created_at")[:1]), Value(never), output_field=DateTimeField()
+        ),
+        "check_command": Coalesce(
+            Subquery(inserted.annotate(c=_CommandId("pgh_id")).values("c")[:1]),
+            Value(-1),
+            output_field=BigIntegerField(),
+        ),
+    }
+
+
+def _code_at_check():
+    """The day's code on the sheet as it stood when the check was recorded, from the sheet's
+    trigger-written history (django-pghistory): the row's last event before the check; '' when the
+    row did not exist yet (or had been deleted).
+
+    "Before": an event of another transaction counts when its time is before the check's
+    ``created_at``. pghistory stamps every event of a transaction with the transaction's start time,
+    so within the transaction that inserted the check (same stamp) the order of the commands decides.
+    """
+    from django.apps import apps
+
+    same_transaction = Q(pgh_created_at=OuterRef("check_tx_at"))
+    events = (
+        apps.get_model("assignments", "AttendanceRecordEvent")
+        .objects.filter(assignment_id=OuterRef("assignment_id"), sheet__month=OuterRef("check_month"))
+        .annotate(command=_CommandId("pgh_id"))
+        .filter(
+            (same_transaction & Q(command__lt=OuterRef("check_command")))
+            | (~same_transaction & Q(pgh_created_at__lt=OuterRef("created_at")))
+        )
+    )
+    code = Case(
+        When(pgh_label="delete", then=Value("")),
+        default=Substr("days", OuterRef("check_day"), 1),
+        output_field=CharField(),
+    )
+    return Coalesce(Subquery(events.order_by("-pgh_id").annotate(code=code).values("code")[:1]), Value(""))
+
+
+def _day_facts(checks):
+    """Each check's own facts, before one finding per cadre per day is applied: the day's recorded
+    code, whether leave requested before the check excuses it, whether the day is a rest day of the
+    calendar, whether official business (B) was on the sheet before the check, and so whether the
+    check is an absence at all (``absence``)."""
     code = (
         AttendanceRecord.objects.filter(
             assignment=OuterRef("assignment"), sheet__month=OuterRef("check_month")
@@ -172,29 +304,76 @@ def with_findings(checks):
         .annotate(code=Substr("days", OuterRef("check_day"), 1))
         .values("code")[:1]
     )
-    checks = checks.annotate(
-        check_month=TruncMonth("date", output_field=DateField()),
-        check_day=Cast(ExtractDay("date"), IntegerField()),
+    return (
+        checks.annotate(
+            check_month=TruncMonth("date", output_field=DateField()),
+            check_day=Cast(ExtractDay("date"), IntegerField()),
+            **_check_recorded(),
+        )
+        .annotate(
+            recorded_code=Coalesce(Subquery(code), Value("")),
+            calendar_entry=_override_kind(),
+            code_at_check=_code_at_check(),
+            excused=excused_by_leave(),
+        )
+        .annotate(
+            rest_day=_rest_day(),
+            business_reported=ExpressionWrapper(Q(code_at_check=BUSINESS), BooleanField()),
+        )
+        .annotate(
+            absence=ExpressionWrapper(
+                Q(found_present=False, excused=False, rest_day=False, business_reported=False),
+                BooleanField(),
+            )
+        )
     )
-    return checks.annotate(recorded_code=Coalesce(Subquery(code), Value(""))).annotate(
-        excused=excused_by_leave(),
-        unexcused_absence=ExpressionWrapper(Q(found_present=False) & ~Q(excused_by_leave()), BooleanField()),
+
+
+def with_findings(checks):
+    """Annotate spot checks with what they found, the one rule every page, list, count and the
+    appraisal share:
+
+    - ``recorded_code``: the day's code on the sheet now;
+    - ``excused``: approved leave covers the day and was requested before the check was recorded;
+    - ``rest_day``: a rest day or holiday of the township's work calendar (overrides included);
+    - ``business_reported``: the sheet said B (official business) for the day before the check was
+      recorded (history, not today's code: a B entered after the check does not excuse it);
+    - ``repeat``: an earlier check of the same cadre on the same day already is an absence;
+    - ``unexcused_absence``: found away, none of the above — one finding per cadre per day;
+    - ``discrepancy``: such an absence on a day the sheet records as P or B.
+    """
+    earlier = _day_facts(
+        SpotCheck.objects.filter(assignment=OuterRef("assignment"), date=OuterRef("date")).filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+        )
+    ).filter(absence=True)
+    checks = _day_facts(checks).annotate(repeat=Exists(earlier))
+    return checks.annotate(
+        unexcused_absence=ExpressionWrapper(Q(absence=True, repeat=False), BooleanField())
+    ).annotate(
         discrepancy=ExpressionWrapper(
-            Q(found_present=False, recorded_code__in=["P", "B"]) & ~Q(excused_by_leave()), BooleanField()
-        ),
+            Q(unexcused_absence=True, recorded_code__in=[PRESENT, BUSINESS]), BooleanField()
+        )
     )
 
 
 def discrepancies(checks):
+    """Checks that found a cadre away on a day the sheet records in the village: one per cadre-day."""
     return with_findings(checks).filter(discrepancy=True)
 
 
 def unexcused_absences_by_assignment(assignments, year):
-    """Spot checks in ``year`` that found the cadre away without approved leave, per assignment."""
+    """Days in ``year`` on which spot checks found the cadre away without an excuse, per assignment:
+    several checks on one day count once; rest days, official business reported before the check and
+    leave requested before the check are no absence (with_findings)."""
     return dict(
-        SpotCheck.objects.filter(assignment__in=assignments, date__year=year, found_present=False)
-        .exclude(excused_by_leave())
+        with_findings(
+            SpotCheck.objects.filter(assignment__in=assignments, date__year=year, found_present=False)
+        )
+        .filter(unexcused_absence=True)
+        .order_by()
         .values("assignment")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("date", distinct=True))
         .values_list("assignment", "n")
     )

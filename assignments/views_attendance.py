@@ -20,7 +20,7 @@ from accounts.models import Role
 from villages.models import Region
 
 from . import attendance, leave
-from .models import AttendanceRecord, AttendanceSheet, LeaveRequest, Policy, SpotCheck
+from .models import Assignment, AttendanceRecord, AttendanceSheet, LeaveRequest, SpotCheck
 from .models.attendance import CODE_LABELS
 
 WEEKDAYS = [
@@ -214,11 +214,16 @@ def overview(request, month):
         .select_related("assignment__cadre", "assignment__village", "sheet__township")
         .order_by("sheet__township__code", "assignment__cadre__name")[:100]
     )
+    # Quarterly and yearly minimums: the last quarter (and year) finished by the end of this month.
+    as_of = min(timezone.localdate(), last + datetime.timedelta(days=1))
+    behind_periods = attendance.behind_lately(access.scope(user, Assignment.objects.all()), as_of)
     return render(
         request,
         "assignments/overview.html",
         {
             "month": month,
+            "behind_periods": behind_periods,
+            "behind_quarter": attendance.last_finished_quarter(as_of),
             "rows": rows,
             "discrepancies": found,
             "pending": pending,
@@ -232,7 +237,7 @@ def overview(request, month):
 @login_required
 def allowance(request, month):
     month = _month_or_404(month)
-    records = attendance.month_records(access.scope(request.user, AttendanceRecord.objects.all()), month)
+    records = access.scope(request.user, AttendanceRecord.objects.all())
     township_code = request.GET.get("township")
     if township_code and not (
         township_code.isascii() and township_code.isdigit() and len(township_code) == 12
@@ -243,11 +248,10 @@ def allowance(request, month):
         township_code = None
     if township_code:
         records = records.filter(sheet__township__code=township_code)
-    records = list(records)
-    policies = Policy.effective_for_many({r.sheet.township for r in records})
-    groups, grand = {}, {"days": 0, "amount": 0, "count": 0}
-    for r in records:
-        r.amount = attendance.allowance(r.present_days, policies[r.sheet.township_id])
+    paid, unapproved = attendance.allowance_records(records, month)
+    groups, grand = {}, {"days": 0, "amount": 0, "count": 0, "unapproved": 0}
+    for r in paid:
+        r.amount = attendance.payable_allowance(r)
         g = groups.setdefault(
             r.sheet.township_id, {"township": r.sheet.township, "rows": [], "days": 0, "amount": 0}
         )
@@ -257,6 +261,8 @@ def allowance(request, month):
         grand["days"] += r.present_days
         grand["amount"] += r.amount
         grand["count"] += 1
+    unapproved = list(unapproved)
+    grand["unapproved"] = len(unapproved)
     return render(
         request,
         "assignments/allowance.html",
@@ -264,6 +270,7 @@ def allowance(request, month):
             "month": month,
             "groups": groups.values(),
             "grand": grand,
+            "unapproved": unapproved,
             "townships": access.scope(request.user, Region.objects.townships()),
             "township_code": township_code or "",
         },

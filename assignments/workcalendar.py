@@ -183,3 +183,16 @@ def month_calendar(year: int, month: int, overrides: Mapping | None = None) -> M
         base, official, source = _weekend_month(year, month), False, SOURCE_WEEKENDS
     days = [own.get(d.date, d) for d in base]
     return MonthCalendar(year=year, month=month, days=days, official=official, source=source)
+
+
+@lru_cache(maxsize=1)
+def national_exceptions() -> tuple[tuple[datetime.date, ...], tuple[datetime.date, ...]]:
+    """The State Council's departures from plain weekends, every year the package knows:
+    (weekdays off — statutory holidays and the days in lieu, weekend days worked — 调休).
+
+    For a database expression that must give the same answer as month_calendar without overrides:
+    a day is a rest day if it is in the first list, a working day if in the second, else by weekday.
+    """
+    weekday_rest = tuple(sorted(d for d in chinese_calendar.holidays if d.weekday() < 5))
+    weekend_work = tuple(sorted(d for d in chinese_calendar.workdays if d.weekday() >= 5))
+    return weekday_rest, weekend_work

@@ -197,6 +197,7 @@ def region_figures(user, region, today=None, month=None):
         "submitted_count": sheets.filter(state=AttendanceSheet.State.SUBMITTED).count(),
         "discrepancy_count": leave.discrepancies(checks).count(),
         "flagged": leave.over_leave_cap_all(serving, year),
+        "behind_periods": attendance.behind_lately(assignments, today),
         "latest_round": latest_round,
         "round_counts": round_counts,
     }
@@ -220,7 +221,8 @@ def clerk_figures(user, today=None):
         {"record": r, "so_far": so_far, "expected": expected}
         for r, so_far, expected in attendance.behind_so_far(records, cal, today)
     ]
-    serving = access.scope(user, Assignment.objects.all()).serving_on(today).count()
+    assignments = access.scope(user, Assignment.objects.all())
+    serving = assignments.serving_on(today).count()
     leave_qs = access.scope(user, LeaveRequest.objects.all())
     return {
         "township": township,
@@ -229,6 +231,7 @@ def clerk_figures(user, today=None):
         "record_count": len(records),
         "serving_count": serving,
         "behind": behind,
+        "behind_periods": attendance.behind_lately(assignments, today),
         "elapsed": min(today, month_bounds(month)[1]).day,
         "pending_leave": leave_qs.filter(
             state=LeaveRequest.State.PENDING, approval_level=LeaveRequest.Level.TOWNSHIP

@@ -1350,7 +1350,8 @@ class DemoBuilder:
                     self._write_leave(plan, county, clerks, first, last)
                 leave_dates = attendance.approved_leave_dates([a.pk for a in county], first, last)
                 sheets = self._write_sheets(plan.code6, townships[plan.code6], months, clerks, existing)
-                previous_rows = self._write_records(sheets, county, leave_dates)
+                behind = self._quarter_short(plan, county)
+                previous_rows = self._write_records(sheets, county, leave_dates, behind)
                 self._close_sheets(sheets, previous_rows)
                 if plan.code6 not in with_checks and county:
                     self._write_spot_checks(plan, county, clerks, leave_dates, first)
@@ -1635,8 +1636,28 @@ class DemoBuilder:
 
         return calendar
 
-    def _write_records(self, sheets, assignments, leave_dates):
-        """A row per assignment serving in each new sheet's township and month (``serving_in_month``)."""
+    def _quarter_short(self, plan, assignments):
+        """In the demo county, one first secretary of the first township who served the whole last
+        finished quarter stays well short of the quarterly minimum in it (issue 12: the dashboards'
+        "behind the quarterly minimum" sections show someone)."""
+        if plan.code6 != DEMO_COUNTY[0]:
+            return {}
+        q_first, q_last = attendance.last_finished_quarter(self.today)
+        township = f"{DEMO_COUNTY[0]}100000"
+        for a in assignments:
+            if (
+                a.township_code == township
+                and a.role == Assignment.Role.FIRST_SECRETARY
+                and attendance.covered_days(a, q_first, q_last) == (q_last - q_first).days + 1
+            ):
+                return {a.pk: (q_first, q_last)}
+        return {}
+
+    QUARTER_SHORT_DAYS = 15  # a month's days in the village for the cadre short of the quarter (3 × 15 < 50)
+
+    def _write_records(self, sheets, assignments, leave_dates, behind=None):
+        """A row per assignment serving in each new sheet's township and month (``serving_in_month``);
+        ``behind`` ({assignment id: (first, last)}) marks who is short of a quarter's minimum."""
         by_township = {}
         for a in assignments:
             by_township.setdefault(a.township_code, []).append(a)
@@ -1656,6 +1677,8 @@ class DemoBuilder:
                 required = attendance.required_days(policy, a, month, sheet.calendar)
                 days = attendance.default_days(a, cal, leave_dates.get(a.pk, set()))
                 days = self._vary(rng, days, a, month, cal, kept, required, policy.business_counts_as_present)
+                if a.pk in (behind or {}) and behind[a.pk][0] <= month <= behind[a.pk][1]:
+                    days = self._short_of(days, self.QUARTER_SHORT_DAYS, policy.business_counts_as_present)
                 batch.append(
                     AttendanceRecord(
                         sheet_id=sheet.pk,
@@ -1674,6 +1697,19 @@ class DemoBuilder:
         # The sheets are new, so no row can have been there already.
         self._count("records", written + len(batch))
         return previous_rows
+
+    @staticmethod
+    def _short_of(days, target, counts_business):
+        """The row with days in the village beyond ``target`` turned into absences, from the end."""
+        codes = list(days)
+        present = attendance.in_village_count(days, counts_business)
+        for i in reversed(range(len(codes))):
+            if present <= target:
+                break
+            if codes[i] == PRESENT or (codes[i] == BUSINESS and counts_business):
+                codes[i] = ABSENT
+                present -= 1
+        return "".join(codes)
 
     @staticmethod
     def _vary(rng, days, a, month, cal, kept, required, counts_business):

@@ -35,7 +35,7 @@ from appraisal import rules as appraisal_rules
 from appraisal.models import Appraisal, AppraisalRound
 from assignments import attendance as attendance_rules
 from assignments import coverage as coverage_rules
-from assignments.models import Assignment, AttendanceRecord, Policy
+from assignments.models import Assignment, AttendanceRecord
 from assignments.models.attendance import month_bounds
 from villages.models import Region, Village
 
@@ -574,11 +574,14 @@ ALLOWANCE_COLUMNS = [
 ]
 
 
+UNAPPROVED = "未审批"
+
+
 def build_allowance(records, out, *, region_label, month):
-    """Per township, one row per cadre: days in village × rate + transport; township and grand totals."""
-    rows = attendance_rules.month_records(records, month)
-    townships = Region.objects.filter(code__in=rows.values("sheet__township__code"))
-    policies = Policy.effective_for_many(townships)
+    """Per township, one row per cadre on an approved sheet: days in village × the rate fixed when the
+    sheet was approved + transport; township and grand totals. Rows of sheets not approved follow the
+    total, marked 未审批 and outside every total (attendance.allowance_records / payable_allowance)."""
+    paid, unapproved = attendance_rules.allowance_records(records, month)
     with override(LANGUAGE):
         wb = _workbook()
         sheet = Sheet(
@@ -592,30 +595,30 @@ def build_allowance(records, out, *, region_label, month):
                 ["", f"{township.name}小计", "", "", "", "", sub_days, None, None, sub_amount], bold=True
             )
 
-        for r in rows.iterator(chunk_size=CHUNK):
+        def cells(number, r, rate, transport, money):
+            a = r.assignment
+            return [
+                number,
+                r.sheet.township.name,
+                a.village.name,
+                a.cadre.name,
+                a.get_role_display(),
+                a.cadre.unit.name,
+                r.present_days,
+                rate,
+                transport,
+                money,
+                "",
+            ]
+
+        for r in paid.iterator(chunk_size=CHUNK):
             if township is None or r.sheet.township_id != township.pk:
                 if township is not None:
                     subtotal()
                 township, sub_days, sub_amount = r.sheet.township, 0, Decimal(0)
-            policy = policies[r.sheet.township_id]
-            money = attendance_rules.allowance(r.present_days, policy)
+            money = attendance_rules.payable_allowance(r)
             n += 1
-            a = r.assignment
-            sheet.append(
-                [
-                    n,
-                    township.name,
-                    a.village.name,
-                    a.cadre.name,
-                    a.get_role_display(),
-                    a.cadre.unit.name,
-                    r.present_days,
-                    policy.allowance_per_day,
-                    policy.allowance_per_month,
-                    money,
-                    "",
-                ]
-            )
+            sheet.append(cells(n, r, r.sheet.allowance_per_day, r.sheet.allowance_per_month, money))
             sub_days += r.present_days
             sub_amount += money
             days += r.present_days
@@ -623,6 +626,10 @@ def build_allowance(records, out, *, region_label, month):
         if township is not None:
             subtotal()
         sheet.append(["", "合计", "", "", "", f"{n} 人", days, None, None, amount], bold=True)
+        for i, r in enumerate(unapproved.iterator(chunk_size=CHUNK)):
+            if i == 0:
+                sheet.append(["", f"{UNAPPROVED}（考勤表未经审批，不发放，不计入合计）"], bold=True)
+            sheet.append(cells("", r, None, None, UNAPPROVED))
         wb.save(out)
     return n, amount
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts import access
 from accounts.models import Role
 from appraisal.models import AppraisalRound
-from assignments import coverage, leave
+from assignments import attendance, coverage, leave
 from assignments.models import Assignment, AttendanceSheet, LeaveRequest
 from villages.models import Village
 
@@ -111,6 +111,26 @@ def for_user(user, today=None, items=True):
             ) % {"month": f"{m:%Y-%m}"}
             fill_items.append((label, reverse("attendance:sheet", args=[user.region.code, f"{m:%Y-%m}"])))
         groups.append(Group("fill_sheet", _("Keep attendance"), len(fill_items), fill_items))
+    if access.can(user, access.APPROVE_ATTENDANCE) or (
+        access.can(user, access.KEEP_ATTENDANCE) and user.role == Role.TOWNSHIP_CLERK
+    ):
+        behind = attendance.behind_lately(access.scope(user, Assignment.objects.all()), today)
+        groups.append(
+            Group(
+                "behind_minimum",
+                _("Behind the quarterly or yearly minimum"),
+                len(behind),
+                [
+                    (
+                        f"{a.cadre.name} · {a.village.name} · {s.label} ({s.present}/{s.required})",
+                        a.cadre.get_absolute_url(),
+                    )
+                    for a, s in behind[:LIMIT]
+                ]
+                if items
+                else [],
+            )
+        )
     if access.can(user, access.DISPATCH):
         villages = access.scope(user, Village.objects.all())
         # Villages without a first secretary, including those whose secretary's recall or term end

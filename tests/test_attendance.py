@@ -449,9 +449,64 @@ def test_allowance_is_days_times_rate_plus_transport(client_for, personas, servi
     response = open_sheet(clerk, tree["t1"])
     days = response.context["rows"][0].days
     post_grid(clerk, tree["t1"], {serving.pk: days}, response.context["sheet"].version)
+    sheet = AttendanceSheet.objects.get()
+    sheet.submit(personas["clerk"])
+    sheet.approve(personas["county_admin"])
     response = client_for(personas["county_admin"]).get(reverse("attendance:allowance", args=["2026-02"]))
     expected = Decimal(days.count("P")) * 6 + 40
     assert response.context["grand"]["amount"] == expected
+
+
+def test_allowance_of_an_approved_month_keeps_the_rates_it_was_approved_at(
+    client_for, personas, serving, tree
+):
+    from decimal import Decimal
+
+    sheet = AttendanceSheet.objects.create(township=tree["t1"], month=FEB)
+    AttendanceRecord.objects.create(
+        sheet=sheet, assignment=serving, days="P" * 20 + "H" * 8, required_days=16
+    )
+    sheet.submit(personas["clerk"])
+    sheet.approve(personas["county_admin"])
+    Policy.objects.create(
+        region=tree["county"], allowance_per_day=Decimal("9"), allowance_per_month=Decimal("60")
+    )
+    response = client_for(personas["county_admin"]).get(reverse("attendance:allowance", args=["2026-02"]))
+    assert response.context["grand"]["amount"] == Decimal("160.00")  # 20 × 6 + 40, not 20 × 9 + 60
+    [row] = next(iter(response.context["groups"]))["rows"]
+    assert row.amount == Decimal("160.00")
+    assert attendance.payable_allowance(AttendanceRecord.objects.select_related("sheet").get()) == Decimal(
+        "160"
+    )
+
+
+def test_rows_of_sheets_not_approved_are_listed_as_unapproved_outside_the_totals(
+    client_for, personas, serving, tree, make_village, make_cadre, dispatch
+):
+    from decimal import Decimal
+
+    other = dispatch(make_cadre(name="团旺书记"), make_village(township=tree["t2"], name="团旺村"))
+    approved = AttendanceSheet.objects.create(township=tree["t1"], month=FEB)
+    AttendanceRecord.objects.create(
+        sheet=approved, assignment=serving, days="P" * 20 + "H" * 8, required_days=16
+    )
+    approved.submit(personas["clerk"])
+    approved.approve(personas["county_admin"])
+    submitted = AttendanceSheet.objects.create(township=tree["t2"], month=FEB)
+    AttendanceRecord.objects.create(
+        sheet=submitted, assignment=other, days="P" * 22 + "H" * 6, required_days=16
+    )
+    submitted.submit(personas["other_clerk"])
+    response = client_for(personas["county_admin"]).get(reverse("attendance:allowance", args=["2026-02"]))
+    assert response.context["grand"]["amount"] == Decimal("160.00")
+    assert response.context["grand"]["days"] == 20 and response.context["grand"]["count"] == 1
+    assert [r.assignment_id for r in response.context["unapproved"]] == [other.pk]
+    assert (
+        attendance.payable_allowance(AttendanceRecord.objects.select_related("sheet").get(assignment=other))
+        is None
+    )
+    page = response.content.decode()
+    assert "团旺书记" in page and 'id="unapproved"' in page
 
 
 def test_quarter_and_year_minimums_are_shown_when_the_policy_sets_them(client_for, personas, serving, tree):
@@ -461,3 +516,38 @@ def test_quarter_and_year_minimums_are_shown_when_the_policy_sets_them(client_fo
     assert row.quarter_required == 50 and row.quarter_present == row.present
     assert row.year_required == 200 and row.year_present == row.present
     assert "200" in response.content.decode()
+
+
+def test_allowance_page_runs_constant_queries(client_for, personas, tree, make_village, make_cadre, dispatch):
+    approved = AttendanceSheet.objects.create(township=tree["t1"], month=FEB)
+    waiting = AttendanceSheet.objects.create(township=tree["t2"], month=FEB)
+
+    def add(n, offset):
+        AttendanceSheet.objects.filter(pk__in=[approved.pk, waiting.pk]).update(state="open")
+        for i in range(n):
+            for sheet, township in ((approved, tree["t1"]), (waiting, tree["t2"])):
+                a = dispatch(
+                    make_cadre(name=f"补助{offset + i}{township.name}"), make_village(township=township)
+                )
+                AttendanceRecord.objects.create(
+                    sheet=sheet, assignment=a, days="P" * 20 + "H" * 8, required_days=16
+                )
+        AttendanceSheet.objects.filter(pk=approved.pk).update(
+            state="approved", allowance_per_day=6, allowance_per_month=40
+        )
+
+    client = client_for(personas["county_admin"])
+    url = reverse("attendance:allowance", args=["2026-02"])
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(ctx), response
+
+    add(1, 0)
+    small, _ = queries()
+    add(5, 1)
+    large, response = queries()
+    assert small == large
+    assert response.context["grand"]["count"] == 6 and len(response.context["unapproved"]) == 6

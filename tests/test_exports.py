@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from accounts import access
 from appraisal.models import Appraisal, AppraisalRound
-from assignments.models import Assignment, AttendanceRecord, AttendanceSheet
+from assignments.models import Assignment, AttendanceRecord, AttendanceSheet, Policy
 from reports import exports
 from villages.models import Village
 
@@ -187,8 +187,15 @@ def test_attendance_sheet_per_township_with_totals_legend_and_shaded_holidays(wo
 
 
 # --- allowance ------------------------------------------------------------------------------------
+def approve_all(personas):
+    for sheet in AttendanceSheet.objects.all():
+        sheet.submit(personas["clerk"])
+        sheet.approve(personas["county_admin"])
+
+
 def test_allowance_rows_subtotals_and_total(world, personas, tree):
     make_sheets(tree, world)
+    approve_all(personas)
     out = io.BytesIO()
     exports.build("allowance", scoped(personas["county_admin"]), out, region_label="莱阳市", month=FEB)
     ws = read(out).active
@@ -204,11 +211,35 @@ def test_allowance_rows_subtotals_and_total(world, personas, tree):
 
 def test_allowance_for_the_clerk_holds_only_her_township(world, personas, tree):
     make_sheets(tree, world)
+    approve_all(personas)
     out = io.BytesIO()
     exports.build("allowance", scoped(personas["clerk"]), out, region_label="沐浴店镇", month=FEB)
     rows = data_rows(read(out).active)
     assert [r[3] for r in rows[:-2]] == ["=1+1", "李四"]
     assert rows[-1][9] == pytest.approx(260.0)
+
+
+def test_allowance_export_pays_approved_sheets_at_their_fixed_rates_and_lists_the_others_as_unapproved(
+    world, personas, tree
+):
+    make_sheets(tree, world)
+    t1 = AttendanceSheet.objects.get(township=tree["t1"])
+    t1.submit(personas["clerk"])
+    t1.approve(personas["county_admin"])
+    # A later policy change does not touch the month already approved.
+    Policy.objects.create(
+        region=tree["county"], allowance_per_day=Decimal("9"), allowance_per_month=Decimal("50")
+    )
+    out = io.BytesIO()
+    exports.build("allowance", scoped(personas["county_admin"]), out, region_label="莱阳市", month=FEB)
+    rows = data_rows(read(out).active)
+    assert rows[0][7] == pytest.approx(6.0) and rows[0][8] == pytest.approx(40.0)
+    assert rows[0][9] == pytest.approx(160.0) and rows[1][9] == pytest.approx(100.0)
+    total = next(r for r in rows if r[1] == "合计")
+    assert total[9] == pytest.approx(260.0) and total[6] == 30 and total[5] == "2 人"
+    after = rows[rows.index(total) + 1 :]
+    assert after[0][1].startswith("未审批")
+    assert [(r[1], r[3], r[9]) for r in after[1:]] == [("团旺镇", world["west"].cadre.name, "未审批")]
 
 
 # --- appraisal ------------------------------------------------------------------------------------

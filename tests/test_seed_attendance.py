@@ -174,3 +174,24 @@ def test_attendance_is_added_to_a_database_seeded_before_it_and_is_deterministic
     AttendanceSheet.objects.all().delete()
     seed()
     assert fingerprint() == drawn
+
+
+def test_demo_county_has_a_cadre_behind_the_last_quarters_minimum(db):
+    from django.utils import timezone
+
+    from accounts import access
+    from accounts.models import User
+    from assignments import attendance as attendance_rules
+    from reports import dashboard
+
+    call_command("seed_demo", stdout=io.StringIO())
+    county = Region.objects.get(code="370682000000")
+    today = timezone.localdate()
+    q_first, _q_last = attendance_rules.last_finished_quarter(today)
+    behind = attendance_rules.behind_lately(Assignment.objects.in_region(county), today)
+    quarters = [(a, s) for a, s in behind if s.period == "quarter" and s.first == q_first]
+    assert quarters and all(s.present < s.required for _a, s in quarters)
+    # The demo clerk's township has one, so her home page shows the section filled.
+    clerk = User.objects.get(username="clerk")
+    assert attendance_rules.behind_lately(access.scope(clerk, Assignment.objects.all()), today)
+    assert dashboard.clerk_figures(clerk, today)["behind_periods"]
