@@ -13,7 +13,7 @@ row is kept and what it carries, so that nothing is lost:
    score (“〔合并自任职 #12：称职，80.00〕 …”).
 3. The 不确定等次 reasons are kept: if the kept row is ungraded, it gets every distinct reason of the
    group (joined with “；”); if it is graded, the other rows' reasons go into its comments under
-   “未定等次原因（合并前）”, because a graded appraisal has no reason for not being graded.
+   “不确定等次原因（合并前）”, because a graded appraisal has no reason for not being graded.
 
 The other rows are deleted (their history stays in the appraisal event table).
 """
@@ -79,11 +79,11 @@ def merge(rows):
     if grade == "ungraded":
         joined = "；".join(reasons)
         if len(joined) > REASON_MAX:  # the rest is not lost: it goes to the comments
-            comments.append("未定等次原因（合并前）：" + joined)
+            comments.append("不确定等次原因（合并前）：" + joined)
             joined = joined[: REASON_MAX - 1] + "…"
         kept["ungraded_reason"] = joined
     if moved_reasons:
-        comments.append("未定等次原因（合并前）：" + "；".join(moved_reasons))
+        comments.append("不确定等次原因（合并前）：" + "；".join(moved_reasons))
     kept["comments"] = "\n".join(comments)
     return kept, [row["id"] for row in others]
 

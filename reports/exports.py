@@ -398,7 +398,7 @@ APPRAISAL_COLUMNS = [
     Column("等次", 10),
     Column("最高可评等次", 12),
     Column("限制原因", 40),
-    Column("未定等次原因", 30),
+    Column("不确定等次原因", 30),
 ]
 
 
@@ -475,7 +475,7 @@ COVERAGE_COLUMNS = [
     Column("乡镇", 14),
     Column("村总数", 8),
     Column("脱贫村", 8),
-    Column("乡村振兴重点帮扶村", 10),
+    Column("乡村振兴任务重的村", 10),
     Column("党组织软弱涣散村", 10),
     Column("其他村", 8),
     Column("需选派村", 8),

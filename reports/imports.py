@@ -203,6 +203,8 @@ def choice_parser(choices, extra=None):
 
 
 CATEGORY_EXTRA = {
+    # Older or local names of the categories, still found in counties' own sheets.
+    "乡村振兴重点帮扶村": "revitalization",
     "乡村振兴重点村": "revitalization",
     "重点帮扶村": "revitalization",
     "软弱涣散村": "weak_org",

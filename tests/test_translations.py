@@ -66,3 +66,19 @@ def test_english_is_selectable(client_for, personas):
     client = client_for(personas["county_admin"])
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert "Villages" in client.get(reverse("villages:list")).content.decode()
+
+
+def test_the_appraisal_and_category_words_are_the_seeds_own():
+    # Seed 001: 半年专项考察, 期满考核, 乡村振兴任务重的村; the grade given to those who cannot be
+    # graded is 不确定等次. A word of our own (检查, 任期考核, 不定等次) reads as another thing.
+    from appraisal.models import AppraisalRound, Grade, Inspection
+    from villages.models import Village
+
+    with translation.override("zh-hans"):
+        assert str(Inspection._meta.verbose_name) == "半年专项考察"
+        assert str(AppraisalRound.Kind.TERM_END.label) == "期满考核"
+        assert str(Grade.UNGRADED.label) == "不确定等次"
+        assert str(Village.Category.REVITALIZATION.label) == "乡村振兴任务重的村"
+        catalogue = " ".join(s for e in entries() for s in e["msgstrs"])
+    for wrong in ("专项检查", "任期考核", "不定等次", "乡村振兴重点帮扶村"):
+        assert wrong not in catalogue, wrong
