@@ -209,9 +209,9 @@ def overview(request, month):
     first, last = attendance.month_bounds(month)
     checks = access.scope(user, SpotCheck.objects.filter(date__gte=first, date__lte=last))
     found = leave.discrepancies(checks).select_related("assignment__cadre", "assignment__village__township")
-    pending = (
+    pending = leave.mark_leaves(
         access.scope(user, LeaveRequest.objects.filter(state="pending", approval_level="county"))
-        .select_related("assignment__cadre", "assignment__village")
+        .select_related("assignment__cadre", "assignment__village__township")
         .order_by("start_date")
     )
     below_list = (

@@ -76,15 +76,12 @@ class SpotCheckForm(forms.ModelForm):
 @login_required
 def leave_list(request):
     leaves = access.scope(
-        request.user, LeaveRequest.objects.select_related("assignment__cadre", "assignment__village")
+        request.user,
+        LeaveRequest.objects.select_related("assignment__cadre", "assignment__village__township"),
     )
     filterset = LeaveFilter(request.GET or None, queryset=leaves, user=request.user)
     page = Paginator(sorted_by(filterset, leaves, "-start_date", "-pk"), 50).get_page(request.GET.get("page"))
-    page.object_list = rules.mark_leaves(
-        page.object_list.select_related("assignment__village__township")
-        if hasattr(page.object_list, "select_related")
-        else page.object_list
-    )
+    page.object_list = rules.mark_leaves(page.object_list)
     return render(
         request,
         "assignments/leave_list.html",
