@@ -1575,8 +1575,10 @@ class DemoBuilder:
             if span and approved_days.get(a.pk, 0) + self._workdays[a.township_code].count(*span) <= limit:
                 add(a, *span, LeaveRequest.State.APPROVED, retroactive=True)
                 break
+        # The overdue one in a township with a demo clerk, so the clerk's login has it as a to-do.
+        with_clerk = [a for a in pool if a.township_code in clerks] or pool
         for _attempt in range(60):
-            a = rng.choice(pool)
+            a = rng.choice(with_clerk)
             span = draw(a, short_length(), max(first, today - 25 * day), today - 6 * day)
             wd = self._workdays[a.township_code]
             if (
