@@ -143,30 +143,31 @@ def write_leave_into_sheets(leave, first=None, last=None):
     while month <= last:
         m_first, m_last = month_bounds(month)
         lo, hi = max(first, m_first), min(last, m_last)
-        record = (
-            AttendanceRecord.objects.select_related("sheet")
-            .filter(assignment=a, sheet__month=month, sheet__township_id=township.pk)
-            .first()
+        sheet = (
+            AttendanceSheet.objects.select_for_update().filter(township_id=township.pk, month=month).first()
         )
-        if record is not None:
-            sheet = AttendanceSheet.objects.select_for_update().get(pk=record.sheet_id)
-            if sheet.state != AttendanceSheet.State.OPEN:
-                dates = attendance.work_days(township).dates(lo, hi)
-                if dates:
-                    note = _day_note(a.cadre.name, dates)
-                    if leave.returned_on and leave.returned_on <= hi:
-                        note = _("%(note)s (back from leave on %(date)s)") % {
-                            "note": note,
-                            "date": leave.returned_on.isoformat(),
-                        }
-                    else:
-                        note = _("%(note)s (leave approved)") % {"note": note}
-                    sheet.needs_correction = True
-                    sheet.correction_note = "\n".join(x for x in [sheet.correction_note, note] if x)
-                    sheet.save(update_fields=["needs_correction", "correction_note"])
-                    closed.append(sheet)
-            else:
-                _sync_record(record, sheet, township, lo, hi)
+        record = (
+            AttendanceRecord.objects.filter(assignment=a, sheet=sheet).first() if sheet is not None else None
+        )
+        if sheet is not None and sheet.state != AttendanceSheet.State.OPEN:
+            # Closed (whether or not it holds the cadre's row): the county must reopen it.
+            dates = attendance.work_days(township).dates(lo, hi)
+            if dates:
+                note = _day_note(a.cadre.name, dates)
+                if leave.returned_on and leave.returned_on <= hi:
+                    note = _("%(note)s (back from leave on %(date)s)") % {
+                        "note": note,
+                        "date": leave.returned_on.isoformat(),
+                    }
+                else:
+                    note = _("%(note)s (leave approved)") % {"note": note}
+                sheet.needs_correction = True
+                sheet.correction_note = "\n".join(x for x in [sheet.correction_note, note] if x)
+                sheet.save(update_fields=["needs_correction", "correction_note"])
+                closed.append(sheet)
+        elif record is not None:
+            _sync_record(record, sheet, township, lo, hi)
+        # No row yet: a new row starts from default_days, which shows the approved leave.
         month = m_last + datetime.timedelta(days=1)
     return closed
 

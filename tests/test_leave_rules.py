@@ -408,6 +408,20 @@ def test_leave_approved_after_submission_marks_the_sheet_with_one_true_message(
     assert not todos_of_kind(personas["county_admin"], "correct_sheet")
 
 
+def test_leave_approved_for_a_cadre_missing_from_a_submitted_sheet_marks_it_too(
+    client_for, personas, serving, tree, make_village, make_cadre, dispatch
+):
+    record = make_sheet(client_for(personas["clerk"]), tree["t1"], D(2026, 3, 1), serving)
+    sheet = AttendanceSheet.objects.get(pk=record.sheet_id)
+    sheet.submit(personas["clerk"])
+    # Dispatched after the sheet went in: no row on it.
+    newcomer = dispatch(make_cadre(name="新来的"), make_village(name="南村"), start=D(2026, 3, 2))
+    leave = ask(newcomer, D(2026, 3, 12), D(2026, 3, 12), personas["clerk"])
+    assert [s.pk for s in leave.approve(personas["clerk"])] == [sheet.pk]
+    sheet.refresh_from_db()
+    assert sheet.needs_correction and "新来的" in sheet.correction_note
+
+
 def test_approving_leave_on_an_open_sheet_says_one_thing(client_for, personas, serving, tree):
     clerk = client_for(personas["clerk"])
     make_sheet(clerk, tree["t1"], D(2026, 3, 1), serving)
