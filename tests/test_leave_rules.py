@@ -369,6 +369,19 @@ def test_a_sheet_is_submitted_only_once_its_last_working_day_has_come(client_for
     assert sheet.state == "submitted"
 
 
+def test_a_sheet_with_days_come_but_not_recorded_is_not_submitted(client_for, personas, serving, tree):
+    record = make_sheet(client_for(personas["clerk"]), tree["t1"], D(2026, 9, 1), serving)
+    AttendanceRecord.objects.filter(pk=record.pk).update(days=record.days[:14] + "." + record.days[15:])
+    sheet = AttendanceSheet.objects.get(pk=record.sheet_id)
+    with pytest.raises(ValidationError) as refused:
+        sheet.submit(personas["clerk"], today=D(2026, 10, 1))
+    assert "在岗书记" in refused.value.messages[0] and "15" in refused.value.messages[0]
+    # Submitted early (as the policy allows), days still to come may stay '.'.
+    Policy.objects.create(region=tree["county"], submit_before_month_end=True)
+    sheet.submit(personas["clerk"], today=D(2026, 9, 14))
+    assert sheet.state == "submitted"
+
+
 def test_a_sheet_may_be_submitted_early_when_the_policy_allows(client_for, personas, serving, tree):
     record = make_sheet(client_for(personas["clerk"]), tree["t1"], D(2026, 9, 1), serving)
     sheet = AttendanceSheet.objects.get(pk=record.sheet_id)

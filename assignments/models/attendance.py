@@ -222,6 +222,24 @@ class AttendanceSheet(models.Model):
                     )
                     % {"month": f"{self.month:%Y-%m}", "day": last_working.isoformat()}
                 )
+        if self.state == self.State.OPEN:
+            # A day that has come cannot stay "not yet" ('.') on a sheet handed to the county.
+            first, last = self.bounds
+            elapsed = (min(today, last) - first).days + 1
+            unrecorded = []
+            for name, days in self.records.order_by("assignment__cadre__name", "pk").values_list(
+                "assignment__cadre__name", "days"
+            ):
+                missing = [str(i + 1) for i, c in enumerate(days[: max(0, elapsed)]) if c == NOT_YET]
+                if missing:
+                    unrecorded.append(
+                        _(
+                            "%(cadre)s, days %(days)s: not recorded yet (“.”); mark P, B, L, H or A before submitting."
+                        )
+                        % {"cadre": name, "days": ", ".join(missing)}
+                    )
+            if unrecorded:
+                raise ValidationError(unrecorded)
         self._move(
             [self.State.OPEN], self.State.SUBMITTED, user, submitted_by=user, submitted_at=timezone.now()
         )
