@@ -101,12 +101,12 @@ class AttendanceSheetAdmin(ScopedAdmin):
     """The grid page is where sheets are kept; here they can be looked up, and open ones corrected."""
 
     manage_action = access.KEEP_ATTENDANCE
-    list_display = ["township", "month", "state", "updated_by", "updated_at"]
-    list_filter = ["state"]
+    list_display = ["township", "month", "state", "needs_correction", "updated_by", "updated_at"]
+    list_filter = ["state", "needs_correction"]
     date_hierarchy = "month"
     list_select_related = ["township", "updated_by"]
-    fields = ["township", "month", "state"]
-    readonly_fields = ["township", "month", "state"]
+    fields = ["township", "month", "state", "needs_correction", "correction_note"]
+    readonly_fields = ["township", "month", "state", "needs_correction", "correction_note"]
     inlines = [RecordInline]
 
     def has_add_permission(self, request):
@@ -132,8 +132,16 @@ class AttendanceSheetAdmin(ScopedAdmin):
 @admin.register(LeaveRequest)
 class LeaveRequestAdmin(ScopedAdmin):
     read_only = True
-    list_display = ["assignment", "start_date", "end_date", "approval_level", "state", "returned_on"]
-    list_filter = ["state", "approval_level"]
+    list_display = [
+        "assignment",
+        "start_date",
+        "end_date",
+        "approval_level",
+        "retroactive",
+        "state",
+        "returned_on",
+    ]
+    list_filter = ["state", "approval_level", "retroactive"]
     list_select_related = ["assignment__cadre", "assignment__village"]
     search_fields = ["assignment__cadre__name"]
 

@@ -18,7 +18,17 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from . import workcalendar
 from .models import Assignment, AttendanceRecord, AttendanceSheet, HolidayOverride, Policy
-from .models.attendance import BUSINESS, CODES, LEAVE, OUTSIDE, PRESENT, REST, month_bounds
+from .models.attendance import (
+    ABSENT,
+    BUSINESS,
+    CODES,
+    LEAVE,
+    NOT_YET,
+    OUTSIDE,
+    PRESENT,
+    REST,
+    month_bounds,
+)
 
 
 def parse_month(text):
@@ -109,19 +119,131 @@ def calendar_for(township, month, overrides=None):
     return workcalendar.month_calendar(month.year, month.month, overrides)
 
 
-def default_days(assignment, cal, leave_dates):
-    """What a new row starts with: rest days H, approved leave L, other days P, '-' outside the term."""
-    out = []
-    for day in cal.days:
-        if not assignment.start_date <= day.date <= assignment.last_day:
-            out.append(OUTSIDE)
-        elif day.date in leave_dates:
-            out.append(LEAVE)
-        elif day.is_rest:
-            out.append(REST)
-        else:
-            out.append(PRESENT)
-    return "".join(out)
+class WorkDays:
+    """The work calendar of one township over any span of dates (several months or years):
+    chinesecalendar with the HolidayOverride entries of the township's county, city and province on
+    top (the nearest region wins), exactly as ``calendar_for`` builds a month.
+
+    Build it with ``work_days(township)`` or, for many townships in one query, ``work_days_for``."""
+
+    def __init__(self, township_code, rows):
+        codes = [township_code, *_ancestor_codes(township_code)]
+        own = [r for r in rows if r[3] in codes]
+        self.overrides = {}
+        for date, kind, name, _code in sorted(own, key=lambda r: codes.index(r[3]), reverse=True):
+            self.overrides[date] = (kind, name)
+        self._months = {}
+
+    def month(self, year, month):
+        key = (year, month)
+        if key not in self._months:
+            self._months[key] = workcalendar.month_calendar(year, month, self.overrides)
+        return self._months[key]
+
+    def day(self, date):
+        return self.month(date.year, date.month).days[date.day - 1]
+
+    def is_working(self, date):
+        return self.day(date).is_working_day
+
+    def dates(self, first, last):
+        """The working days from ``first`` to ``last``, both included."""
+        out, d = [], first
+        while d <= last:
+            cal = self.month(d.year, d.month)
+            end = min(last, month_bounds(d)[1])
+            out += [day.date for day in cal.days[d.day - 1 : end.day] if day.is_working_day]
+            d = end + datetime.timedelta(days=1)
+        return out
+
+    def count(self, first, last):
+        """Working days from ``first`` to ``last``, both included (0 when last < first)."""
+        return len(self.dates(first, last)) if last >= first else 0
+
+    def next_working_day(self, date):
+        """The first working day after ``date``."""
+        d = date + datetime.timedelta(days=1)
+        for _i in range(366):
+            if self.is_working(d):
+                return d
+            d += datetime.timedelta(days=1)
+        return d
+
+    def touching(self, end, start):
+        """Whether a span ending on ``end`` and one starting on ``start`` (later) are separated only by
+        non-working days (or overlap): for leave, they are then one leave."""
+        if start <= end + datetime.timedelta(days=1):
+            return True
+        return self.count(end + datetime.timedelta(days=1), start - datetime.timedelta(days=1)) == 0
+
+
+def _ancestor_codes(code):
+    from villages.models import Region
+
+    return Region(code=code, level=Region.Level.TOWNSHIP).ancestor_codes
+
+
+def _override_rows(codes):
+    return list(
+        HolidayOverride.objects.filter(region__code__in=codes).values_list(
+            "date", "kind", "name", "region__code"
+        )
+    )
+
+
+def work_days(township):
+    """The work calendar of ``township`` over any dates (one query for the overrides)."""
+    return WorkDays(township.code, _override_rows([township.code, *township.ancestor_codes]))
+
+
+def work_days_for(township_codes):
+    """{township code: WorkDays} for many townships, one query."""
+    township_codes = set(township_codes)
+    codes = set(township_codes)
+    for code in township_codes:
+        codes.update(_ancestor_codes(code))
+    rows = _override_rows(codes) if codes else []
+    return {code: WorkDays(code, rows) for code in township_codes}
+
+
+def working_days_between(township, first, last):
+    """How many working days of the township's work calendar fall from ``first`` to ``last`` (both
+    included): statutory holidays, rest days and the county's overrides do not count. Leave is
+    counted with it everywhere (tier, yearly cap, sheets)."""
+    return work_days(township).count(first, last)
+
+
+def last_working_day(township, month):
+    """The month's last working day (a sheet can be submitted from then on)."""
+    cal = calendar_for(township, month)
+    working = [d.date for d in cal.days if d.is_working_day]
+    return working[-1] if working else month_bounds(month)[1]
+
+
+def default_code(day, inside, on_leave, today):
+    """What a day without anything reported holds: '-' outside the term, H on rest days, L on a
+    working day of approved leave, '.' on a working day still to come, else P."""
+    if not inside:
+        return OUTSIDE
+    if day.is_rest:
+        return REST
+    if on_leave:
+        return LEAVE
+    if today is not None and day.date > today:
+        return NOT_YET
+    return PRESENT
+
+
+def default_days(assignment, cal, leave_dates, today=None):
+    """What a new row starts with: rest days H (also inside leave), approved leave L on working days,
+    '.' on working days after ``today`` (default: the local date), P on the others, '-' outside the term."""
+    today = today or timezone.localdate()
+    return "".join(
+        default_code(
+            day, assignment.start_date <= day.date <= assignment.last_day, day.date in leave_dates, today
+        )
+        for day in cal.days
+    )
 
 
 def in_village_count(days, counts_business):
@@ -177,6 +299,8 @@ def serving_in_month(township, month):
 
 
 def approved_leave_dates(assignments, first, last):
+    """{assignment id: dates of approved leave in [first, last]}; an early return (销假 before the
+    last day) ends the leave the day before the return."""
     from .models.leave import LeaveRequest
 
     dates = {}
@@ -185,9 +309,9 @@ def approved_leave_dates(assignments, first, last):
         state=LeaveRequest.State.APPROVED,
         start_date__lte=last,
         end_date__gte=first,
-    ).only("assignment_id", "start_date", "end_date"):
+    ).only("assignment_id", "start_date", "end_date", "returned_on"):
         d = max(leave.start_date, first)
-        while d <= min(leave.end_date, last):
+        while d <= min(leave.last_day_away, last):
             dates.setdefault(leave.assignment_id, set()).add(d)
             d += datetime.timedelta(days=1)
     return dates
@@ -206,6 +330,7 @@ def grid(sheet):
     assignments = list(serving_in_month(township, sheet.month))
     records = {r.assignment_id: r for r in sheet.records.all()}
     leaves = approved_leave_dates([a.pk for a in assignments], first, last)
+    today = timezone.localdate()
     q_first, q_last = quarter_bounds(sheet.month)
     quarter_sums = dict(
         AttendanceRecord.objects.filter(
@@ -229,7 +354,7 @@ def grid(sheet):
     rows = []
     for number, a in enumerate(assignments, start=1):
         record = records.get(a.pk)
-        days = record.days if record else default_days(a, cal, leaves.get(a.pk, set()))
+        days = record.days if record else default_days(a, cal, leaves.get(a.pk, set()), today)
         counts_business = record.counts_business if record else policy.business_counts_as_present
         row = Row(
             number=number,
@@ -273,8 +398,13 @@ class Conflict(Exception):
         super().__init__(str(sheet))
 
 
-def validate_row(number, name, days, assignment, first, total):
-    """Messages for one posted row (empty when fine)."""
+def validate_row(number, name, days, assignment, first, total, *, mask=None, leave_dates=None, today=None):
+    """Messages for one posted row (empty when fine), each naming the row (cadre) and the day.
+
+    With the month's calendar ``mask`` (W/R per day), the cadre's approved ``leave_dates`` and
+    ``today``, the row must also be true: L only on working days of approved leave, H only on rest
+    days or holidays, no P, A or B on a day still to come. Every writer passes them (the grid, the
+    admin); without them only the form of the codes is checked."""
     problems = []
     label = _("Row %(n)d (%(name)s)") % {"n": number, "name": name}
     if len(days) != total:
@@ -285,27 +415,70 @@ def validate_row(number, name, days, assignment, first, total):
     for i, code in enumerate(days):
         date = first + datetime.timedelta(days=i)
         inside = assignment.start_date <= date <= assignment.last_day
+        rest = mask is not None and i < len(mask) and mask[i] == "R"
+        args = {"row": label, "day": i + 1, "date": date.isoformat()}
         if code not in CODES:
             problems.append(
-                _("%(row)s, day %(day)d: “%(code)s” is not a day code; use P, B, L, H, A.")
-                % {"row": label, "day": i + 1, "code": code}
+                _("%(row)s, day %(day)d: “%(code)s” is not a day code; use P, B, L, H, A or “.”.")
+                % {**args, "code": code}
             )
         elif inside and code == OUTSIDE:
             problems.append(
                 _("%(row)s, day %(day)d: the cadre serves that day, so it needs P, B, L, H or A, not -.")
-                % {"row": label, "day": i + 1}
+                % args
             )
         elif not inside and code != OUTSIDE:
             problems.append(
                 _("%(row)s, day %(day)d: outside the assignment (%(start)s – %(end)s), it stays -.")
-                % {
-                    "row": label,
-                    "day": i + 1,
-                    "start": assignment.start_date.isoformat(),
-                    "end": assignment.last_day.isoformat(),
-                }
+                % {**args, "start": assignment.start_date.isoformat(), "end": assignment.last_day.isoformat()}
+            )
+        elif not inside:
+            continue
+        elif code == LEAVE and leave_dates is not None and date not in leave_dates:
+            problems.append(
+                _(
+                    "%(row)s, day %(day)d (%(date)s): L is only for days of approved leave, and there is none that day."
+                )
+                % args
+            )
+        elif code == LEAVE and rest:
+            problems.append(
+                _(
+                    "%(row)s, day %(day)d (%(date)s): a rest day or holiday inside a leave stays H; leave counts working days."
+                )
+                % args
+            )
+        elif code == NOT_YET and rest:
+            problems.append(
+                _(
+                    "%(row)s, day %(day)d (%(date)s): a rest day or holiday is H; “.” is for working days still to come."
+                )
+                % args
+            )
+        elif code == REST and mask is not None and not rest:
+            problems.append(
+                _(
+                    "%(row)s, day %(day)d (%(date)s): H is only for rest days and holidays of the work calendar; this is a working day."
+                )
+                % args
+            )
+        elif code in (PRESENT, ABSENT, BUSINESS) and today is not None and date > today:
+            problems.append(
+                _(
+                    "%(row)s, day %(day)d (%(date)s): the day has not come yet, so it cannot be %(code)s; leave it “.”."
+                )
+                % {**args, "code": code}
             )
     return problems
+
+
+def row_context(sheet, assignment_ids):
+    """What validate_row needs to judge a sheet's rows: (calendar mask, {assignment id: leave dates})."""
+    first, last = sheet.bounds
+    mask = sheet.calendar if sheet.is_open and sheet.calendar else ""
+    if len(mask) != (last - first).days + 1:
+        mask = calendar_mask(calendar_for(sheet.township, sheet.month))
+    return mask, approved_leave_dates(list(assignment_ids), first, last)
 
 
 def save_grid(sheet, posted, version, user, original=None):
@@ -325,6 +498,8 @@ def save_grid(sheet, posted, version, user, original=None):
     total = (last - first).days + 1
     assignments = {a.pk: a for a in serving_in_month(sheet.township, sheet.month)}
     policy = Policy.effective_for(sheet.township)
+    mask, leaves = row_context(sheet, [pk for pk in posted if pk in assignments])
+    today = timezone.localdate()
     problems, rows = [], []
     numbers = {pk: n for n, pk in enumerate(assignments, start=1)}
     for pk, days in posted.items():
@@ -338,7 +513,17 @@ def save_grid(sheet, posted, version, user, original=None):
             )
             continue
         days = (days or "").strip().upper()
-        problems += validate_row(numbers[pk], assignment.cadre.name, days, assignment, first, total)
+        problems += validate_row(
+            numbers[pk],
+            assignment.cadre.name,
+            days,
+            assignment,
+            first,
+            total,
+            mask=mask,
+            leave_dates=leaves.get(pk, set()),
+            today=today,
+        )
         rows.append((assignment, days))
     if problems:
         raise GridError(problems)
@@ -356,7 +541,7 @@ def save_grid(sheet, posted, version, user, original=None):
                     assignment=a,
                     days=days,
                     counts_business=policy.business_counts_as_present,
-                    required_days=required_days(policy, a, sheet.month, sheet.calendar),
+                    required_days=required_days(policy, a, sheet.month, mask),
                     updated_at=now,
                 )
                 for a, days in rows

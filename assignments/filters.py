@@ -106,6 +106,14 @@ class LeaveFilter(django_filters.FilterSet):
         to_field_name="code",
         field_name="assignment__village__township",
     )
+    only = django_filters.ChoiceFilter(
+        label=_("Show"),
+        choices=[
+            ("overdue", _("Return overdue (销假)")),
+            ("retroactive", _("Requested after the fact (补假)")),
+        ],
+        method="filter_only",
+    )
     o = django_filters.OrderingFilter(
         fields=[("start_date", "start"), ("assignment__cadre__name", "cadre"), ("state", "state")],
         label=_("Sort by"),
@@ -113,7 +121,16 @@ class LeaveFilter(django_filters.FilterSet):
 
     class Meta:
         model = LeaveRequest
-        fields = ["q", "state", "level", "township"]
+        fields = ["q", "state", "level", "township", "only"]
+
+    def filter_only(self, queryset, name, value):
+        from . import leave
+
+        if value == "retroactive":
+            return queryset.filter(retroactive=True)
+        if value == "overdue":
+            return queryset.filter(pk__in=[lv.pk for lv in leave.overdue_returns(queryset)])
+        return queryset
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

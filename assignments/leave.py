@@ -23,10 +23,19 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, ExtractDay, Left, Substr, TruncMonth
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import workcalendar
-from .models import AttendanceRecord, AttendanceSheet, HolidayOverride, LeaveRequest, Policy, SpotCheck
+from . import attendance, workcalendar
+from .models import (
+    Assignment,
+    AttendanceRecord,
+    AttendanceSheet,
+    HolidayOverride,
+    LeaveRequest,
+    Policy,
+    SpotCheck,
+)
 from .models.attendance import BUSINESS, LEAVE, OUTSIDE, PRESENT, month_bounds
 
 
@@ -68,78 +77,218 @@ def request_errors(leave):
     return errors
 
 
-def request_leave(assignment, start_date, end_date, reason, user):
-    """Register a request; its approval level follows its length and the township's policy."""
+ACTIVE = (LeaveRequest.State.PENDING, LeaveRequest.State.APPROVED)
+
+
+def _spans_around(cadre_id, start, end, exclude_pk=None):
+    """(start, last day away) of the cadre's pending/approved leave near [start, end], any assignment."""
+    margin = datetime.timedelta(days=120)
+    leaves = LeaveRequest.objects.filter(
+        assignment__cadre_id=cadre_id,
+        state__in=ACTIVE,
+        start_date__lte=end + margin,
+        end_date__gte=start - margin,
+    ).only("start_date", "end_date", "returned_on")
+    if exclude_pk:
+        leaves = leaves.exclude(pk=exclude_pk)
+    return sorted((lv.start_date, lv.last_day_away) for lv in leaves if lv.last_day_away >= lv.start_date)
+
+
+def touching_span(wd, start, end, spans):
+    """The span [start, end] grown by every span that touches it (directly or through another one),
+    i.e. is separated from it only by non-working days of ``wd``: such leaves are ONE leave."""
+    lo, hi = start, end
+    grown = True
+    while grown:
+        grown = False
+        for s, e in spans:
+            if lo <= s and e <= hi:
+                continue
+            if (s <= hi and e >= lo) or (e < lo and wd.touching(e, lo)) or (s > hi and wd.touching(hi, s)):
+                lo, hi = min(lo, s), max(hi, e)
+                grown = True
+    return lo, hi
+
+
+def combined_working_days(assignment, start, end, exclude_pk=None, wd=None):
+    """Working days of the leave [start, end] together with the cadre's pending/approved leave it
+    touches (Thu–Fri then Mon–Wed is one leave of 5 days): this decides the approval tier."""
+    wd = wd or attendance.work_days(assignment.village.township)
+    lo, hi = touching_span(wd, start, end, _spans_around(assignment.cadre_id, start, end, exclude_pk))
+    return wd.count(lo, hi)
+
+
+def request_leave(assignment, start_date, end_date, reason, user, today=None):
+    """Register a request. Its approval level follows its length in working days, counted together
+    with the pending/approved leave it touches, and the township's policy; a request registered on a
+    (local) date after its first day is a 补假 (retroactive), decided by the county whatever its length."""
+    today = today or timezone.localdate()
     leave = LeaveRequest(
         assignment=assignment, start_date=start_date, end_date=end_date, reason=reason, created_by=user
     )
     if start_date and end_date and end_date >= start_date:
         policy = Policy.effective_for(assignment.village.township)
-        leave.approval_level = LeaveRequest.level_for((end_date - start_date).days + 1, policy)
+        leave.retroactive = today > start_date
+        length = combined_working_days(assignment, start_date, end_date)
+        leave.approval_level = LeaveRequest.level_for(length, policy, leave.retroactive)
     leave.full_clean()
     leave.save()
     return leave
 
 
-def write_leave_into_sheets(leave):
-    """Put L on the leave's days in the rows of open sheets; return the months whose sheet is closed."""
+def _day_note(name, days):
+    return _("%(cadre)s: days %(days)s") % {"cadre": name, "days": ", ".join(str(d.day) for d in days)}
+
+
+def write_leave_into_sheets(leave, first=None, last=None):
+    """Bring the leave's days (``first``–``last``, default its whole span) into the township's sheets.
+
+    In open sheets, working days of the approved leave (up to an early return) become L, rest days
+    and holidays stay H, and a day no longer on leave (after an early return) becomes what a day
+    without leave is (P on a working day, H on a rest day, '.' on a working day still to come).
+    A submitted or approved sheet cannot change: it is marked ``needs_correction`` with a note naming
+    the cadre and the days, for the county to reopen it. Returns those closed sheets."""
     a = leave.assignment
-    blocked = []
-    month = leave.start_date.replace(day=1)
-    while month <= leave.end_date:
-        first, last = month_bounds(month)
-        record = (
-            AttendanceRecord.objects.select_related("sheet")
-            .filter(assignment=a, sheet__month=month, sheet__township_id=a.village.township.pk)
-            .first()
+    first = first or leave.start_date
+    last = last or leave.end_date
+    township = a.village.township
+    closed = []
+    month = first.replace(day=1)
+    while month <= last:
+        m_first, m_last = month_bounds(month)
+        lo, hi = max(first, m_first), min(last, m_last)
+        sheet = (
+            AttendanceSheet.objects.select_for_update().filter(township_id=township.pk, month=month).first()
         )
-        if record is not None:
-            if record.sheet.state != AttendanceSheet.State.OPEN:
-                blocked.append(month)
-            else:
-                days = list(record.days)
-                d = max(first, leave.start_date)
-                while d <= min(last, leave.end_date):
-                    if days[d.day - 1] != OUTSIDE:
-                        days[d.day - 1] = LEAVE
-                    d += datetime.timedelta(days=1)
-                record.days = "".join(days)
-                record.save(update_fields=["days"])
-                # A grid loaded before this change must not overwrite it.
-                AttendanceSheet.objects.filter(pk=record.sheet_id).update(version=F("version") + 1)
-        month = last + datetime.timedelta(days=1)
-    return blocked
+        record = (
+            AttendanceRecord.objects.filter(assignment=a, sheet=sheet).first() if sheet is not None else None
+        )
+        if sheet is not None and sheet.state != AttendanceSheet.State.OPEN:
+            # Closed (whether or not it holds the cadre's row): the county must reopen it.
+            dates = attendance.work_days(township).dates(lo, hi)
+            if dates:
+                note = _day_note(a.cadre.name, dates)
+                if leave.returned_on and leave.returned_on <= hi:
+                    note = _("%(note)s (back from leave on %(date)s)") % {
+                        "note": note,
+                        "date": leave.returned_on.isoformat(),
+                    }
+                else:
+                    note = _("%(note)s (leave approved)") % {"note": note}
+                sheet.needs_correction = True
+                sheet.correction_note = "\n".join(x for x in [sheet.correction_note, note] if x)
+                sheet.save(update_fields=["needs_correction", "correction_note"])
+                closed.append(sheet)
+        elif record is not None:
+            _sync_record(record, sheet, township, lo, hi)
+        # No row yet: a new row starts from default_days, which shows the approved leave.
+        month = m_last + datetime.timedelta(days=1)
+    return closed
 
 
-def leave_days_by_assignment(assignments, year):
-    """Approved leave days falling in ``year``, per assignment id."""
+def _sync_record(record, sheet, township, lo, hi, cal=None, leave_dates=None):
+    """Rewrite the leave days lo..hi of one open row from the approved leave; True when changed."""
+    first, last = sheet.bounds
+    cal = cal or attendance.calendar_for(township, sheet.month)
+    if leave_dates is None:
+        leave_dates = attendance.approved_leave_dates([record.assignment_id], first, last).get(
+            record.assignment_id, set()
+        )
+    today = timezone.localdate()
+    days = list(record.days)
+    d = lo
+    while d <= hi:
+        i = d.day - 1
+        code = days[i]
+        day = cal.days[i]
+        if code != OUTSIDE:
+            if d in leave_dates:
+                days[i] = attendance.default_code(day, True, True, today)
+            elif code == LEAVE:
+                days[i] = attendance.default_code(day, True, False, today)
+        d += datetime.timedelta(days=1)
+    new = "".join(days)
+    if new == record.days:
+        return False
+    record.days = new
+    record.save(update_fields=["days"])
+    # A grid loaded before this change must not overwrite it.
+    AttendanceSheet.objects.filter(pk=record.sheet_id).update(version=F("version") + 1)
+    return True
+
+
+def sync_leave_into_sheet(sheet):
+    """After the county reopens a sheet: write in the approved leave (and early returns) of its month."""
+    first, last = sheet.bounds
+    records = list(sheet.records.select_related("assignment"))
+    leaves = attendance.approved_leave_dates([r.assignment_id for r in records], first, last)
+    touched = set(
+        LeaveRequest.objects.filter(
+            assignment__in=[r.assignment_id for r in records],
+            state=LeaveRequest.State.APPROVED,
+            start_date__lte=last,
+            end_date__gte=first,
+        ).values_list("assignment_id", flat=True)
+    )
+    cal = attendance.calendar_for(sheet.township, sheet.month)
+    for record in records:
+        if record.assignment_id in touched:
+            _sync_record(
+                record, sheet, sheet.township, first, last, cal, leaves.get(record.assignment_id, set())
+            )
+
+
+def leave_days_by_cadre(cadres, year):
+    """Working days of approved leave taken in ``year`` (up to an early return), per cadre id, over
+    all the cadre's assignments: the yearly cap counts per person."""
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-    rows = LeaveRequest.objects.filter(
-        assignment__in=assignments,
-        state=LeaveRequest.State.APPROVED,
-        start_date__lte=last,
-        end_date__gte=first,
-    ).values_list("assignment_id", "start_date", "end_date")
+    rows = list(
+        LeaveRequest.objects.filter(
+            assignment__cadre__in=cadres,
+            state=LeaveRequest.State.APPROVED,
+            start_date__lte=last,
+            end_date__gte=first,
+        ).values_list(
+            "assignment__cadre_id",
+            "assignment__village__township__code",
+            "start_date",
+            "end_date",
+            "returned_on",
+        )
+    )
+    calendars = attendance.work_days_for({r[1] for r in rows})
     totals = {}
-    for assignment_id, start, end in rows:
-        n = (min(end, last) - max(start, first)).days + 1
-        totals[assignment_id] = totals.get(assignment_id, 0) + n
+    for cadre_id, township_code, start, end, returned_on in rows:
+        if returned_on and returned_on <= end:
+            end = returned_on - datetime.timedelta(days=1)
+        n = calendars[township_code].count(max(start, first), min(end, last))
+        totals[cadre_id] = totals.get(cadre_id, 0) + n
     return totals
 
 
+def leave_days_by_assignment(assignments, year):
+    """Working days of approved leave in ``year`` counted for the yearly cap, per assignment id: the
+    count of the assignment's PERSON, over all the cadre's assignments (a cadre adjusted mid-year
+    keeps one count). Assignments whose cadre took no leave are left out."""
+    cadre_of = dict(Assignment.objects.filter(pk__in=list(assignments)).values_list("pk", "cadre_id"))
+    days = leave_days_by_cadre(set(cadre_of.values()), year)
+    return {pk: days[c] for pk, c in cadre_of.items() if days.get(c)}
+
+
 def over_leave_cap(assignment, year):
-    """(days, cap) when approved leave in the year passes max_leave_days_per_year, else None."""
+    """(days, cap) when the cadre's approved leave in the year passes max_leave_days_per_year, else None."""
     policy = Policy.effective_for(assignment.village.township)
     cap = policy.max_leave_days_per_year
     if not cap:
         return None
-    days = leave_days_by_assignment([assignment.pk], year).get(assignment.pk, 0)
+    days = leave_days_by_cadre([assignment.cadre_id], year).get(assignment.cadre_id, 0)
     return (days, cap) if days > cap else None
 
 
 def over_leave_cap_all(assignments, year):
-    """over_leave_cap for many assignments in a constant number of queries: those whose approved
-    leave in ``year`` passes their township's yearly cap, each with ``leave_days`` and ``leave_cap``."""
+    """over_leave_cap for many assignments in a constant number of queries: those whose cadre's
+    approved leave in ``year`` passes their township's yearly cap, each with ``leave_days`` and
+    ``leave_cap``."""
     # Ids, not a subquery: with a subquery the planner probes the leave exclusion constraint's GiST
     # index once per cadre (~16 ms for a county, against ~6 ms this way; docs/performance.md).
     days = leave_days_by_assignment(list(assignments.values_list("pk", flat=True)), year)
@@ -158,6 +307,49 @@ def over_leave_cap_all(assignments, year):
     return flagged
 
 
+def return_due(leave, wd):
+    """The day by which the return must be reported: the first working day after the leave ends."""
+    return wd.next_working_day(leave.end_date)
+
+
+def overdue_returns(leaves, today=None):
+    """Approved leave in ``leaves`` (a queryset) whose return (销假) is not reported by the first working
+    day after it ended, as a list, each with ``return_due``. Constant queries (leave, overrides)."""
+    today = today or timezone.localdate()
+    # The first working day after the end is at least the day after it.
+    candidates = list(
+        leaves.filter(
+            state=LeaveRequest.State.APPROVED,
+            returned_on__isnull=True,
+            end_date__lt=today - datetime.timedelta(days=1),
+        )
+        .select_related("assignment__cadre", "assignment__village__township")
+        .order_by("end_date", "pk")
+    )
+    calendars = attendance.work_days_for({lv.assignment.village.township.code for lv in candidates})
+    overdue = []
+    for lv in candidates:
+        lv.return_due = return_due(lv, calendars[lv.assignment.village.township.code])
+        if today > lv.return_due:
+            overdue.append(lv)
+    return overdue
+
+
+def mark_leaves(leaves, today=None):
+    """Set ``counted_days`` (working days taken) and ``overdue`` on leave objects for display, with
+    one query for the calendars of their townships. ``leaves`` need assignment__village__township."""
+    today = today or timezone.localdate()
+    leaves = list(leaves)
+    calendars = attendance.work_days_for({lv.assignment.village.township.code for lv in leaves})
+    for lv in leaves:
+        wd = calendars[lv.assignment.village.township.code]
+        lv.counted_days = wd.count(lv.start_date, lv.last_day_away)
+        lv.overdue = (
+            lv.state == LeaveRequest.State.APPROVED and lv.returned_on is None and today > return_due(lv, wd)
+        )
+    return leaves
+
+
 def excused_by_leave():
     """An approved leave covers the check's day and was requested before the check was recorded
     (请假在先: a 补假 requested after a finding never erases it)."""
@@ -169,6 +361,8 @@ def excused_by_leave():
             end_date__gte=OuterRef("date"),
             created_at__lt=OuterRef("created_at"),
         )
+        # Back early (销假 on or before the last day): from the return day on, no leave covers it.
+        .filter(Q(returned_on__isnull=True) | Q(returned_on__gt=OuterRef("date")))
     )
 
 

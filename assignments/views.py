@@ -118,7 +118,11 @@ def cadre_detail(request, pk):
     checks = leave_rules.with_findings(SpotCheck.objects.filter(assignment__cadre=cadre)).order_by("-date")[
         :20
     ]
-    leaves = LeaveRequest.objects.filter(assignment__cadre=cadre).order_by("-start_date")[:20]
+    leaves = leave_rules.mark_leaves(
+        LeaveRequest.objects.filter(assignment__cadre=cadre)
+        .select_related("assignment__village__township")
+        .order_by("-start_date")[:20]
+    )
     serving = next((a for a in history if a.is_serving_on(today)), None)
     return render(
         request,
@@ -136,6 +140,9 @@ def cadre_detail(request, pk):
             "sections": pages.render_sections(pages.CADRE_SECTIONS, request, cadre),
             "checks": checks,
             "leaves": leaves,
+            "overdue_leave": leave_rules.overdue_returns(
+                LeaveRequest.objects.filter(assignment__cadre=cadre), today
+            ),
             "leave_cap": leave_rules.over_leave_cap(serving, today.year) if serving else None,
             "unexcused": sum(
                 leave_rules.unexcused_absences_by_assignment([a.pk for a in history], today.year).values()
@@ -160,6 +167,11 @@ def assignment_detail(request, pk):
             if access.sees_history(request.user)
             else None,
             "a": assignment,
+            "leaves": leave_rules.mark_leaves(
+                LeaveRequest.objects.filter(assignment=assignment)
+                .select_related("assignment__village__township")
+                .order_by("-start_date")[:20]
+            ),
             "events": assignment.events.select_related("by"),
             "warnings": assignment.warnings(),
             "can_manage": assignment.is_open and access.can(request.user, access.DISPATCH, assignment),

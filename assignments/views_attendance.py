@@ -54,15 +54,19 @@ def index(request):
     return redirect("attendance:overview", month)
 
 
-def _cells_html(cells, can_edit):
+def _cells_html(cells, can_edit, leave_dates=frozenset(), today=None):
     """A row's day cells, joined here rather than in a template loop or format_html_join: a
     township's month is ~900 cells, and both cost most of the page's time (docs/performance.md).
-    Every value is escaped; codes and day kinds come from fixed sets."""
+    Every value is escaped; codes and day kinds come from fixed sets. ``future`` and ``onleave``
+    classes let the grid's script refuse what the server would refuse (P/A/B to come, L off leave)."""
     parts = []
     for i, (code, day) in enumerate(cells):
         c = escape(code)
         tab = ' tabindex="0"' if can_edit and code != "-" else ""
-        parts.append(f'<td class="cell {escape(day.kind)} code-{c}" data-i="{i}"{tab}>{c}</td>')
+        extra = (" future" if today and day.date > today else "") + (
+            " onleave" if day.date in leave_dates else ""
+        )
+        parts.append(f'<td class="cell {escape(day.kind)}{extra} code-{c}" data-i="{i}"{tab}>{c}</td>')
     return mark_safe("".join(parts))
 
 
@@ -79,8 +83,9 @@ def sheet(request, code, month):
     sheet.township = township
     data = attendance.grid(sheet)
     can_edit = sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet)
+    today = timezone.localdate()
     for row in data["rows"]:
-        row.cells_html = _cells_html(row.cell_list, can_edit)
+        row.cells_html = _cells_html(row.cell_list, can_edit, row.leave_dates, today)
     return render(
         request,
         "assignments/sheet.html",
@@ -98,8 +103,18 @@ def sheet(request, code, month):
             "prev": (month - datetime.timedelta(days=1)).replace(day=1),
             "next": (month + datetime.timedelta(days=32)).replace(day=1),
             "below": sum(1 for r in data["rows"] if r.shortfall),
+            "submit_from": _submit_from(sheet, data, today),
         },
     )
+
+
+def _submit_from(sheet, data, today):
+    """The month's last working day, when the sheet cannot be submitted before it (else None)."""
+    if not sheet.is_open or data["policy"].submit_before_month_end:
+        return None
+    working = [d.date for d in data["calendar"].days if d.is_working_day]
+    last = working[-1] if working else sheet.bounds[1]
+    return last if today < last else None
 
 
 def _save(request, code, month):
@@ -204,9 +219,9 @@ def overview(request, month):
     first, last = attendance.month_bounds(month)
     checks = access.scope(user, SpotCheck.objects.filter(date__gte=first, date__lte=last))
     found = leave.discrepancies(checks).select_related("assignment__cadre", "assignment__village__township")
-    pending = (
+    pending = leave.mark_leaves(
         access.scope(user, LeaveRequest.objects.filter(state="pending", approval_level="county"))
-        .select_related("assignment__cadre", "assignment__village")
+        .select_related("assignment__cadre", "assignment__village__township")
         .order_by("start_date")
     )
     below_list = (

@@ -76,10 +76,12 @@ class SpotCheckForm(forms.ModelForm):
 @login_required
 def leave_list(request):
     leaves = access.scope(
-        request.user, LeaveRequest.objects.select_related("assignment__cadre", "assignment__village")
+        request.user,
+        LeaveRequest.objects.select_related("assignment__cadre", "assignment__village__township"),
     )
     filterset = LeaveFilter(request.GET or None, queryset=leaves, user=request.user)
     page = Paginator(sorted_by(filterset, leaves, "-start_date", "-pk"), 50).get_page(request.GET.get("page"))
+    page.object_list = rules.mark_leaves(page.object_list)
     return render(
         request,
         "assignments/leave_list.html",
@@ -106,10 +108,14 @@ def leave_new(request):
         except IntegrityError:
             form.add_error(None, _("This cadre already has leave requested or approved on these days."))
         else:
+            if leave.retroactive:
+                text = _(
+                    "Leave of %(n)d working days registered after its first day: a 补假, decided by the %(level)s."
+                )
+            else:
+                text = _("Leave of %(n)d working days registered; it goes to the %(level)s for approval.")
             messages.success(
-                request,
-                _("Leave of %(n)d days registered; it goes to the %(level)s for approval.")
-                % {"n": leave.length, "level": leave.get_approval_level_display()},
+                request, text % {"n": leave.working_days, "level": leave.get_approval_level_display()}
             )
             return redirect(leave)
     return render(request, "assignments/leave_form.html", {"form": form})
@@ -133,11 +139,13 @@ def leave_detail(request, pk):
         pk=pk,
     )
     cap = rules.over_leave_cap(leave.assignment, leave.start_date.year)
+    rules.mark_leaves([leave])
     return render(
         request,
         "assignments/leave_detail.html",
         {
             "leave": leave,
+            "today": timezone.localdate(),
             "can_decide": leave.state == "pending"
             and access.can(request.user, _decision_action(leave), leave),
             "can_return": leave.state == "approved"
@@ -164,16 +172,20 @@ def leave_decide(request, pk, action):
         raise PermissionDenied
     try:
         if action == "approve":
-            blocked = leave.approve(request.user)
-            messages.success(request, _("Leave approved; L is written into the open attendance sheets."))
-            for month in blocked:
+            closed = leave.approve(request.user)
+            if closed:
                 messages.warning(
                     request,
                     _(
-                        "The attendance sheet of %(month)s is already submitted or approved, so it still shows the "
-                        "old codes: the county must reopen it, then the township marks the leave."
+                        "Leave approved. The attendance sheet of %(months)s is already submitted or approved, so the "
+                        "leave is not in it yet: the sheet is marked as needing correction, and once the county "
+                        "reopens it the L is written in."
                     )
-                    % {"month": f"{month:%Y-%m}"},
+                    % {"months": ", ".join(f"{s.month:%Y-%m}" for s in closed)},
+                )
+            else:
+                messages.success(
+                    request, _("Leave approved; its working days are marked L in the attendance sheets.")
                 )
             cap = rules.over_leave_cap(leave.assignment, leave.start_date.year)
             if cap:
@@ -196,8 +208,19 @@ def leave_decide(request, pk, action):
                 day = forms.DateField().clean(value)
             except ValidationError:
                 day = None
-            leave.report_return(day, request.user)
+            if day is None and value:
+                raise ValidationError(_("The return date “%(value)s” is not a date.") % {"value": value[:20]})
+            closed = leave.report_return(day, request.user)
             messages.success(request, _("Return reported (销假)."))
+            if closed:
+                messages.warning(
+                    request,
+                    _(
+                        "The attendance sheet of %(months)s is already submitted or approved: it is marked as needing "
+                        "correction, and once the county reopens it the days after the return are given back."
+                    )
+                    % {"months": ", ".join(f"{s.month:%Y-%m}" for s in closed)},
+                )
         else:
             raise PermissionDenied
     except ValidationError as exc:

@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "reliability.md"
 DB_NAME = "zhucun"
 PASSWORD = "zhucun-load-drill"
-CODES = "PBLHA"
+CODES = "PBA"  # the grid refuses L off approved leave, H on working days and anything on days to come
 UNAVAILABLE_TEXT = "Database briefly unavailable"
 MARK_BEGIN, MARK_END = "<!-- load_fault:begin -->", "<!-- load_fault:end -->"
 
@@ -342,11 +342,12 @@ def parse_sheet(text):
 
 
 def pattern(token, loaded):
-    """Every editable cell of every row, drawn from the token: one save is recognisable everywhere."""
+    """Every editable cell of every row, drawn from the token: one save is recognisable everywhere.
+    Days to come ('.'), leave (L) and rest days (H) keep their code, which is the only true one."""
     out = {}
     for pk, days in loaded.items():
         rng = random.Random(token * 1_000_003 + pk)
-        out[pk] = "".join(c if c == "-" else rng.choice(CODES) for c in days)
+        out[pk] = "".join(c if c in "-.LH" else rng.choice(CODES) for c in days)
     return out
 
 

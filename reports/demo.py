@@ -1335,6 +1335,7 @@ class DemoBuilder:
         assignments = self._serving_assignments(codes, first, last)
         clerks = self._clerks(codes)
         self._calendar = self._calendars()
+        self._workdays = attendance.work_days_for(codes)
         with_leave = self._counties_with(LeaveRequest)
         with_checks = self._counties_with(SpotCheck)
         existing = set(
@@ -1437,30 +1438,51 @@ class DemoBuilder:
         rng = self._rng("leave", plan.code6)
         today = self.today
         day = datetime.timedelta(days=1)
-        booked = {}  # assignment pk -> [(start, end)] of pending or approved leave
+        booked = {}  # assignment pk -> [(start, end)] of the requests drawn
         approved_days = {}
         rows = []
 
         def free(a, start, end):
-            return all(end < s or start > e for s, e in booked.get(a.pk, []))
+            """Neither overlapping nor touching (only rest days between) the cadre's other leave: a
+            touching one would make one longer leave, whose tier the demo would have to follow."""
+            wd = self._workdays[a.township_code]
+            return not any(
+                (s <= end and e >= start)
+                or (e < start and wd.touching(e, start))
+                or (s > end and wd.touching(end, s))
+                for s, e in booked.get(a.pk, [])
+            )
 
         def draw(a, length, lo, hi):
-            """A free span of ``length`` days inside the assignment and [lo, hi], starting on a weekday."""
+            """A free span of ``length`` working days inside the assignment and [lo, hi], starting on a
+            working day."""
+            wd = self._workdays[a.township_code]
             lo, hi = max(lo, a.start_date), min(hi, a.last_day)
             if (hi - lo).days + 1 < length:
                 return None
             start = lo + datetime.timedelta(days=rng.randint(0, (hi - lo).days + 1 - length))
-            while start.weekday() >= 5:
+            for _i in range(14):
+                if wd.is_working(start):
+                    break
                 start += day
-            end = start + datetime.timedelta(days=length - 1)
+            end = working_end(wd, start, length)
             return (start, end) if end <= hi and free(a, start, end) else None
 
-        def add(a, start, end, state):
-            length = (end - start).days + 1
-            level = LeaveRequest.level_for(length, self._policy_for(a.township_code))
+        def working_end(wd, start, length):
+            """The day ``length`` working days after ``start`` (a working day) ends."""
+            end, n = start, 1
+            while n < length:
+                end += day
+                n += wd.is_working(end)
+            return end
+
+        def add(a, start, end, state, retroactive=False):
+            wd = self._workdays[a.township_code]
+            length = wd.count(start, end)
+            level = LeaveRequest.level_for(length, self._policy_for(a.township_code), retroactive)
             recorder = self._recorder(clerks, a.township_code)
             decider = recorder if level == LeaveRequest.Level.TOWNSHIP else self.admin_user
-            reasons = SHORT_LEAVE_REASONS if level == LeaveRequest.Level.TOWNSHIP else LONG_LEAVE_REASONS
+            reasons = SHORT_LEAVE_REASONS if length <= 3 else LONG_LEAVE_REASONS
             leave = LeaveRequest(
                 assignment_id=a.pk,
                 start_date=start,
@@ -1468,10 +1490,17 @@ class DemoBuilder:
                 reason=rng.choice(reasons),
                 state=state,
                 approval_level=level,
+                retroactive=retroactive,
                 created_by=recorder,
             )
             if state == LeaveRequest.State.PENDING:
                 leave.created_at = self._clamp(_during_office_hours(rng, today - rng.randint(0, 3) * day))
+            elif retroactive:  # 补假: asked for a day or two after the first day, decided by the county
+                leave.created_at = self._clamp(_during_office_hours(rng, start + rng.randint(1, 2) * day))
+                leave.decided_at = self._clamp(
+                    leave.created_at + datetime.timedelta(hours=rng.randint(2, 30))
+                )
+                leave.decided_by = decider
             else:
                 ahead = rng.randint(2, 7)
                 leave.created_at = self._clamp(_during_office_hours(rng, start - ahead * day))
@@ -1487,9 +1516,10 @@ class DemoBuilder:
                 approved_days[a.pk] = approved_days.get(a.pk, 0) + length
                 if end + day <= today:
                     leave.returned_on = end + day  # 销假: back in the village the day after
-            if state in (LeaveRequest.State.PENDING, LeaveRequest.State.APPROVED):
-                booked.setdefault(a.pk, []).append((start, end))
+            # Every request keeps clear of the others, so each one's tier is its own length.
+            booked.setdefault(a.pk, []).append((start, end))
             rows.append(leave)
+            return leave
 
         pool = list(assignments)
         cap = self._policy_for(plan.code).max_leave_days_per_year
@@ -1509,11 +1539,15 @@ class DemoBuilder:
                 k = -(-total // 9)
                 lengths = [total // k + (1 if i < total % k else 0) for i in range(k)]
                 seg = ((span_end - year_first).days + 1) // k
+                wd = self._workdays[a.township_code]
                 for i, length in enumerate(lengths):
-                    start = year_first + datetime.timedelta(days=i * seg + rng.randint(0, seg - length - 3))
-                    while start.weekday() >= 5:
+                    start = year_first + datetime.timedelta(
+                        days=i * seg + rng.randint(0, seg - 2 * length - 3)
+                    )
+                    while not wd.is_working(start):
                         start += day
-                    add(a, start, start + datetime.timedelta(days=length - 1), LeaveRequest.State.APPROVED)
+                    # Long leaves (county tier whatever touches them), far apart: never overlapping.
+                    add(a, start, working_end(wd, start, length), LeaveRequest.State.APPROVED)
         limit = min(LEAVE_DAYS_LIMIT, cap) if cap else LEAVE_DAYS_LIMIT
         if not pool:
             return rows
@@ -1538,6 +1572,27 @@ class DemoBuilder:
             place(LeaveRequest.State.REJECTED, any_length(), first, today + 5 * day)
         if rng.random() < 0.5:
             place(LeaveRequest.State.CANCELLED, any_length(), first, today + 5 * day)
+        # A 补假 decided by the county, taken and reported back; and a leave that ended more than a
+        # working day ago whose return (销假) nobody reported: both show on the leave pages and to-dos.
+        for _attempt in range(60):
+            a = rng.choice(pool)
+            span = draw(a, short_length(), max(first, today - 40 * day), today - 12 * day)
+            if span and approved_days.get(a.pk, 0) + self._workdays[a.township_code].count(*span) <= limit:
+                add(a, *span, LeaveRequest.State.APPROVED, retroactive=True)
+                break
+        # The overdue one in a township with a demo clerk, so the clerk's login has it as a to-do.
+        with_clerk = [a for a in pool if a.township_code in clerks] or pool
+        for _attempt in range(60):
+            a = rng.choice(with_clerk)
+            span = draw(a, short_length(), max(first, today - 25 * day), today - 6 * day)
+            wd = self._workdays[a.township_code]
+            if (
+                span
+                and approved_days.get(a.pk, 0) + wd.count(*span) <= limit
+                and wd.next_working_day(span[1]) < today
+            ):
+                add(a, *span, LeaveRequest.State.APPROVED).returned_on = None
+                break
         target = rng.randint(*LEAVE_PER_COUNTY)
         for _i in range(max(0, target - len(rows))):
             # Mostly taken and reported back; a few approved ahead of days still to come.
@@ -1675,7 +1730,7 @@ class DemoBuilder:
                 if not attendance.covered_days(a, first, last):
                     continue
                 required = attendance.required_days(policy, a, month, sheet.calendar)
-                days = attendance.default_days(a, cal, leave_dates.get(a.pk, set()))
+                days = attendance.default_days(a, cal, leave_dates.get(a.pk, set()), self.today)
                 days = self._vary(rng, days, a, month, cal, kept, required, policy.business_counts_as_present)
                 if a.pk in (behind or {}) and behind[a.pk][0] <= month <= behind[a.pk][1]:
                     days = self._short_of(days, self.QUARTER_SHORT_DAYS, policy.business_counts_as_present)

@@ -43,7 +43,8 @@ def _sheet_items(sheets):
 def _leave_items(leaves):
     return [
         (
-            f"{lv.assignment.cadre.name} · {lv.assignment.village.name} · {lv.start_date:%m-%d}–{lv.end_date:%m-%d}",
+            f"{lv.assignment.cadre.name} · {lv.assignment.village.name} · {lv.start_date:%m-%d}–{lv.end_date:%m-%d}"
+            + (f" · {_('补假')}" if lv.retroactive else ""),
             lv.get_absolute_url(),
         )
         for lv in leaves[:LIMIT]
@@ -69,6 +70,29 @@ def for_user(user, today=None, items=True):
                 _("Approve attendance sheets"),
                 sheets.count(),
                 _sheet_items(sheets) if items else [],
+            )
+        )
+        # Leave approved (or a return reported) after the sheet was closed: the county reopens it.
+        stale = (
+            access.scope(user, AttendanceSheet.objects.filter(needs_correction=True))
+            .exclude(state=AttendanceSheet.State.OPEN)
+            .select_related("township")
+            .order_by("month", "township__code")
+        )
+        groups.append(
+            Group(
+                "correct_sheet",
+                _("Reopen sheets that need correction (leave approved after they were sent)"),
+                stale.count(),
+                [
+                    (
+                        f"{s.township.name} {s.month:%Y-%m} · {s.correction_note.replace(chr(10), '; ')}",
+                        s.get_absolute_url(),
+                    )
+                    for s in stale[:LIMIT]
+                ]
+                if items
+                else [],
             )
         )
     if access.can(user, access.DECIDE_COUNTY_LEAVE) or access.can(user, access.DECIDE_TOWNSHIP_LEAVE):
@@ -111,6 +135,27 @@ def for_user(user, today=None, items=True):
             ) % {"month": f"{m:%Y-%m}"}
             fill_items.append((label, reverse("attendance:sheet", args=[user.region.code, f"{m:%Y-%m}"])))
         groups.append(Group("fill_sheet", _("Keep attendance"), len(fill_items), fill_items))
+        overdue = leave.overdue_returns(access.scope(user, LeaveRequest.objects.all()), today)
+        groups.append(
+            Group(
+                "overdue_return",
+                _("Leave ended without a reported return (销假)"),
+                len(overdue),
+                [
+                    (
+                        _("%(cadre)s · %(village)s · ended %(end)s, return due %(due)s")
+                        % {
+                            "cadre": lv.assignment.cadre.name,
+                            "village": lv.assignment.village.name,
+                            "end": f"{lv.end_date:%m-%d}",
+                            "due": f"{lv.return_due:%m-%d}",
+                        },
+                        lv.get_absolute_url(),
+                    )
+                    for lv in overdue[:LIMIT]
+                ],
+            )
+        )
     if access.can(user, access.APPROVE_ATTENDANCE) or (
         access.can(user, access.KEEP_ATTENDANCE) and user.role == Role.TOWNSHIP_CLERK
     ):

@@ -27,6 +27,9 @@ def serving(make_village, make_cadre, dispatch):
     return dispatch(make_cadre(name="在岗书记"), make_village(name="东村"))
 
 
+BEFORE = datetime.date(2026, 1, 1)  # the day these requests are made: before the leave (请假在先)
+
+
 def sheet_url(township, month="2026-02"):
     return reverse("attendance:sheet", args=[township.code, month])
 
@@ -269,20 +272,30 @@ def test_grid_get_and_post_run_constant_queries(
 # --- leave ---------------------------------------------------------------------------------------
 def test_three_days_go_to_the_township_four_to_the_county(serving, personas):
     three = leave_rules.request_leave(
-        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"]
+        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"], today=BEFORE
     )
     four = leave_rules.request_leave(
-        serving, datetime.date(2026, 3, 10), datetime.date(2026, 3, 13), "病假", personas["clerk"]
+        serving,
+        datetime.date(2026, 3, 10),
+        datetime.date(2026, 3, 13),
+        "病假",
+        personas["clerk"],
+        today=BEFORE,
     )
     assert three.approval_level == "township" and four.approval_level == "county"
 
 
 def test_each_level_decides_only_its_own_leave(client_for, personas, serving):
     short = leave_rules.request_leave(
-        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"]
+        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"], today=BEFORE
     )
     long = leave_rules.request_leave(
-        serving, datetime.date(2026, 3, 10), datetime.date(2026, 3, 14), "病假", personas["clerk"]
+        serving,
+        datetime.date(2026, 3, 10),
+        datetime.date(2026, 3, 14),
+        "病假",
+        personas["clerk"],
+        today=BEFORE,
     )
     clerk, county = client_for(personas["clerk"]), None
     assert clerk.post(reverse("leave:decide", args=[long.pk, "approve"])).status_code == 403
@@ -296,11 +309,16 @@ def test_each_level_decides_only_its_own_leave(client_for, personas, serving):
 
 def test_overlapping_or_backwards_leave_is_refused(serving, personas, client_for):
     leave_rules.request_leave(
-        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"]
+        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"], today=BEFORE
     )
     with pytest.raises(ValidationError):
         leave_rules.request_leave(
-            serving, datetime.date(2026, 3, 4), datetime.date(2026, 3, 5), "又", personas["clerk"]
+            serving,
+            datetime.date(2026, 3, 4),
+            datetime.date(2026, 3, 5),
+            "又",
+            personas["clerk"],
+            today=BEFORE,
         )
     response = client_for(personas["clerk"]).post(
         reverse("leave:new"),
@@ -329,7 +347,7 @@ def test_approving_leave_writes_l_into_the_open_sheet(client_for, personas, serv
         "2026-03",
     )
     leave = leave_rules.request_leave(
-        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"]
+        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"], today=BEFORE
     )
     assert leave.approve(personas["clerk"]) == []
     assert AttendanceRecord.objects.get().days[1:4] == "LLL"
@@ -344,7 +362,7 @@ def test_leave_on_an_approved_sheet_says_the_county_must_reopen(client_for, pers
     sheet.submit(personas["clerk"])
     sheet.approve(personas["county_admin"])
     leave = leave_rules.request_leave(
-        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"]
+        serving, datetime.date(2026, 3, 2), datetime.date(2026, 3, 4), "家事", personas["clerk"], today=BEFORE
     )
     response = clerk.post(reverse("leave:decide", args=[leave.pk, "approve"]), follow=True)
     assert "2026-03" in response.content.decode()
@@ -353,7 +371,7 @@ def test_leave_on_an_approved_sheet_says_the_county_must_reopen(client_for, pers
 
 def test_a_new_row_shows_approved_leave(client_for, personas, serving, tree):
     leave = leave_rules.request_leave(
-        serving, datetime.date(2026, 4, 7), datetime.date(2026, 4, 9), "家事", personas["clerk"]
+        serving, datetime.date(2026, 4, 7), datetime.date(2026, 4, 9), "家事", personas["clerk"], today=BEFORE
     )
     leave.approve(personas["clerk"])
     response = open_sheet(client_for(personas["clerk"]), tree["t1"], "2026-04")
@@ -362,13 +380,14 @@ def test_a_new_row_shows_approved_leave(client_for, personas, serving, tree):
 
 def test_leave_past_the_yearly_cap_flags_the_cadre_for_recall(serving, personas, tree):
     Policy.objects.create(region=tree["county"], max_leave_days_per_year=10)
+    # Mon 1 – Fri 12 June 2026: ten working days.
     leave = leave_rules.request_leave(
-        serving, datetime.date(2026, 5, 1), datetime.date(2026, 5, 10), "病", personas["clerk"]
+        serving, datetime.date(2026, 6, 1), datetime.date(2026, 6, 12), "病", personas["clerk"], today=BEFORE
     )
     leave.approve(personas["county_admin"])
     assert leave_rules.over_leave_cap(serving, 2026) is None
     more = leave_rules.request_leave(
-        serving, datetime.date(2026, 6, 1), datetime.date(2026, 6, 2), "事", personas["clerk"]
+        serving, datetime.date(2026, 6, 16), datetime.date(2026, 6, 17), "事", personas["clerk"], today=BEFORE
     )
     more.approve(personas["clerk"])
     assert leave_rules.over_leave_cap(serving, 2026) == (12, 10)
@@ -380,7 +399,7 @@ def test_leave_past_the_yearly_cap_flags_the_cadre_for_recall(serving, personas,
 
 def test_reporting_the_return(serving, personas):
     leave = leave_rules.request_leave(
-        serving, datetime.date(2026, 5, 1), datetime.date(2026, 5, 2), "事", personas["clerk"]
+        serving, datetime.date(2026, 5, 1), datetime.date(2026, 5, 2), "事", personas["clerk"], today=BEFORE
     )
     with pytest.raises(ValidationError):
         leave.report_return(datetime.date(2026, 5, 3), personas["clerk"])
@@ -416,7 +435,7 @@ def test_found_absent_on_a_day_marked_present_is_a_discrepancy(client_for, perso
 
 def test_absence_on_approved_leave_is_no_discrepancy(personas, serving):
     leave = leave_rules.request_leave(
-        serving, datetime.date(2026, 2, 3), datetime.date(2026, 2, 3), "事", personas["clerk"]
+        serving, datetime.date(2026, 2, 3), datetime.date(2026, 2, 3), "事", personas["clerk"], today=BEFORE
     )
     leave.approve(personas["clerk"])
     SpotCheck.objects.create(

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assignments.models import AttendanceSheet, LeaveRequest
+from assignments.models import AttendanceSheet, LeaveRequest, Policy
 from reports import todos
 
 
@@ -29,17 +29,25 @@ def month_code(month=None):
 
 
 def fill_and_submit(client, township, assignment, days=None):
+    """Keep the current month as the grid shows it (days to come stay '.') and submit it early,
+    which the township's policy allows here (Policy.submit_before_month_end)."""
+    Policy.objects.update_or_create(region=township, defaults={"submit_before_month_end": True})
     url = reverse("attendance:sheet", args=[township.code, month_code()])
     response = client.get(url)
     row = response.context["rows"][0]
-    posted = days or "".join("-" if c == "-" else "P" for c in row.days)
+    posted = days or row.days
     client.post(url, {"version": response.context["sheet"].version, f"row-{assignment.pk}": posted})
     client.post(reverse("attendance:action", args=[township.code, month_code(), "submit"]))
     return AttendanceSheet.objects.get(township=township, month=this_month())
 
 
 def test_county_compliance_changes_when_the_county_approves_a_sheet(client_for, personas, serving, tree):
-    fill_and_submit(client_for(personas["clerk"]), tree["t1"], serving)
+    # Days to come cannot be P yet: one day in the village meets this township's minimum.
+    Policy.objects.create(region=tree["t1"], days_per_month=1, submit_before_month_end=True)
+    clerk = client_for(personas["clerk"])
+    row = clerk.get(reverse("attendance:sheet", args=[tree["t1"].code, month_code()])).context["rows"][0]
+    today = timezone.localdate().day - 1
+    fill_and_submit(clerk, tree["t1"], serving, row.days[:today] + "P" + row.days[today + 1 :])
     admin = client_for(personas["county_admin"])
     before = admin.get(reverse("home") + f"?month={month_code()}")
     assert before.context["chart_total"].approved == 0

@@ -120,13 +120,44 @@ def test_demo_has_attendance_in_every_state_and_obeys_the_rules(db):
         state="pending", approval_level="county", start_date__gt=today
     ).exists()
     assert not LeaveRequest.objects.filter(state="rejected", decision_note="").exists()
-    for leave in LeaveRequest.objects.select_related("assignment__village__township"):
+    overdue = {lv.pk for lv in leave_rules.overdue_returns(LeaveRequest.objects.all(), today)}
+    for leave in LeaveRequest.objects.select_related("assignment__village__township", "assignment__cadre"):
         a = leave.assignment
         assert a.start_date <= leave.start_date <= leave.end_date <= a.last_day
         policy = Policy.effective_for(a.village.township)
-        assert leave.approval_level == LeaveRequest.level_for(leave.length, policy)
-        if leave.state == "approved" and leave.end_date < today:
+        # Working days, with the leave it touches; a 补假 (asked after its first day) goes to the county.
+        length = leave_rules.combined_working_days(a, leave.start_date, leave.end_date, exclude_pk=leave.pk)
+        assert leave.approval_level == LeaveRequest.level_for(length, policy, leave.retroactive)
+        assert leave.retroactive == (timezone.localdate(leave.created_at) > leave.start_date)
+        if leave.state == "approved" and leave.end_date < today and leave.pk not in overdue:
             assert leave.returned_on == leave.end_date + datetime.timedelta(days=1)
+    # The demo county has a 补假 decided by the county and a return (销假) overdue.
+    county = Region.objects.get(code=DEMO_COUNTY[0] + "000000")
+    in_county = LeaveRequest.objects.in_region(county)
+    assert in_county.filter(retroactive=True, state="approved", decided_by__role="county_admin").exists()
+    assert in_county.filter(pk__in=overdue).exists()
+    # Every generated row is true: L only on approved leave (working days), H only on rest days, no
+    # P/A/B on a day to come — what the grid itself accepts.
+    for sheet in AttendanceSheet.objects.select_related("township"):
+        first, last = sheet.bounds
+        records = list(sheet.records.select_related("assignment__cadre"))
+        mask = attendance.calendar_mask(attendance.calendar_for(sheet.township, sheet.month))
+        leaves = attendance.approved_leave_dates([r.assignment_id for r in records], first, last)
+        for r in records:
+            assert (
+                attendance.validate_row(
+                    1,
+                    r.assignment.cadre.name,
+                    r.days,
+                    r.assignment,
+                    first,
+                    (last - first).days + 1,
+                    mask=mask,
+                    leave_dates=leaves.get(r.assignment_id, set()),
+                    today=today,
+                )
+                == []
+            )
     # Approved leave shows as L in the rows.
     for leave in LeaveRequest.objects.filter(state="approved", start_date__gte=months[0])[:10]:
         row = AttendanceRecord.objects.get(
@@ -135,7 +166,6 @@ def test_demo_has_attendance_in_every_state_and_obeys_the_rules(db):
         assert row.days[leave.start_date.day - 1] == "L"
 
     # Exactly one cadre of 莱阳市 passes the county's yearly leave cap.
-    county = Region.objects.get(code=DEMO_COUNTY[0] + "000000")
     over = [
         a
         for a in Assignment.objects.in_region(county).select_related("village__township")

@@ -220,3 +220,17 @@ def test_leave_requested_before_the_check_keeps_excellent_open(serving, personas
     facts, _policy = appraisal_rules.facts_for(round_, list(round_.appraisals.all()))
     [f] = facts.values()
     assert f.unexcused == 0 and f.cap == Grade.EXCELLENT
+
+
+def test_a_leave_ended_early_by_the_return_does_not_excuse_a_check_after_the_return(serving, personas):
+    # Leave Tue 3 – Fri 6 March, back (销假) on Thursday 5: a check that finds the cadre away on
+    # Thursday or Friday is an absence; one on Wednesday is excused.
+    wednesday, thursday, friday = (TUESDAY + datetime.timedelta(days=n) for n in (1, 2, 3))
+    leave = leave_rules.request_leave(serving, TUESDAY, friday, "事假", personas["clerk"], today=TUESDAY)
+    leave.approve(personas["clerk"])
+    leave.report_return(thursday, personas["clerk"], today=thursday)
+    for day in (wednesday, thursday, friday):
+        check(serving, day, personas["clerk"])
+    excused = {c.date: c.excused for c in leave_rules.with_findings(SpotCheck.objects.all())}
+    assert excused == {wednesday: True, thursday: False, friday: False}
+    assert absences(serving) == 2

@@ -18,8 +18,9 @@ from django.utils.translation import pgettext_lazy
 from villages.models import Region
 
 # One character per day of the month (DESIGN.md).
-PRESENT, BUSINESS, LEAVE, REST, ABSENT, OUTSIDE = "P", "B", "L", "H", "A", "-"
-CODES = PRESENT + BUSINESS + LEAVE + REST + ABSENT + OUTSIDE
+# NOT_YET (".") is a working day still to come: nothing can be true of it yet, so it counts as nothing.
+PRESENT, BUSINESS, LEAVE, REST, ABSENT, OUTSIDE, NOT_YET = "P", "B", "L", "H", "A", "-", "."
+CODES = PRESENT + BUSINESS + LEAVE + REST + ABSENT + OUTSIDE + NOT_YET
 CODE_LABELS = {
     PRESENT: _("In village"),
     BUSINESS: _("Official business away (reported)"),
@@ -27,6 +28,7 @@ CODE_LABELS = {
     REST: _("Rest day or holiday"),
     ABSENT: _("Absent"),
     OUTSIDE: _("Outside the assignment"),
+    NOT_YET: _("Working day still to come"),
 }
 
 
@@ -203,8 +205,41 @@ class AttendanceSheet(models.Model):
             setattr(self, name, value)
         self.save(update_fields=["state", *fields])
 
-    def submit(self, user):
-        """The township hands the month's sheet to the county (上报)."""
+    def submit(self, user, today=None):
+        """The township hands the month's sheet to the county (上报), once the month's last working
+        day has come (``Policy.submit_before_month_end`` allows earlier)."""
+        from .. import attendance
+        from .core import Policy
+
+        today = today or timezone.localdate()
+        if self.state == self.State.OPEN and not Policy.effective_for(self.township).submit_before_month_end:
+            last_working = attendance.last_working_day(self.township, self.month)
+            if today < last_working:
+                raise ValidationError(
+                    _(
+                        "The sheet of %(month)s can be submitted from its last working day (%(day)s) on; "
+                        "the days before then are not over yet."
+                    )
+                    % {"month": f"{self.month:%Y-%m}", "day": last_working.isoformat()}
+                )
+        if self.state == self.State.OPEN:
+            # A day that has come cannot stay "not yet" ('.') on a sheet handed to the county.
+            first, last = self.bounds
+            elapsed = (min(today, last) - first).days + 1
+            unrecorded = []
+            for name, days in self.records.order_by("assignment__cadre__name", "pk").values_list(
+                "assignment__cadre__name", "days"
+            ):
+                missing = [str(i + 1) for i, c in enumerate(days[: max(0, elapsed)]) if c == NOT_YET]
+                if missing:
+                    unrecorded.append(
+                        _(
+                            "%(cadre)s, days %(days)s: not recorded yet (“.”); mark P, B, L, H or A before submitting."
+                        )
+                        % {"cadre": name, "days": ", ".join(missing)}
+                    )
+            if unrecorded:
+                raise ValidationError(unrecorded)
         self._move(
             [self.State.OPEN], self.State.SUBMITTED, user, submitted_by=user, submitted_at=timezone.now()
         )
@@ -236,14 +271,23 @@ class AttendanceSheet(models.Model):
                     )
                 }
             )
-        self._move(
-            [self.State.SUBMITTED, self.State.APPROVED],
-            self.State.OPEN,
-            user,
-            reopened_by=user,
-            reopened_at=timezone.now(),
-            reopen_reason=reason.strip(),
-        )
+        from django.db import transaction
+
+        from .. import leave as leave_rules
+
+        with transaction.atomic():
+            self._move(
+                [self.State.SUBMITTED, self.State.APPROVED],
+                self.State.OPEN,
+                user,
+                reopened_by=user,
+                reopened_at=timezone.now(),
+                reopen_reason=reason.strip(),
+                needs_correction=False,
+                correction_note="",
+            )
+            # The leave approved (or cut short) while the sheet was closed goes in now.
+            leave_rules.sync_leave_into_sheet(self)
 
 
 class AttendanceRecordQuerySet(models.QuerySet):
@@ -318,8 +362,8 @@ class AttendanceRecord(models.Model):
             ),
             models.CheckConstraint(
                 name="attendance_record_day_codes",
-                condition=Q(days__regex=r"^[PBLHA-]{28,31}$"),
-                violation_error_message=_("Day codes are P, B, L, H, A or -, one per day of the month."),
+                condition=Q(days__regex=r"^[PBLHA.-]{28,31}$"),
+                violation_error_message=_("Day codes are P, B, L, H, A, . or -, one per day of the month."),
             ),
         ]
         triggers = [
@@ -354,6 +398,10 @@ class AttendanceRecord(models.Model):
         if not self.sheet.is_open:
             raise ValidationError(_("The sheet is not open: the county must reopen it before rows change."))
         first, last = self.sheet.bounds
+        mask = attendance.calendar_mask(attendance.calendar_for(self.sheet.township, self.sheet.month))
+        leave = attendance.approved_leave_dates([self.assignment_id], first, last).get(
+            self.assignment_id, set()
+        )
         problems = attendance.validate_row(
             1,
             self.assignment.cadre.name,
@@ -361,6 +409,9 @@ class AttendanceRecord(models.Model):
             self.assignment,
             first,
             (last - first).days + 1,
+            mask=mask,
+            leave_dates=leave,
+            today=timezone.localdate(),
         )
         if problems:
             raise ValidationError({"days": problems})

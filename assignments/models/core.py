@@ -92,10 +92,13 @@ class Policy(models.Model):
         _("approved official business counts as in village"), null=True, blank=True
     )
     township_leave_max_days = models.PositiveSmallIntegerField(
-        _("longest leave the township approves (days)"), null=True, blank=True
+        _("longest leave the township approves (working days)"), null=True, blank=True
     )
     max_leave_days_per_year = models.PositiveSmallIntegerField(
-        _("leave days per year before recall"), null=True, blank=True, help_text=_("0 = no limit.")
+        _("working days of leave per year before recall"),
+        null=True,
+        blank=True,
+        help_text=_("Per person, over all the cadre's assignments. 0 = no limit."),
     )
     allowance_per_day = models.DecimalField(
         _("living allowance per day in village (yuan)"), max_digits=7, decimal_places=2, null=True, blank=True

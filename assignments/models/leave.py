@@ -1,5 +1,7 @@
 """Leave (请销假) and spot checks (电话查岗 / 进村抽查 / 突击暗访)."""
 
+import datetime
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -113,11 +115,34 @@ class LeaveRequest(models.Model):
 
     @property
     def length(self):
+        """Calendar days from the first to the last day (what the cadre asked for)."""
         return (self.end_date - self.start_date).days + 1
 
+    @property
+    def last_day_away(self):
+        """The last day of leave actually taken: the day before an early return, else end_date."""
+        if self.returned_on and self.returned_on <= self.end_date:
+            return self.returned_on - datetime.timedelta(days=1)
+        return self.end_date
+
+    @property
+    def working_days(self):
+        """Leave counts in working days of the township's work calendar (one query)."""
+        from .. import attendance
+
+        if self.last_day_away < self.start_date:
+            return 0
+        return attendance.working_days_between(
+            self.assignment.village.township, self.start_date, self.last_day_away
+        )
+
     @classmethod
-    def level_for(cls, length, policy):
-        """≤ township_leave_max_days: the township approves; longer: the county (and informs the city)."""
+    def level_for(cls, length, policy, retroactive=False):
+        """``length`` in working days (of this leave and the leave it touches, leave.combined_working_days):
+        ≤ township_leave_max_days the township approves; longer, or a 补假 whatever its length, the
+        county (which informs the city)."""
+        if retroactive:
+            return cls.Level.COUNTY
         return cls.Level.TOWNSHIP if length <= policy.township_leave_max_days else cls.Level.COUNTY
 
     def clean(self):
@@ -134,12 +159,15 @@ class LeaveRequest(models.Model):
         self.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
 
     def approve(self, user):
-        """Approve; returns the months whose sheets could not take the L (already submitted/approved)."""
+        """Approve; returns the closed sheets (submitted/approved) that could not take the L: each is
+        now marked as needing correction, for the county to reopen."""
         from django.db import transaction
 
         from .. import leave as rules
 
         with transaction.atomic():
+            LeaveRequest.objects.select_for_update().filter(pk=self.pk).first()
+            self.refresh_from_db(fields=["state"])
             self._decide(self.State.APPROVED, user)
             return rules.write_leave_into_sheets(self)
 
@@ -159,18 +187,49 @@ class LeaveRequest(models.Model):
     def cancel(self, user):
         self._decide(self.State.CANCELLED, user)
 
-    def report_return(self, day, user):
-        """销假: the cadre is back in the village on ``day``."""
-        if self.state != self.State.APPROVED:
-            raise ValidationError(_("Only approved leave can be closed by reporting the return."))
-        if self.returned_on:
-            raise ValidationError(
-                _("The return was already reported on %(date)s.") % {"date": self.returned_on}
-            )
-        if day is None or day < self.start_date:
-            raise ValidationError({"returned_on": _("The return date cannot be before the leave starts.")})
-        self.returned_on = day
-        self.save(update_fields=["returned_on"])
+    def report_return(self, day, user, today=None):
+        """销假: the cadre is back in the village on ``day``. An early return (before end_date) gives
+        the unused days back: open sheets show them as days without leave, closed ones are marked
+        for correction, and the leave counts only the days taken. Returns the closed sheets marked."""
+        from django.db import transaction
+
+        from .. import leave as rules
+
+        today = today or timezone.localdate()
+        with transaction.atomic():
+            LeaveRequest.objects.select_for_update().filter(pk=self.pk).first()
+            self.refresh_from_db(fields=["state", "returned_on"])
+            if self.state != self.State.APPROVED:
+                raise ValidationError(_("Only approved leave can be closed by reporting the return."))
+            if self.returned_on:
+                raise ValidationError(
+                    _("The return was already reported on %(date)s.") % {"date": self.returned_on}
+                )
+            if day is None:
+                raise ValidationError({"returned_on": _("Enter the date the cadre was back in the village.")})
+            if day < self.start_date:
+                raise ValidationError(
+                    {
+                        "returned_on": _(
+                            "The return date (%(day)s) cannot be before the leave starts (%(start)s)."
+                        )
+                        % {"day": day.isoformat(), "start": self.start_date.isoformat()}
+                    }
+                )
+            if day > today:
+                raise ValidationError(
+                    {
+                        "returned_on": _(
+                            "The return date (%(day)s) is in the future; report the return once the cadre is back."
+                        )
+                        % {"day": day.isoformat()}
+                    }
+                )
+            self.returned_on = day
+            self.save(update_fields=["returned_on"])
+            if day <= self.end_date:
+                return rules.write_leave_into_sheets(self, day, self.end_date)
+            return []
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

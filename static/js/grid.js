@@ -5,7 +5,8 @@
   var form = document.getElementById("grid-form");
   if (!form) return;
   var editable = form.dataset.editable === "1";
-  var CODES = "PBLHA";
+  var CODES = "PBLHA.";
+  var refusal = document.getElementById("grid-refusal");
   form.classList.add("js");
 
   function rowOf(el) { return el.closest("tr"); }
@@ -27,8 +28,26 @@
     }
   }
 
-  function set(td, code) {
+  // The server refuses these too (assignments/attendance.py validate_row); saying so here spares a
+  // round trip. Returns the message, or "" when the code may go in the cell.
+  function refused(td, code) {
+    var day = parseInt(td.dataset.i, 10) + 1, key = "";
+    var rest = td.classList.contains("weekend") || td.classList.contains("holiday");
+    if ("PAB".indexOf(code) >= 0 && td.classList.contains("future")) key = "refuseFuture";
+    else if (code === "L" && (!td.classList.contains("onleave") || rest)) key = "refuseLeave";
+    else if (code === "H" && !rest) key = "refuseRest";
+    else if (code === "." && rest) key = "refuseDot";
+    return key ? form.dataset[key].replace("%(day)s", day) : "";
+  }
+
+  function set(td, code, quiet) {
     if (!editable || td.textContent === "-") return;
+    var why = refused(td, code);
+    if (why) {
+      if (!quiet && refusal) { refusal.textContent = why; td.classList.add("refused"); }
+      return;
+    }
+    td.classList.remove("refused");
     var tr = rowOf(td), box = input(tr), i = parseInt(td.dataset.i, 10);
     var codes = box.value.split("");
     codes[i] = code;
@@ -50,17 +69,18 @@
     if (rowButton) {
       var code = brush();
       cells(rowOf(rowButton)).forEach(function (c) {
-        // Filling a row with P keeps rest days as they are.
+        // Filling a row with P keeps rest days and leave as they are; days to come stay ".".
         if (code === "P" && c.classList.contains("weekend")) return;
         if (code === "P" && c.classList.contains("holiday")) return;
-        set(c, code);
+        if (code === "P" && c.classList.contains("onleave")) return;
+        set(c, code, true);
       });
       return;
     }
     var colButton = e.target.closest("button.fill-col");
     if (colButton) {
       var day = colButton.dataset.day;
-      form.querySelectorAll('td.cell[data-i="' + day + '"]').forEach(function (c) { set(c, brush()); });
+      form.querySelectorAll('td.cell[data-i="' + day + '"]').forEach(function (c) { set(c, brush(), true); });
     }
   });
 

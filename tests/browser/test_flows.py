@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from appraisal.models import AppraisalRound
-from assignments.models import Assignment, AttendanceSheet, LeaveRequest
+from assignments import attendance
+from assignments.models import Assignment, AttendanceSheet, LeaveRequest, Policy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,8 +20,11 @@ def month():
 
 
 @pytest.fixture
-def serving(make_village, make_cadre, dispatch):
-    """Two first secretaries in 沐浴店镇, eleven months into a two-year term."""
+def serving(make_village, make_cadre, dispatch, tree):
+    """Two first secretaries in 沐浴店镇, eleven months into a two-year term. The county lets the
+    current month be submitted early, and one day in the village is its minimum: the days to come
+    cannot be P yet."""
+    Policy.objects.create(region=tree["county"], submit_before_month_end=True, days_per_month=1)
     start = (timezone.localdate() - datetime.timedelta(days=330)).replace(day=1)
     return [
         dispatch(make_cadre(name="甲书记"), make_village(name="东村"), start=start),
@@ -47,7 +51,7 @@ def test_clerk_fills_the_current_month_and_submits_it(login, personas, serving):
     records = list(sheet.records.order_by("pk"))
     assert len(records) == 2
     for r in records:
-        assert set(r.days) <= {"P", "H", "-"} and r.present_days == r.days.count("P") > 0
+        assert set(r.days) <= {"P", "H", "-", "."} and r.present_days == r.days.count("P") > 0
 
 
 def test_county_approves_and_the_dashboard_compliance_changes(login, personas, serving, live_server):
@@ -94,10 +98,13 @@ def test_dispatch_to_an_uncovered_village_and_an_overlapping_one_is_refused(
 def test_five_days_of_leave_go_to_the_county_and_are_approved_there(login, personas, serving, live_server):
     page = login(personas["clerk"])
     page.goto(f"{live_server.url}/leave/new/")
-    start = timezone.localdate() + datetime.timedelta(days=10)
+    # Five working days (leave counts working days), from the first working day ten days ahead.
+    calendar = attendance.work_days(serving[0].village.township)
+    start = calendar.next_working_day(timezone.localdate() + datetime.timedelta(days=9))
+    end = calendar.dates(start, start + datetime.timedelta(days=30))[4]
     page.select_option("#id_assignment", str(serving[0].pk))
     page.fill("#id_start_date", start.isoformat())
-    page.fill("#id_end_date", (start + datetime.timedelta(days=4)).isoformat())
+    page.fill("#id_end_date", end.isoformat())
     page.fill("#id_reason", "家中老人住院")
     page.click("form button[type=submit].primary")
     page.wait_for_selector(".msg-success")
