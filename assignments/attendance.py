@@ -14,7 +14,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import ExtractQuarter, Lag
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from . import workcalendar
 from .models import Assignment, AttendanceRecord, AttendanceSheet, HolidayOverride, Policy
@@ -674,10 +674,10 @@ def month_records(region_scoped_records, month):
 # --- minimums missed: month, quarter, year ---------------------------------------------------------
 MONTH, QUARTER, YEAR = "month", "quarter", "year"
 QUARTER_NAMES = [
-    _lazy("first quarter"),
-    _lazy("second quarter"),
-    _lazy("third quarter"),
-    _lazy("fourth quarter"),
+    gettext_lazy("first quarter"),
+    gettext_lazy("second quarter"),
+    gettext_lazy("third quarter"),
+    gettext_lazy("fourth quarter"),
 ]
 
 
