@@ -17,6 +17,7 @@ the models' choices, rendered with Chinese active.
 
 import contextvars
 import datetime
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -66,6 +67,10 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _HOLIDAY_FILL = PatternFill("solid", fgColor="D9D9D9")  # rest days and holidays, as on screen
 _THIN = Side(style="thin", color="999999")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def _text_width(text):
+    return sum(2 if ord(c) > 0x2E80 else 1 for c in str(text))
 
 
 class ExportError(ValueError):
@@ -127,6 +132,10 @@ class Sheet:
         title = WriteOnlyCell(ws, self.title)
         title.font, title.alignment = _TITLE_FONT, _CENTER
         ws.append([title])
+        # The header row is as tall as its longest wrapped header (a CJK character is two widths),
+        # so a long header does not spill over the title in LibreOffice or on paper.
+        lines = max(math.ceil(_text_width(col.header) / max(col.width - 1, 1)) for col in self.columns)
+        ws.row_dimensions[2].height = 15 * max(lines, 1) + 3
         headers = []
         for col in self.columns:
             cell = WriteOnlyCell(ws, col.header)

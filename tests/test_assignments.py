@@ -322,7 +322,7 @@ def test_extending_a_stale_copy_after_another_extension_is_refused(
     a = dispatch(make_cadre(), make_village())
     stale = Assignment.objects.get(pk=a.pk)
     a.extend(datetime.date(2027, 6, 30), "工作需要", personas["county_admin"])
-    with pytest.raises(ValidationError, match="reload"):
+    with pytest.raises(ValidationError, match="请刷新页面"):
         stale.extend(datetime.date(2027, 5, 31), "工作需要", personas["county_admin"])
     a.refresh_from_db()
     assert a.planned_end_date == datetime.date(2027, 6, 30) and a.events.filter(kind="extended").count() == 1

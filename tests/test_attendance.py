@@ -570,3 +570,20 @@ def test_allowance_page_runs_constant_queries(client_for, personas, tree, make_v
     large, response = queries()
     assert small == large
     assert response.context["grand"]["count"] == 6 and len(response.context["unapproved"]) == 6
+
+
+def test_the_cadre_page_gives_no_verdict_on_a_month_still_in_progress(client_for, personas, serving, tree):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
+    for month in (last_month, this_month):
+        sheet = AttendanceSheet.objects.create(township=tree["t1"], month=month)
+        n = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - month
+        AttendanceRecord.objects.create(
+            sheet=sheet, assignment=serving, days="A" * n.days, required_days=20, counts_business=True
+        )
+    body = client_for(personas["county_admin"]).get(reverse("cadres:detail", args=[serving.cadre.pk]))
+    text = body.content.decode()
+    assert text.count("本月进行中") == 1 and "差20天" in text

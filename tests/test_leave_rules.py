@@ -208,7 +208,7 @@ def test_the_return_cannot_be_in_the_future_or_before_the_start(serving, persona
     assert "returned_on" in before.value.message_dict
     with pytest.raises(ValidationError) as future:
         leave.report_return(D(2026, 3, 11), personas["clerk"], today=D(2026, 3, 10))
-    assert "future" in future.value.message_dict["returned_on"][0]
+    assert "将来" in future.value.message_dict["returned_on"][0]
     leave.report_return(D(2026, 3, 10), personas["clerk"], today=D(2026, 3, 10))  # today itself is fine
     assert LeaveRequest.objects.get(pk=leave.pk).returned_on == D(2026, 3, 10)
 
@@ -306,7 +306,7 @@ def test_the_grid_refuses_l_without_approved_leave_naming_the_row_and_the_day(
     clerk = client_for(personas["clerk"])
     days = march_row(clerk, tree, serving)
     html = grid_post(clerk, tree["t1"], D(2026, 3, 1), serving, days[:2] + "L" + days[3:]).content.decode()
-    assert "在岗书记" in html and "day 3" in html and not AttendanceRecord.objects.exists()
+    assert "在岗书记" in html and "3日" in html and not AttendanceRecord.objects.exists()
     # Pending leave is not approved leave.
     pending = ask(serving, D(2026, 3, 3), D(2026, 3, 3), personas["clerk"])
     grid_post(clerk, tree["t1"], D(2026, 3, 1), serving, days[:2] + "L" + days[3:])
@@ -323,7 +323,7 @@ def test_the_grid_refuses_h_on_a_working_day_and_accepts_it_on_an_override_holid
     days = march_row(clerk, tree, serving)
     assert days[1] == "P"  # Mon 2 March
     html = grid_post(clerk, tree["t1"], D(2026, 3, 1), serving, days[:1] + "H" + days[2:]).content.decode()
-    assert "day 2" in html and not AttendanceRecord.objects.exists()
+    assert "2日" in html and not AttendanceRecord.objects.exists()
     HolidayOverride.objects.create(region=tree["county"], date=D(2026, 3, 2), kind="holiday", name="县庆")
     days = march_row(clerk, tree, serving)
     assert days[1] == "H"
@@ -342,7 +342,7 @@ def test_days_to_come_start_as_dots_and_refuse_p_a_and_b(client_for, personas, s
     working = next(i for i, d in enumerate(cal.days) if d.is_working_day)
     for code in "PAB":
         html = grid_post(clerk, tree["t1"], month, serving, days[:working] + code + days[working + 1 :])
-        assert f"day {working + 1}" in html.content.decode()
+        assert f"{working + 1}日" in html.content.decode()
     assert not AttendanceRecord.objects.exists()
     grid_post(clerk, tree["t1"], month, serving, days)
     record = AttendanceRecord.objects.get()
@@ -354,7 +354,7 @@ def test_the_admin_holds_the_same_rules(personas, serving, tree, client_for):
     record.days = record.days[:2] + "L" + record.days[3:]
     with pytest.raises(ValidationError) as refused:
         record.full_clean()
-    assert "day 3" in str(refused.value)
+    assert "3日" in str(refused.value)
 
 
 def test_a_sheet_is_submitted_only_once_its_last_working_day_has_come(client_for, personas, serving, tree):

@@ -423,3 +423,8 @@ class AttendanceRecord(models.Model):
     @property
     def compliant(self):
         return self.shortfall == 0
+
+    @property
+    def month_in_progress(self):
+        """The month has not ended: a shortfall so far is no verdict yet (needs ``sheet`` loaded)."""
+        return timezone.localdate() <= self.sheet.bounds[1]

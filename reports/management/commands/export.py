@@ -2,7 +2,6 @@
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts import events
 from appraisal.models import AppraisalRound
@@ -11,18 +10,18 @@ from villages.models import Region
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = (
         "Write an Excel export (roster, attendance, appraisal, coverage, allowance) of one region to a file."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("kind", help=", ".join(exports.KINDS))
-        parser.add_argument("--region", required=True, help=gettext_lazy("12-digit region code"))
+        parser.add_argument("--region", required=True, help="12-digit region code")
         parser.add_argument("--month", help="YYYY-MM (attendance, allowance; default this month)")
         parser.add_argument("--year", help="YYYY (appraisal: the year's annual round)")
-        parser.add_argument("--round", dest="round_id", help=gettext_lazy("appraisal round id"))
+        parser.add_argument("--round", dest="round_id", help="appraisal round id")
         parser.add_argument("--date", help="YYYY-MM-DD (roster, coverage; default today)")
-        parser.add_argument("-o", "--output", required=True, help=gettext_lazy("the .xlsx file to write"))
+        parser.add_argument("-o", "--output", required=True, help="the .xlsx file to write")
 
     def handle(self, *args, kind, region, month, year, round_id, date, output, **options):
         try:

@@ -4,7 +4,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from reports import imports
 
@@ -25,14 +24,12 @@ class _Everything(AnonymousUser):
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Import villages, cadres or assignments from an .xlsx workbook.")
+    help = "Import villages, cadres or assignments from an .xlsx workbook."
 
     def add_arguments(self, parser):
         parser.add_argument("kind", help=", ".join(imports.IMPORTERS))
-        parser.add_argument("file", help=gettext_lazy("the .xlsx file to read"))
-        parser.add_argument(
-            "--user", help=gettext_lazy("import within this user's jurisdiction (default: everything)")
-        )
+        parser.add_argument("file", help="the .xlsx file to read")
+        parser.add_argument("--user", help="import within this user's jurisdiction (default: everything)")
 
     def handle(self, *args, kind, file, user, **options):
         if user:

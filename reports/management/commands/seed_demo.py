@@ -6,7 +6,6 @@ import unicodedata
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from reports import demo
 
@@ -20,7 +19,8 @@ def _pad(text, width):
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    # Plain text: argparse (Python 3.11) formats the help with re.sub, which a lazy translation breaks.
+    help = (
         "Fill the database with realistic demo data (Shandong, 莱阳市 and optionally more counties) and "
         "one demo login per role. Running it again adds nothing that is already there."
     )
@@ -30,14 +30,13 @@ class Command(BaseCommand):
             "--seed",
             type=int,
             default=1,
-            help=gettext_lazy("Random seed: the same seed gives the same data."),
+            help="Random seed: the same seed gives the same data.",
         )
         parser.add_argument(
             "--counties",
             type=int,
             default=1,
-            help=gettext_lazy("How many counties to build (莱阳市 first; at most %(max)d).")
-            % {"max": demo.MAX_COUNTIES},
+            help=f"How many counties to build (莱阳市 first; at most {demo.MAX_COUNTIES}).",
         )
 
     def handle(self, *args, seed, counties, verbosity, **options):
