@@ -473,11 +473,13 @@ def validate_row(number, name, days, assignment, first, total, *, mask=None, lea
 
 
 def row_context(sheet, assignment_ids):
-    """What validate_row needs to judge a sheet's rows: (calendar mask, {assignment id: leave dates})."""
+    """What validate_row needs to judge a sheet's rows: (calendar mask, {assignment id: leave dates}).
+
+    The calendar is read afresh (one query for the overrides), never taken from ``sheet.calendar``:
+    a holiday or 调休 day the county enters while a grid is open must count when that grid is saved
+    (H accepted on the new holiday, P refused there)."""
     first, last = sheet.bounds
-    mask = sheet.calendar if sheet.is_open and sheet.calendar else ""
-    if len(mask) != (last - first).days + 1:
-        mask = calendar_mask(calendar_for(sheet.township, sheet.month))
+    mask = calendar_mask(calendar_for(sheet.township, sheet.month))
     return mask, approved_leave_dates(list(assignment_ids), first, last)
 
 
@@ -531,7 +533,7 @@ def save_grid(sheet, posted, version, user, original=None):
     with transaction.atomic():
         bumped = AttendanceSheet.objects.filter(
             pk=sheet.pk, version=version, state=AttendanceSheet.State.OPEN
-        ).update(version=F("version") + 1, updated_at=now, updated_by=user)
+        ).update(version=F("version") + 1, updated_at=now, updated_by=user, calendar=mask)
         if not bumped:
             raise Conflict(sheet, _changed_since(sheet, original or {}))
         AttendanceRecord.objects.bulk_create(
@@ -550,7 +552,7 @@ def save_grid(sheet, posted, version, user, original=None):
             unique_fields=["sheet", "assignment"],
             update_fields=["days", "counts_business", "required_days", "updated_at"],
         )
-    sheet.version = version + 1
+    sheet.version, sheet.calendar = version + 1, mask
     return len(rows)
 
 
