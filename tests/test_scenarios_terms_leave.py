@@ -686,3 +686,122 @@ def test_a_leave_only_over_the_national_day_holiday_does_not_mark_a_closed_sheet
     assert leave.approve(personas["clerk"]) == []
     sheet.refresh_from_db()
     assert not sheet.needs_correction
+
+
+# === more boundary days =============================================================================
+def test_a_cadre_born_on_29_february_is_57_until_28_february_of_the_58th_year(
+    make_cadre, make_village, dispatch
+):
+    born = D(1968, 2, 29)  # the 58th birthday falls on 1 March 2026
+    assert dispatch(make_cadre(birth=born, name="甲"), make_village(), start=D(2026, 2, 28)).pk
+    with pytest.raises(ValidationError) as refused:
+        dispatch(make_cadre(birth=born, name="乙"), make_village(), start=D(2026, 3, 1))
+    assert "58" in str(refused.value)
+
+
+def test_the_village_list_filters_the_term_gap_on_the_day_the_end_is_recorded(
+    make_cadre, make_village, dispatch, personas, client_for
+):
+    today = timezone.localdate()
+    village = make_village(name="期满村")
+    make_village(name="平安村")
+    a = dispatch(make_cadre(), village, start=today - datetime.timedelta(days=100))
+    a.end(today + DAY, "term_completed", personas["county_admin"])
+    client = client_for(personas["county_admin"])
+    listed = client.get(reverse("villages:list") + "?coverage=term_gap").context["page"].object_list
+    assert [v.name for v in listed] == ["期满村"]
+    assert "期满待补派" in client.get(village.get_absolute_url()).content.decode()
+
+
+def test_the_cadre_import_takes_full_membership_on_the_day_of_joining_and_on_29_february(personas, tree):
+    headers = ["姓名", "身份证号", "政治面貌", "入党时间", "转正时间", "参加工作时间", "派出单位", "职级"]
+    result = imports.run(
+        "cadres",
+        xlsx(
+            headers,
+            [
+                "甲",
+                make_id(D(1985, 5, 1)),
+                "中共党员",
+                "2023-02-28",
+                "2023-02-28",
+                "2008-08-01",
+                "莱阳市财政局",
+                "正科级",
+            ],
+            [
+                "乙",
+                make_id(D(1986, 5, 1)),
+                "中共党员",
+                "2023-02-28",
+                "2024-02-29",
+                "2008-08-01",
+                "莱阳市财政局",
+                "正科级",
+            ],
+        ),
+        personas["county_admin"],
+        filename="a.xlsx",
+    )
+    assert result.ok, result.errors
+    assert dict(Cadre.objects.values_list("name", "party_full_member_on")) == {
+        "甲": D(2023, 2, 28),
+        "乙": D(2024, 2, 29),
+    }
+
+
+def test_days_to_come_take_l_of_approved_leave_but_not_p_and_rest_days_to_come_stay_h(
+    serving, personas, tree
+):
+    today = timezone.localdate()
+    month = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    if month > D(2027, 1, 31):
+        pytest.skip("the serving fixture's term ends in February 2027")
+    wd = attendance.work_days(tree["t1"])
+    first_working = next(d for d in (month + DAY * i for i in range(10)) if wd.is_working(d))
+    leave = ask(serving, first_working, first_working, personas["clerk"], today=today)
+    leave.approve(personas["clerk"])
+    sheet = AttendanceSheet.objects.create(township=tree["t1"], month=month)
+    cal = attendance.calendar_for(tree["t1"], month)
+    days = "".join("H" if d.is_rest else ("L" if d.date == first_working else ".") for d in cal.days)
+    attendance.save_grid(sheet, {serving.pk: days}, sheet.version, personas["clerk"])
+    assert AttendanceRecord.objects.get().days == days
+    sheet.refresh_from_db()
+    i = first_working.day - 1
+    with pytest.raises(attendance.GridError):
+        attendance.save_grid(
+            sheet, {serving.pk: days[:i] + "P" + days[i + 1 :]}, sheet.version, personas["clerk"]
+        )
+    rest = next(n for n, d in enumerate(cal.days) if d.is_rest)
+    with pytest.raises(attendance.GridError):
+        attendance.save_grid(
+            sheet, {serving.pk: days[:rest] + "." + days[rest + 1 :]}, sheet.version, personas["clerk"]
+        )
+
+
+def test_a_leave_running_to_the_last_day_of_the_term_is_never_an_overdue_return(
+    make_cadre, make_village, dispatch, personas
+):
+    a = dispatch(
+        make_cadre(), make_village(), start=D(2024, 3, 1)
+    )  # last day Fri 27 Feb 2026... planned 28th
+    assert a.planned_end_date == D(2026, 2, 28)
+    leave = ask(a, D(2026, 2, 26), D(2026, 2, 28), personas["clerk"])
+    leave.approve(personas["clerk"])
+    assert leave_rules.overdue_returns(LeaveRequest.objects.all(), D(2026, 3, 10)) == []
+    (marked,) = leave_rules.mark_leaves(
+        LeaveRequest.objects.select_related("assignment__village__township"), D(2026, 3, 10)
+    )
+    assert not marked.overdue
+
+
+def test_a_cadre_recalled_during_leave_owes_no_return_and_the_days_after_the_recall_are_not_leave(
+    serving, personas, tree
+):
+    Policy.objects.create(region=tree["county"], max_leave_days_per_year=3)
+    leave = ask(serving, D(2026, 3, 16), D(2026, 3, 20), personas["clerk"])  # Mon–Fri, 5 working days
+    leave.approve(personas["county_admin"])
+    serving.recall(D(2026, 3, 17), "群众不满意", personas["county_admin"])  # last day Tuesday
+    assert leave_rules.overdue_returns(LeaveRequest.objects.all(), D(2026, 3, 30)) == []
+    assert leave_rules.leave_days_by_cadre([serving.cadre_id], 2026) == {serving.cadre_id: 2}
+    assert leave_rules.over_leave_cap(serving, 2026) is None
