@@ -805,3 +805,49 @@ def test_a_cadre_recalled_during_leave_owes_no_return_and_the_days_after_the_rec
     assert leave_rules.overdue_returns(LeaveRequest.objects.all(), D(2026, 3, 30)) == []
     assert leave_rules.leave_days_by_cadre([serving.cadre_id], 2026) == {serving.cadre_id: 2}
     assert leave_rules.over_leave_cap(serving, 2026) is None
+
+
+def test_the_attendance_workbook_counts_leave_over_spring_festival_in_working_days(
+    client_for, personas, serving, tree
+):
+    record = open_row(client_for(personas["clerk"]), tree["t1"], D(2026, 2, 1), serving)
+    ask(serving, D(2026, 2, 13), D(2026, 2, 24), personas["clerk"]).approve(personas["clerk"])
+    out = io.BytesIO()
+    exports.build_attendance(AttendanceRecord.objects.all(), out, region_label="莱阳市", month=D(2026, 2, 1))
+    out.seek(0)
+    rows = [[c.value for c in row] for row in load_workbook(out).active.iter_rows()]
+    header = next(r for r in rows if "请假天数" in r)
+    row = next(r for r in rows if "在岗书记" in r)
+    assert row[header.index("请假天数")] == 3
+    assert row[header.index("16")] == "H" and row[header.index("14")] == "L"
+    record.refresh_from_db()
+    assert record.leave_days == 3
+
+
+def test_the_overdue_filter_of_the_leave_list_leaves_out_a_cadre_recalled_during_leave(
+    serving, personas, client_for
+):
+    leave = ask(serving, D(2026, 3, 16), D(2026, 3, 20), personas["clerk"])
+    leave.approve(personas["county_admin"])
+    clerk = client_for(personas["clerk"])
+    listed = clerk.get(reverse("leave:list") + "?only=overdue").context["page"].object_list
+    assert [lv.pk for lv in listed] == [leave.pk]
+    serving.recall(D(2026, 3, 18), "群众不满意", personas["county_admin"])
+    assert not clerk.get(reverse("leave:list") + "?only=overdue").context["page"].object_list
+    assert not kinds(personas["clerk"], "overdue_return")
+
+
+def test_a_leave_requested_on_the_page_joins_the_leave_it_touches_across_a_weekend(
+    serving, personas, client_for
+):
+    # Mon 14 – Tue 15 Dec 2026, then Thu 10 – Fri 11 Dec asked on the page: one leave of 4 working days.
+    first = ask(serving, D(2026, 12, 14), D(2026, 12, 15), personas["clerk"])
+    assert first.approval_level == "township"
+    response = client_for(personas["clerk"]).post(
+        reverse("leave:new"),
+        {"assignment": serving.pk, "start_date": "2026-12-10", "end_date": "2026-12-11", "reason": "家事"},
+    )
+    assert response.status_code == 302
+    second = LeaveRequest.objects.exclude(pk=first.pk).get()
+    assert leave_rules.combined_working_days(serving, D(2026, 12, 10), D(2026, 12, 11), second.pk) == 4
+    assert second.approval_level == "county"
