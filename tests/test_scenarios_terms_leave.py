@@ -851,3 +851,30 @@ def test_a_leave_requested_on_the_page_joins_the_leave_it_touches_across_a_weeke
     second = LeaveRequest.objects.exclude(pk=first.pk).get()
     assert leave_rules.combined_working_days(serving, D(2026, 12, 10), D(2026, 12, 11), second.pk) == 4
     assert second.approval_level == "county"
+
+
+def test_leaves_across_national_day_2025_touch_through_the_holiday_but_not_through_the_worked_sunday(
+    serving, personas
+):
+    # Mon 29 – Tue 30 Sep, then Thu 9 Oct: 1–8 Oct are the holiday, so one leave of 3 working days.
+    ask(serving, D(2025, 9, 29), D(2025, 9, 30), personas["clerk"])
+    ninth = ask(serving, D(2025, 10, 9), D(2025, 10, 9), personas["clerk"])
+    assert ninth.approval_level == "township"
+    tenth = ask(serving, D(2025, 10, 10), D(2025, 10, 10), personas["clerk"])
+    assert tenth.approval_level == "county"
+    # Fri 26 Sep and the Monday after: Sun 28 Sep is worked (调休), so they stay apart.
+    ask(serving, D(2025, 9, 24), D(2025, 9, 26), personas["clerk"])
+    assert leave_rules.combined_working_days(serving, D(2025, 9, 24), D(2025, 9, 26)) == 3
+
+
+def test_a_return_after_national_day_2025_falls_due_on_the_first_working_day_after_it(serving, personas):
+    leave = ask(serving, D(2025, 9, 30), D(2025, 9, 30), personas["clerk"])
+    leave.approve(personas["clerk"])
+    qs = LeaveRequest.objects.all()
+    assert leave_rules.overdue_returns(qs, D(2025, 10, 9)) == []
+    (late,) = leave_rules.overdue_returns(qs, D(2025, 10, 10))
+    assert late.return_due == D(2025, 10, 9)
+    other = ask(serving, D(2025, 10, 11), D(2025, 10, 11), personas["clerk"])  # the worked Saturday
+    other.approve(personas["clerk"])
+    assert [lv.pk for lv in leave_rules.overdue_returns(qs, D(2025, 10, 13))] == [leave.pk]
+    assert {lv.pk for lv in leave_rules.overdue_returns(qs, D(2025, 10, 14))} == {leave.pk, other.pk}
