@@ -472,6 +472,50 @@ def validate_row(number, name, days, assignment, first, total, *, mask=None, lea
     return problems
 
 
+def clip_rows_to_term(assignment, sheets=None):
+    """Once an end is recorded (recall, term completed, adjustment …), the days after the last day
+    are outside the assignment: in open sheets they become '-' (a row kept before the end was
+    recorded may hold P, A or '.' there, which would count days in a village the cadre has left);
+    a submitted or approved sheet holding anything else there is marked ``needs_correction``,
+    naming the cadre and the days, for the county to reopen. ``sheets`` limits the sheets looked at
+    (a reopened sheet). Returns the closed sheets marked."""
+    last_day = assignment.last_day
+    records = AttendanceRecord.objects.filter(
+        assignment=assignment, sheet__month__gte=last_day.replace(day=1)
+    ).select_related("sheet", "assignment__cadre")
+    if sheets is not None:
+        records = records.filter(sheet__in=sheets)
+    closed = []
+    for record in records.order_by("sheet__month"):
+        sheet = record.sheet
+        first, _last = sheet.bounds
+        cut = max(0, (last_day - first).days + 1)
+        outside = [i for i in range(cut, len(record.days)) if record.days[i] != OUTSIDE]
+        if not outside:
+            continue
+        if sheet.is_open:
+            record.days = record.days[:cut] + OUTSIDE * (len(record.days) - cut)
+            record.save(update_fields=["days"])
+            # A grid loaded before this change must not overwrite it.
+            AttendanceSheet.objects.filter(pk=sheet.pk).update(version=F("version") + 1)
+            continue
+        note = _("%(cadre)s: days %(days)s") % {
+            "cadre": assignment.cadre.name,
+            "days": ", ".join(str(i + 1) for i in outside),
+        }
+        note = _("%(note)s (after the assignment ended on %(date)s)") % {
+            "note": note,
+            "date": last_day.isoformat(),
+        }
+        AttendanceSheet.objects.select_for_update().filter(pk=sheet.pk).first()
+        sheet.refresh_from_db(fields=["correction_note"])
+        sheet.needs_correction = True
+        sheet.correction_note = "\n".join(x for x in [sheet.correction_note, note] if x)
+        sheet.save(update_fields=["needs_correction", "correction_note"])
+        closed.append(sheet)
+    return closed
+
+
 def row_context(sheet, assignment_ids):
     """What validate_row needs to judge a sheet's rows: (calendar mask, {assignment id: leave dates}).
 

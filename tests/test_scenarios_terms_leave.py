@@ -878,3 +878,49 @@ def test_a_return_after_national_day_2025_falls_due_on_the_first_working_day_aft
     other.approve(personas["clerk"])
     assert [lv.pk for lv in leave_rules.overdue_returns(qs, D(2025, 10, 13))] == [leave.pk]
     assert {lv.pk for lv in leave_rules.overdue_returns(qs, D(2025, 10, 14))} == {leave.pk, other.pk}
+
+
+# === a recall recorded after the month was kept ======================================================
+def test_a_recall_backdated_into_kept_months_leaves_no_day_in_the_village_after_the_last_day(
+    client_for, personas, serving, tree
+):
+    clerk = client_for(personas["clerk"])
+    march = open_row(clerk, tree["t1"], D(2026, 3, 1), serving)
+    april = open_row(clerk, tree["t1"], D(2026, 4, 1), serving)
+    april_sheet = AttendanceSheet.objects.get(pk=april.sheet_id)
+    april_sheet.submit(personas["clerk"], today=D(2026, 5, 1))
+    assert march.present_days == 22
+    serving.recall(D(2026, 3, 17), "群众不满意", personas["county_admin"])
+    march.refresh_from_db()
+    assert march.days[17:] == "-" * 14 and march.present_days == 12
+    # The submitted April sheet cannot change: it is marked for the county, naming the days.
+    april_sheet.refresh_from_db()
+    assert april_sheet.needs_correction and "在岗书记" in april_sheet.correction_note
+    assert "2026-03-17" in april_sheet.correction_note
+    (group,) = kinds(personas["county_admin"], "correct_sheet")
+    assert group.items[0][1] == april_sheet.get_absolute_url()
+    april_sheet.reopen(personas["county_admin"], "召回")
+    april.refresh_from_db()
+    assert april.days == "-" * 30 and april.present_days == 0
+    assert not AttendanceSheet.objects.get(pk=april_sheet.pk).needs_correction
+
+
+def test_a_recall_with_the_last_day_to_come_turns_the_days_after_it_outside_the_term(
+    client_for, personas, make_cadre, make_village, dispatch, tree
+):
+    today = timezone.localdate()
+    a = dispatch(
+        make_cadre(name="召回者"), make_village(), start=today.replace(day=1) - datetime.timedelta(days=60)
+    )
+    month = today.replace(day=1)
+    record = open_row(client_for(personas["clerk"]), tree["t1"], month, a)
+    last = today + DAY
+    a.recall(last, "工作不胜任", personas["county_admin"])
+    record.refresh_from_db()
+    if last.month == month.month:
+        assert record.days[last.day :] == "-" * (len(record.days) - last.day)
+        assert set(record.days[: last.day]) - {"-"}
+    # The grid of the month shows the same row and saves it as it is.
+    url = reverse("attendance:sheet", args=[tree["t1"].code, f"{month:%Y-%m}"])
+    row = next(r for r in client_for(personas["clerk"]).get(url).context["rows"] if r.assignment == a)
+    assert row.days == record.days

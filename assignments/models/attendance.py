@@ -273,7 +273,9 @@ class AttendanceSheet(models.Model):
             )
         from django.db import transaction
 
+        from .. import attendance
         from .. import leave as leave_rules
+        from .core import Assignment
 
         with transaction.atomic():
             self._move(
@@ -286,8 +288,14 @@ class AttendanceSheet(models.Model):
                 needs_correction=False,
                 correction_note="",
             )
-            # The leave approved (or cut short) while the sheet was closed goes in now.
+            # The leave approved (or cut short) while the sheet was closed goes in now, and the days
+            # after an end recorded meanwhile become '-'.
             leave_rules.sync_leave_into_sheet(self)
+            _first, last = self.bounds
+            for assignment in Assignment.objects.filter(
+                attendance__sheet=self, end_date__isnull=False, end_date__lt=last
+            ).select_related("cadre"):
+                attendance.clip_rows_to_term(assignment, sheets=[self])
 
 
 class AttendanceRecordQuerySet(models.QuerySet):

@@ -565,8 +565,12 @@ class Assignment(models.Model):
         if reason == self.EndReason.RECALLED and not note.strip():
             raise ValidationError({"end_note": _("Say why the cadre is recalled.")})
         self.end_date, self.end_reason, self.end_note = date, reason, note
+        from .. import attendance
+
         with transaction.atomic():
             self.save(update_fields=["end_date", "end_reason", "end_note"])
+            # Rows kept before the end was recorded say nothing true after the last day.
+            attendance.clip_rows_to_term(self)
             kind = (
                 AssignmentEvent.Kind.RECALLED
                 if reason == self.EndReason.RECALLED
