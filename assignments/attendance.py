@@ -472,40 +472,64 @@ def validate_row(number, name, days, assignment, first, total, *, mask=None, lea
     return problems
 
 
-def clip_rows_to_term(assignment, sheets=None):
-    """Once an end is recorded (recall, term completed, adjustment …), the days after the last day
-    are outside the assignment: in open sheets they become '-' (a row kept before the end was
-    recorded may hold P, A or '.' there, which would count days in a village the cadre has left);
-    a submitted or approved sheet holding anything else there is marked ``needs_correction``,
-    naming the cadre and the days, for the county to reopen. ``sheets`` limits the sheets looked at
-    (a reopened sheet). Returns the closed sheets marked."""
-    last_day = assignment.last_day
-    records = AttendanceRecord.objects.filter(
-        assignment=assignment, sheet__month__gte=last_day.replace(day=1)
-    ).select_related("sheet", "assignment__cadre")
+def fit_rows_to_term(assignment, since=None, sheets=None):
+    """Bring the assignment's saved rows in line with its term after the term changed (an end
+    recorded — recall, term completed, adjustment — or an extension): a day after the last day is
+    outside the term ('-'; a row kept before a backdated recall, or before a recall whose last day
+    is still to come, may hold P, A or '.' there, counting days in a village the cadre has left), and
+    a day inside it that still says '-' (kept before an extension) starts as a new row's day would
+    (default_code: H, L, '.' or P). Open sheets are rewritten; a submitted or approved sheet that
+    would change is marked ``needs_correction``, naming the cadre and the days, for the county to
+    reopen. ``since`` (a date) limits the months looked at, ``sheets`` the sheets (a reopened one).
+    Returns the closed sheets marked."""
+    records = AttendanceRecord.objects.filter(assignment=assignment).select_related(
+        "sheet__township", "assignment__cadre"
+    )
+    if since is not None:
+        records = records.filter(sheet__month__gte=since.replace(day=1))
     if sheets is not None:
         records = records.filter(sheet__in=sheets)
+    records = list(records.order_by("sheet__month"))
+    if not records:
+        return []
+    today = timezone.localdate()
+    leave = approved_leave_dates(
+        [assignment.pk], records[0].sheet.bounds[0], records[-1].sheet.bounds[1]
+    ).get(assignment.pk, set())
     closed = []
-    for record in records.order_by("sheet__month"):
+    for record in records:
         sheet = record.sheet
         first, _last = sheet.bounds
-        cut = max(0, (last_day - first).days + 1)
-        outside = [i for i in range(cut, len(record.days)) if record.days[i] != OUTSIDE]
-        if not outside:
+        cal = None
+        days = list(record.days)
+        changed = []
+        for i, code in enumerate(days):
+            date = first + datetime.timedelta(days=i)
+            inside = assignment.start_date <= date <= assignment.last_day
+            if not inside and code != OUTSIDE:
+                days[i] = OUTSIDE
+            elif inside and code == OUTSIDE:
+                cal = cal or calendar_for(sheet.township, sheet.month)
+                days[i] = default_code(cal.days[i], True, date in leave, today)
+            else:
+                continue
+            changed.append(i + 1)
+        if not changed:
             continue
         if sheet.is_open:
-            record.days = record.days[:cut] + OUTSIDE * (len(record.days) - cut)
+            record.days = "".join(days)
             record.save(update_fields=["days"])
             # A grid loaded before this change must not overwrite it.
             AttendanceSheet.objects.filter(pk=sheet.pk).update(version=F("version") + 1)
             continue
         note = _("%(cadre)s: days %(days)s") % {
             "cadre": assignment.cadre.name,
-            "days": ", ".join(str(i + 1) for i in outside),
+            "days": ", ".join(str(n) for n in changed),
         }
-        note = _("%(note)s (after the assignment ended on %(date)s)") % {
+        note = _("%(note)s (the term now runs %(start)s – %(end)s)") % {
             "note": note,
-            "date": last_day.isoformat(),
+            "start": assignment.start_date.isoformat(),
+            "end": assignment.last_day.isoformat(),
         }
         AttendanceSheet.objects.select_for_update().filter(pk=sheet.pk).first()
         sheet.refresh_from_db(fields=["correction_note"])

@@ -896,7 +896,7 @@ def test_a_recall_backdated_into_kept_months_leaves_no_day_in_the_village_after_
     # The submitted April sheet cannot change: it is marked for the county, naming the days.
     april_sheet.refresh_from_db()
     assert april_sheet.needs_correction and "在岗书记" in april_sheet.correction_note
-    assert "2026-03-17" in april_sheet.correction_note
+    assert "2026-03-17" in april_sheet.correction_note  # the term now ends then
     (group,) = kinds(personas["county_admin"], "correct_sheet")
     assert group.items[0][1] == april_sheet.get_absolute_url()
     april_sheet.reopen(personas["county_admin"], "召回")
@@ -924,3 +924,21 @@ def test_a_recall_with_the_last_day_to_come_turns_the_days_after_it_outside_the_
     url = reverse("attendance:sheet", args=[tree["t1"].code, f"{month:%Y-%m}"])
     row = next(r for r in client_for(personas["clerk"]).get(url).context["rows"] if r.assignment == a)
     assert row.days == record.days
+
+
+def test_an_extension_recorded_after_the_month_was_kept_opens_the_days_now_inside_the_term(
+    client_for, personas, make_cadre, make_village, dispatch, tree
+):
+    a = dispatch(
+        make_cadre(name="延期者"), make_village(), start=D(2025, 3, 1), planned_end_date=D(2026, 3, 13)
+    )
+    clerk = client_for(personas["clerk"])
+    march = open_row(clerk, tree["t1"], D(2026, 3, 1), a)
+    assert march.days[13:] == "-" * 18
+    leave = ask(a, D(2026, 3, 12), D(2026, 3, 13), personas["clerk"])
+    leave.approve(personas["clerk"])
+    a.extend(D(2026, 6, 30), "工作需要", personas["county_admin"])
+    march.refresh_from_db()
+    # Sat 14, Sun 15 rest; Mon 16 onward working days already come (P) — no '-' inside the term.
+    assert march.days[11:16] == "LLHHP" and "-" not in march.days
+    assert march.present_days == 22 - 2

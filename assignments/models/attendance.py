@@ -288,14 +288,16 @@ class AttendanceSheet(models.Model):
                 needs_correction=False,
                 correction_note="",
             )
-            # The leave approved (or cut short) while the sheet was closed goes in now, and the days
-            # after an end recorded meanwhile become '-'.
+            # The leave approved (or cut short) while the sheet was closed goes in now, and the rows
+            # follow the terms as they are now (an end or extension recorded meanwhile).
             leave_rules.sync_leave_into_sheet(self)
-            _first, last = self.bounds
-            for assignment in Assignment.objects.filter(
-                attendance__sheet=self, end_date__isnull=False, end_date__lt=last
-            ).select_related("cadre"):
-                attendance.clip_rows_to_term(assignment, sheets=[self])
+            first, last = self.bounds
+            for assignment in (
+                Assignment.objects.filter(attendance__sheet=self)
+                .exclude(start_date__lte=first, end_date__isnull=True, planned_end_date__gte=last)
+                .select_related("cadre")
+            ):
+                attendance.fit_rows_to_term(assignment, sheets=[self])
 
 
 class AttendanceRecordQuerySet(models.QuerySet):

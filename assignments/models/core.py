@@ -570,7 +570,7 @@ class Assignment(models.Model):
         with transaction.atomic():
             self.save(update_fields=["end_date", "end_reason", "end_note"])
             # Rows kept before the end was recorded say nothing true after the last day.
-            attendance.clip_rows_to_term(self)
+            attendance.fit_rows_to_term(self, since=date)
             kind = (
                 AssignmentEvent.Kind.RECALLED
                 if reason == self.EndReason.RECALLED
@@ -615,6 +615,10 @@ class Assignment(models.Model):
                 self.planned_end_date = old
                 raise ValidationError(errors)
             _save_or_explain(self, update_fields=["planned_end_date"])
+            # Rows kept before the extension hold '-' on the days now inside the term.
+            from .. import attendance
+
+            attendance.fit_rows_to_term(self, since=old)
             self.events.create(
                 kind=AssignmentEvent.Kind.EXTENDED,
                 date=timezone.localdate(),
