@@ -480,7 +480,7 @@ def fit_rows_to_term(assignment, since=None, sheets=None):
     a day inside it that still says '-' (kept before an extension) starts as a new row's day would
     (default_code: H, L, '.' or P). Open sheets are rewritten; a submitted or approved sheet that
     would change is marked ``needs_correction``, naming the cadre and the days, for the county to
-    reopen. ``since`` (a date) limits the months looked at, ``sheets`` the sheets (a reopened one).
+    reopen. An open row's month minimum (``required_days``) is pro-rated again to the new term. ``since`` (a date) limits the months looked at, ``sheets`` the sheets (a reopened one).
     Returns the closed sheets marked."""
     records = AttendanceRecord.objects.filter(assignment=assignment).select_related(
         "sheet__township", "assignment__cadre"
@@ -517,8 +517,12 @@ def fit_rows_to_term(assignment, since=None, sheets=None):
         if not changed:
             continue
         if sheet.is_open:
+            # The month's minimum follows the days the term now covers (pro rata), as a save would.
+            cal = cal or calendar_for(sheet.township, sheet.month)
+            policy = Policy.effective_for(sheet.township)
             record.days = "".join(days)
-            record.save(update_fields=["days"])
+            record.required_days = required_days(policy, assignment, sheet.month, calendar_mask(cal))
+            record.save(update_fields=["days", "required_days"])
             # A grid loaded before this change must not overwrite it.
             AttendanceSheet.objects.filter(pk=sheet.pk).update(version=F("version") + 1)
             continue

@@ -893,6 +893,8 @@ def test_a_recall_backdated_into_kept_months_leaves_no_day_in_the_village_after_
     serving.recall(D(2026, 3, 17), "群众不满意", personas["county_admin"])
     march.refresh_from_db()
     assert march.days[17:] == "-" * 14 and march.present_days == 12
+    # The month's minimum is pro-rated to the 17 days served: 20 × 17/31 = 10.97 → 11.
+    assert march.required_days == 11 and march.present_days >= march.required_days
     # The submitted April sheet cannot change: it is marked for the county, naming the days.
     april_sheet.refresh_from_db()
     assert april_sheet.needs_correction and "在岗书记" in april_sheet.correction_note
@@ -942,3 +944,4 @@ def test_an_extension_recorded_after_the_month_was_kept_opens_the_days_now_insid
     # Sat 14, Sun 15 rest; Mon 16 onward working days already come (P) — no '-' inside the term.
     assert march.days[11:16] == "LLHHP" and "-" not in march.days
     assert march.present_days == 22 - 2
+    assert march.required_days == 20  # the whole month is inside the term now
