@@ -945,3 +945,54 @@ def test_an_extension_recorded_after_the_month_was_kept_opens_the_days_now_insid
     assert march.days[11:16] == "LLHHP" and "-" not in march.days
     assert march.present_days == 22 - 2
     assert march.required_days == 20  # the whole month is inside the term now
+
+
+def test_an_assignment_import_takes_a_successor_on_the_anniversary_and_refuses_one_a_day_earlier(
+    personas, make_cadre, make_village
+):
+    village = make_village()
+    first, second, third = make_cadre(name="甲"), make_cadre(name="乙"), make_cadre(name="丙")
+    headers = ["身份证号", "村代码", "职务", "任职时间"]
+    refused = imports.run(
+        "assignments",
+        xlsx(
+            headers,
+            [first.id_number, village.code, "第一书记", "2025-03-01"],
+            [second.id_number, village.code, "第一书记", "2027-02-28"],
+        ),
+        personas["county_admin"],
+        filename="a.xlsx",
+    )
+    assert [e.row for e in refused.errors] == [3] and not Assignment.objects.exists()
+    taken = imports.run(
+        "assignments",
+        xlsx(
+            headers,
+            [first.id_number, village.code, "第一书记", "2025-03-01"],
+            [third.id_number, village.code, "第一书记", "2027-03-01"],
+        ),
+        personas["county_admin"],
+        filename="a.xlsx",
+    )
+    assert taken.ok, taken.errors
+    assert sorted(Assignment.objects.values_list("start_date", "planned_end_date")) == [
+        (D(2025, 3, 1), D(2027, 2, 28)),
+        (D(2027, 3, 1), D(2029, 2, 28)),
+    ]
+
+
+def test_an_assignment_import_refuses_a_first_secretary_one_day_short_of_a_year_since_full_membership(
+    personas, make_cadre, make_village
+):
+    c = make_cadre(joined=D(2023, 3, 1), full_member=D(2024, 3, 2))
+    result = imports.run(
+        "assignments",
+        xlsx(
+            ["身份证号", "村代码", "职务", "任职时间"],
+            [c.id_number, make_village().code, "第一书记", "2025-03-01"],
+        ),
+        personas["county_admin"],
+        filename="a.xlsx",
+    )
+    assert [(e.row, e.column) for e in result.errors] == [(2, "身份证号")]
+    assert "2024-03-02" in result.errors[0].message
