@@ -472,12 +472,86 @@ def validate_row(number, name, days, assignment, first, total, *, mask=None, lea
     return problems
 
 
+def fit_rows_to_term(assignment, since=None, sheets=None):
+    """Bring the assignment's saved rows in line with its term after the term changed (an end
+    recorded — recall, term completed, adjustment — or an extension): a day after the last day is
+    outside the term ('-'; a row kept before a backdated recall, or before a recall whose last day
+    is still to come, may hold P, A or '.' there, counting days in a village the cadre has left), and
+    a day inside it that still says '-' (kept before an extension) starts as a new row's day would
+    (default_code: H, L, '.' or P). Open sheets are rewritten; a submitted or approved sheet that
+    would change is marked ``needs_correction``, naming the cadre and the days, for the county to
+    reopen. An open row's month minimum (``required_days``) is pro-rated again to the new term. ``since`` (a date) limits the months looked at, ``sheets`` the sheets (a reopened one).
+    Returns the closed sheets marked."""
+    records = AttendanceRecord.objects.filter(assignment=assignment).select_related(
+        "sheet__township", "assignment__cadre"
+    )
+    if since is not None:
+        records = records.filter(sheet__month__gte=since.replace(day=1))
+    if sheets is not None:
+        records = records.filter(sheet__in=sheets)
+    records = list(records.order_by("sheet__month"))
+    if not records:
+        return []
+    today = timezone.localdate()
+    leave = approved_leave_dates(
+        [assignment.pk], records[0].sheet.bounds[0], records[-1].sheet.bounds[1]
+    ).get(assignment.pk, set())
+    closed = []
+    for record in records:
+        sheet = record.sheet
+        first, _last = sheet.bounds
+        cal = None
+        days = list(record.days)
+        changed = []
+        for i, code in enumerate(days):
+            date = first + datetime.timedelta(days=i)
+            inside = assignment.start_date <= date <= assignment.last_day
+            if not inside and code != OUTSIDE:
+                days[i] = OUTSIDE
+            elif inside and code == OUTSIDE:
+                cal = cal or calendar_for(sheet.township, sheet.month)
+                days[i] = default_code(cal.days[i], True, date in leave, today)
+            else:
+                continue
+            changed.append(i + 1)
+        if not changed:
+            continue
+        if sheet.is_open:
+            # The month's minimum follows the days the term now covers (pro rata), as a save would.
+            cal = cal or calendar_for(sheet.township, sheet.month)
+            policy = Policy.effective_for(sheet.township)
+            record.days = "".join(days)
+            record.required_days = required_days(policy, assignment, sheet.month, calendar_mask(cal))
+            record.save(update_fields=["days", "required_days"])
+            # A grid loaded before this change must not overwrite it.
+            AttendanceSheet.objects.filter(pk=sheet.pk).update(version=F("version") + 1)
+            continue
+        note = _("%(cadre)s: days %(days)s") % {
+            "cadre": assignment.cadre.name,
+            "days": ", ".join(str(n) for n in changed),
+        }
+        note = _("%(note)s (the term now runs %(start)s – %(end)s)") % {
+            "note": note,
+            "start": assignment.start_date.isoformat(),
+            "end": assignment.last_day.isoformat(),
+        }
+        AttendanceSheet.objects.select_for_update().filter(pk=sheet.pk).first()
+        sheet.refresh_from_db(fields=["correction_note"])
+        sheet.needs_correction = True
+        sheet.correction_note = "\n".join(x for x in [sheet.correction_note, note] if x)
+        sheet.save(update_fields=["needs_correction", "correction_note"])
+        closed.append(sheet)
+    return closed
+
+
 def row_context(sheet, assignment_ids):
-    """What validate_row needs to judge a sheet's rows: (calendar mask, {assignment id: leave dates})."""
+    """What validate_row needs to judge a sheet's rows: (calendar mask, {assignment id: leave dates}).
+
+    The calendar is read afresh (one query for the overrides), never taken from ``sheet.calendar``:
+    a holiday or 调休 day the county enters while a grid is open must count when that grid is saved
+    (H accepted on the new holiday, P refused there)."""
     first, last = sheet.bounds
-    mask = sheet.calendar if sheet.is_open and sheet.calendar else ""
-    if len(mask) != (last - first).days + 1:
-        mask = calendar_mask(calendar_for(sheet.township, sheet.month))
+    mask = calendar_mask(calendar_for(sheet.township, sheet.month))
     return mask, approved_leave_dates(list(assignment_ids), first, last)
 
 
@@ -531,7 +605,7 @@ def save_grid(sheet, posted, version, user, original=None):
     with transaction.atomic():
         bumped = AttendanceSheet.objects.filter(
             pk=sheet.pk, version=version, state=AttendanceSheet.State.OPEN
-        ).update(version=F("version") + 1, updated_at=now, updated_by=user)
+        ).update(version=F("version") + 1, updated_at=now, updated_by=user, calendar=mask)
         if not bumped:
             raise Conflict(sheet, _changed_since(sheet, original or {}))
         AttendanceRecord.objects.bulk_create(
@@ -550,7 +624,7 @@ def save_grid(sheet, posted, version, user, original=None):
             unique_fields=["sheet", "assignment"],
             update_fields=["days", "counts_business", "required_days", "updated_at"],
         )
-    sheet.version = version + 1
+    sheet.version, sheet.calendar = version + 1, mask
     return len(rows)
 
 

@@ -239,8 +239,10 @@ def sync_leave_into_sheet(sheet):
 
 
 def leave_days_by_cadre(cadres, year):
-    """Working days of approved leave taken in ``year`` (up to an early return), per cadre id, over
-    all the cadre's assignments: the yearly cap counts per person."""
+    """Working days of approved leave taken in ``year`` (up to an early return, and never past the
+    last day of the assignment: after a recall or the end of the term mid-leave the cadre is no
+    longer away from the village), per cadre id, over all the cadre's assignments: the yearly cap
+    counts per person."""
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     rows = list(
         LeaveRequest.objects.filter(
@@ -254,13 +256,15 @@ def leave_days_by_cadre(cadres, year):
             "start_date",
             "end_date",
             "returned_on",
+            Coalesce("assignment__end_date", "assignment__planned_end_date"),
         )
     )
     calendars = attendance.work_days_for({r[1] for r in rows})
     totals = {}
-    for cadre_id, township_code, start, end, returned_on in rows:
+    for cadre_id, township_code, start, end, returned_on, assignment_last in rows:
         if returned_on and returned_on <= end:
             end = returned_on - datetime.timedelta(days=1)
+        end = min(end, assignment_last)
         n = calendars[township_code].count(max(start, first), min(end, last))
         totals[cadre_id] = totals.get(cadre_id, 0) + n
     return totals
@@ -312,6 +316,13 @@ def return_due(leave, wd):
     return wd.next_working_day(leave.end_date)
 
 
+def owes_return(leave, due):
+    """Whether a return to the village is owed at all: not when the assignment (loaded with the leave)
+    has ended by the day the return falls due — a leave running to the end of the term, or a recall
+    during the leave, leaves nothing to come back to."""
+    return due <= leave.assignment.last_day
+
+
 def overdue_returns(leaves, today=None):
     """Approved leave in ``leaves`` (a queryset) whose return (销假) is not reported by the first working
     day after it ended, as a list, each with ``return_due``. Constant queries (leave, overrides)."""
@@ -330,7 +341,7 @@ def overdue_returns(leaves, today=None):
     overdue = []
     for lv in candidates:
         lv.return_due = return_due(lv, calendars[lv.assignment.village.township.code])
-        if today > lv.return_due:
+        if today > lv.return_due and owes_return(lv, lv.return_due):
             overdue.append(lv)
     return overdue
 
@@ -343,9 +354,13 @@ def mark_leaves(leaves, today=None):
     calendars = attendance.work_days_for({lv.assignment.village.township.code for lv in leaves})
     for lv in leaves:
         wd = calendars[lv.assignment.village.township.code]
-        lv.counted_days = wd.count(lv.start_date, lv.last_day_away)
+        lv.counted_days = wd.count(lv.start_date, min(lv.last_day_away, lv.assignment.last_day))
+        due = return_due(lv, wd)
         lv.overdue = (
-            lv.state == LeaveRequest.State.APPROVED and lv.returned_on is None and today > return_due(lv, wd)
+            lv.state == LeaveRequest.State.APPROVED
+            and lv.returned_on is None
+            and today > due
+            and owes_return(lv, due)
         )
     return leaves
 

@@ -273,7 +273,9 @@ class AttendanceSheet(models.Model):
             )
         from django.db import transaction
 
+        from .. import attendance
         from .. import leave as leave_rules
+        from .core import Assignment
 
         with transaction.atomic():
             self._move(
@@ -286,8 +288,16 @@ class AttendanceSheet(models.Model):
                 needs_correction=False,
                 correction_note="",
             )
-            # The leave approved (or cut short) while the sheet was closed goes in now.
+            # The leave approved (or cut short) while the sheet was closed goes in now, and the rows
+            # follow the terms as they are now (an end or extension recorded meanwhile).
             leave_rules.sync_leave_into_sheet(self)
+            first, last = self.bounds
+            for assignment in (
+                Assignment.objects.filter(attendance__sheet=self)
+                .exclude(start_date__lte=first, end_date__isnull=True, planned_end_date__gte=last)
+                .select_related("cadre")
+            ):
+                attendance.fit_rows_to_term(assignment, sheets=[self])
 
 
 class AttendanceRecordQuerySet(models.QuerySet):

@@ -565,8 +565,12 @@ class Assignment(models.Model):
         if reason == self.EndReason.RECALLED and not note.strip():
             raise ValidationError({"end_note": _("Say why the cadre is recalled.")})
         self.end_date, self.end_reason, self.end_note = date, reason, note
+        from .. import attendance
+
         with transaction.atomic():
             self.save(update_fields=["end_date", "end_reason", "end_note"])
+            # Rows kept before the end was recorded say nothing true after the last day.
+            attendance.fit_rows_to_term(self, since=date)
             kind = (
                 AssignmentEvent.Kind.RECALLED
                 if reason == self.EndReason.RECALLED
@@ -611,6 +615,10 @@ class Assignment(models.Model):
                 self.planned_end_date = old
                 raise ValidationError(errors)
             _save_or_explain(self, update_fields=["planned_end_date"])
+            # Rows kept before the extension hold '-' on the days now inside the term.
+            from .. import attendance
+
+            attendance.fit_rows_to_term(self, since=old)
             self.events.create(
                 kind=AssignmentEvent.Kind.EXTENDED,
                 date=timezone.localdate(),
