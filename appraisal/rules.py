@@ -288,6 +288,16 @@ def facts_for(round_, appraisals):
         periods_by_person.setdefault(owner[assignment_id], []).extend(
             s for s in shortfalls if s.period != attendance_rules.MONTH
         )
+    # "A cadre recalled during the year cannot be rated 优秀 that year" (POLICY.md) is a fact about
+    # the person: a recall from a village of another county that year counts too (one query).
+    recalled_elsewhere = set(
+        Assignment.objects.filter(
+            cadre__in={a.cadre_id for a in appraisals},
+            end_reason=Assignment.EndReason.RECALLED,
+            end_date__gte=first,
+            end_date__lte=last,
+        ).values_list("cadre_id", flat=True)
+    )
     result = {}
     for a in appraisals:
         row = attendance.get(a.cadre_id, {})
@@ -299,7 +309,7 @@ def facts_for(round_, appraisals):
             present_days=row.get("days", 0),
             leave_days=row.get("leave", 0),
             unexcused=unexcused.get(a.cadre_id, 0),
-            recalled=bool(was_recalled(mine, round_.year)),
+            recalled=bool(was_recalled(mine, round_.year)) or a.cadre_id in recalled_elsewhere,
             inspections=inspections.get(a.cadre_id, []),
             months_served=months,
             assignments=mine,

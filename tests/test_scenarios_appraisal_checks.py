@@ -213,6 +213,17 @@ def test_a_recall_of_any_assignment_this_year_rules_out_excellent(serve, tree, p
     assert problems and "今年召回" in problems[0]
 
 
+def test_a_recall_in_another_county_this_year_still_rules_out_excellent(serve, tree, personas):
+    # Recalled in 海阳市 in February (工作不胜任), sent to 莱阳市 from March: "a cadre recalled during
+    # the year cannot be rated 优秀 that year" is a fact about the person.
+    away = serve("外县召回", start=D(Y - 1, 3, 1), township=tree["t3"])
+    away.recall(D(Y, 2, 20), "工作不胜任", personas["other_admin"])
+    serve(cadre=away.cadre, start=D(Y, 3, 1))
+    round_ = start_round(tree, personas)
+    facts = facts_by_name(round_)["外县召回"]
+    assert facts.recalled and not facts.allows_excellent
+
+
 # --- quarterly and yearly minimums ------------------------------------------------------------------
 def test_a_quarter_at_exactly_fifty_days_keeps_excellent_open_and_forty_nine_closes_it(serve, tree, personas):
     fifty = serve("五十天")
