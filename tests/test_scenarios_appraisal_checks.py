@@ -251,6 +251,28 @@ def test_a_cadre_starting_mid_quarter_owes_a_pro_rated_quarter(serve):
     assert (shortfall.present, shortfall.required) == (25, 26)
 
 
+def test_a_cadre_in_two_townships_in_one_quarter_is_judged_on_the_whole_quarter(serve, tree, personas):
+    # Adjusted on 15 May from 沐浴店镇 to 团旺镇: 30 days in the first village, 20 in the second, 50
+    # in the quarter — the person met "一个季度不少于50天".
+    a = serve("两镇干部", start=D(Y, 1, 1), end=D(Y, 5, 14))
+    b = serve(cadre=a.cadre, start=D(Y, 5, 15), township=tree["t2"])
+    row(a, D(Y, 4, 1), 20)
+    row(a, D(Y, 5, 1), 10)
+    row(b, D(Y, 5, 1), 10)
+    row(b, D(Y, 6, 1), 10)
+    for m in (1, 2, 3, 7, 8, 9, 10, 11, 12):
+        row(a if m < 5 else b, D(Y, m, 1), 20)
+    round_ = start_round(tree, personas)
+    facts = facts_by_name(round_)["两镇干部"]
+    assert facts.periods_below == [] and facts.allows_excellent
+    # 49 over the two villages is a miss, named once for the person.
+    AttendanceRecord.objects.filter(assignment=b, sheet__month=D(Y, 6, 1)).delete()
+    row(b, D(Y, 6, 1), 9)
+    facts = facts_by_name(round_)["两镇干部"]
+    assert [(s.present, s.required) for s in facts.periods_below] == [(49, 50)]
+    assert not facts.allows_excellent
+
+
 def test_a_yearly_minimum_of_two_hundred_days_is_checked_when_set(serve, tree, personas):
     Policy.objects.create(region=tree["county"], days_per_year=200, days_per_quarter=0)
     short = serve("一百九十九")
