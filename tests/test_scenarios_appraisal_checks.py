@@ -640,6 +640,28 @@ def test_allowance_is_paid_at_the_rates_fixed_when_the_month_was_approved(serve,
     assert attendance.payable_allowance(record) == Decimal("160.00")  # 20 × 6 + 40
 
 
+def test_a_month_reopened_and_approved_again_after_a_policy_change_keeps_its_rates(serve, tree, personas):
+    # Decision: the rates of a month are those in force when it was first approved; reopening a
+    # month to correct a day does not reprice it at a policy changed since (issue 12, item 16: a
+    # later change of policy never changes a month already approved).
+    a, sheet = _approved_february(serve, personas)
+    Policy.objects.create(
+        region=tree["county"], allowance_per_day=Decimal("9"), allowance_per_month=Decimal("80")
+    )
+    sheet.reopen(personas["county_admin"], "更正一天")
+    record = AttendanceRecord.objects.get(assignment=a)
+    days = list(record.days)
+    days[days.index("H")] = "P"  # a day corrected: 21 days
+    record.days = "".join(days)
+    record.save()
+    sheet.submit(personas["clerk"])
+    sheet.approve(personas["county_admin"])
+    sheet.refresh_from_db()
+    assert (sheet.allowance_per_day, sheet.allowance_per_month) == (Decimal("6.00"), Decimal("40.00"))
+    record = AttendanceRecord.objects.select_related("sheet").get(assignment=a)
+    assert attendance.payable_allowance(record) == Decimal("166.00")  # 21 × 6 + 40
+
+
 def test_rows_of_a_sheet_not_approved_are_listed_as_unapproved_outside_the_totals(
     serve, tree, personas, client_for
 ):
