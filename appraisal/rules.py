@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -254,24 +254,26 @@ def facts_for(round_, appraisals):
     owner = {x.pk: cadre_id for cadre_id, items in served.items() for x in items}
     ids = list(owner)
     first, last = year_bounds(round_.year)
-    attendance = {}
-    for row in (
+    # Months are the person's too: a cadre adjusted mid-month has a row in each village, each with
+    # its pro-rated minimum; the month is missed when the days in the village over both fall short
+    # of the two minimums together (12 + 8 days against 9 + 11 is 20 of 20: met), and counts once.
+    by_month = {}
+    for assignment_id, month, days, required, leave in (
         AttendanceRecord.objects.filter(assignment__in=ids, sheet__month__gte=first, sheet__month__lte=last)
-        .values("assignment")
-        .annotate(
-            below=Count("pk", filter=Q(present_days__lt=F("required_days"))),
-            months=Count("pk"),
-            days=Sum("present_days"),
-            leave=Sum("leave_days"),
-        )
+        .order_by()
+        .values_list("assignment", "sheet__month", "present_days", "required_days", "leave_days")
     ):
-        total = attendance.setdefault(
-            owner[row["assignment"]], {"below": 0, "months": 0, "days": 0, "leave": 0}
-        )
-        total["below"] += row["below"]
-        total["months"] += row["months"]
-        total["days"] += row["days"] or 0
-        total["leave"] += row["leave"] or 0
+        total = by_month.setdefault((owner[assignment_id], month), [0, 0, 0])
+        total[0] += days or 0
+        total[1] += required or 0
+        total[2] += leave or 0
+    attendance = {}
+    for (cadre_id, _month), (days, required, leave) in by_month.items():
+        total = attendance.setdefault(cadre_id, {"below": 0, "months": 0, "days": 0, "leave": 0})
+        total["below"] += days < required
+        total["months"] += 1
+        total["days"] += days
+        total["leave"] += leave
     unexcused = {}
     for assignment_id, n in leave_rules.unexcused_absences_by_assignment(ids, round_.year).items():
         unexcused[owner[assignment_id]] = unexcused.get(owner[assignment_id], 0) + n

@@ -686,3 +686,20 @@ def test_rows_of_a_sheet_not_approved_are_listed_as_unapproved_outside_the_total
     rows = [list(r) for r in wb.active.iter_rows(values_only=True)]
     total = next(r for r in rows if r[1] == "合计")
     assert total[9] == pytest.approx(160.0)
+
+
+def test_a_cadre_adjusted_mid_month_meets_the_month_over_both_villages(serve, tree, personas):
+    # Adjusted on 15 May: the first village's row owes 20 × 14/31 = 9 days, the second's
+    # 20 × 17/31 = 11. Twelve days in the first and eight in the second are 20 of 20: met.
+    a = serve("月中调整", start=D(Y, 1, 1), end=D(Y, 5, 14))
+    b = serve(cadre=a.cadre, start=D(Y, 5, 15), township=tree["t2"])
+    row(a, D(Y, 5, 1), 12, required=9)
+    row(b, D(Y, 5, 1), 8, required=11)
+    round_ = start_round(tree, personas)
+    Policy.objects.create(region=tree["county"], days_per_quarter=0)
+    facts = facts_by_name(round_)["月中调整"]
+    assert facts.months_below == 0 and facts.months_recorded == 1 and facts.allows_excellent
+    AttendanceRecord.objects.filter(assignment=b).delete()
+    row(b, D(Y, 5, 1), 7, required=11)
+    facts = facts_by_name(round_)["月中调整"]
+    assert facts.months_below == 1 and not facts.allows_excellent
