@@ -703,3 +703,73 @@ def test_a_cadre_adjusted_mid_month_meets_the_month_over_both_villages(serve, tr
     row(b, D(Y, 5, 1), 7, required=11)
     facts = facts_by_name(round_)["月中调整"]
     assert facts.months_below == 1 and not facts.allows_excellent
+
+
+def test_scores_fill_the_quota_from_the_best_eligible_and_a_capped_top_score_is_passed_over(
+    serve, tree, personas
+):
+    people = [serve(f"评分{i}") for i in range(7)]
+    check(people[0], D(Y, 3, 4), personas["clerk"])  # the best score, but found away once
+    round_ = start_round(tree, personas)
+    scores = {f"评分{i}": s for i, s in enumerate([95, 84, 83, 82, 81, 80, 79])}
+    rows = {a.cadre.name: a for a in round_.appraisals.select_related("cadre")}
+    assert rules.save_grades(round_, {a.pk: (str(scores[n]), "", "") for n, a in rows.items()}) == []
+    rules.suggest(round_)
+    grades = {a.cadre.name: a.grade for a in round_.appraisals.select_related("cadre")}
+    assert grades["评分0"] == Grade.COMPETENT
+    assert sorted(n for n, g in grades.items() if g == Grade.EXCELLENT) == ["评分1", "评分2", "评分3"]
+    round_.finalize(personas["county_admin"])
+
+
+def test_a_finding_recorded_after_the_round_closed_stops_excellent_when_it_is_reopened(serve, tree, personas):
+    people = [serve(f"复核{i}") for i in range(3)]
+    round_ = start_round(tree, personas)
+    assert grade_all(round_, {"复核0"}) == []
+    round_.finalize(personas["county_admin"])
+    check(people[0], D(Y, 11, 4), personas["county_admin"])
+    round_.reopen(personas["county_admin"], "新发现")
+    with pytest.raises(ValidationError) as refused:
+        round_.finalize(personas["county_admin"])
+    assert "复核0" in str(refused.value)
+
+
+def test_a_recalled_cadre_is_not_in_the_term_end_round_but_one_whose_term_ends_this_year_is(
+    serve, tree, personas
+):
+    serve("召回者", start=D(Y - 1, 3, 1), end=D(Y, 6, 30), reason=Assignment.EndReason.RECALLED)
+    serve("年内期满", start=D(Y - 1, 3, 1))  # planned end 2026-02-28: next year's round
+    serve("今年期满", start=D(Y - 2, 6, 1))  # planned end 2025-05-31, still open
+    round_ = start_round(tree, personas, kind=AppraisalRound.Kind.TERM_END)
+    assert [a.cadre.name for a in round_.appraisals.select_related("cadre")] == ["今年期满"]
+
+
+def test_a_county_minimum_above_the_city_maximum_is_refused_naming_both(tree):
+    Policy.objects.create(region=tree["city"], excellent_max_ratio=Decimal("0.40"))
+    county = Policy(region=tree["county"], excellent_min_ratio=Decimal("0.50"))
+    with pytest.raises(ValidationError) as refused:
+        county.full_clean()
+    text = str(refused.value)
+    assert "烟台市" in text and "莱阳市" in text
+    assert "excellent_min_ratio" in refused.value.message_dict
+
+
+def test_rows_of_a_reopened_month_are_unapproved_until_it_is_approved_again(serve, tree, personas):
+    a, sheet = _approved_february(serve, personas)
+    sheet.reopen(personas["county_admin"], "更正")
+    record = AttendanceRecord.objects.select_related("sheet").get(assignment=a)
+    assert attendance.payable_allowance(record) is None
+    approved, others = attendance.allowance_records(
+        AttendanceRecord.objects.in_region(tree["county"]), D(2026, 2, 1)
+    )
+    assert list(approved) == [] and [r.assignment_id for r in others] == [a.pk]
+
+
+def test_a_quarter_missed_over_two_townships_is_listed_once_for_the_county(serve, tree, personas):
+    a = serve("两镇落后", start=D(Y, 1, 1), end=D(Y, 5, 14))
+    b = serve(cadre=a.cadre, start=D(Y, 5, 15), township=tree["t2"])
+    row(a, D(Y, 4, 1), 20)
+    row(a, D(Y, 5, 1), 10)
+    row(b, D(Y, 5, 1), 10)
+    row(b, D(Y, 6, 1), 9)
+    behind = attendance.behind_lately(Assignment.objects.in_region(tree["county"]), today=D(Y, 7, 10))
+    assert [(x.pk, s.period, s.present, s.required) for x, s in behind] == [(b.pk, "quarter", 49, 50)]
