@@ -798,3 +798,37 @@ def test_the_quota_of_seven_under_a_thirty_to_thirty_five_percent_band_can_still
     facts, policy = rules.facts_for(round_, appraisals)
     q = rules.quota(appraisals * 3, {**facts}, policy, round_.kind)
     assert (q.min_needed, q.max_allowed) == (7, 7)  # 21 rows: at least 6.3 → 7, at most 7.35 → 7
+
+
+def test_leave_cut_short_by_an_early_return_no_longer_excuses_a_check_after_the_return(serve, personas):
+    a = serve("提前销假", start=D(2026, 1, 1))
+    leave = leave_rules.request_leave(
+        a, D(2026, 3, 9), D(2026, 3, 13), "探亲", personas["county_admin"], today=D(2026, 3, 2)
+    )
+    leave.approve(personas["county_admin"])
+    leave.report_return(D(2026, 3, 11), personas["clerk"], today=D(2026, 3, 11))
+    check(a, D(2026, 3, 10), personas["clerk"])  # still on leave: excused
+    check(a, D(2026, 3, 12), personas["clerk"])  # back since the 11th: away without leave
+    assert absences(a, 2026) == 1
+
+
+def test_excellent_in_the_two_years_before_a_term_completed_the_next_year_is_on_the_promotion_list(
+    serve, tree, personas
+):
+    done = serve(
+        "次年期满", start=D(2023, 3, 1), end=D(2025, 2, 28), reason=Assignment.EndReason.TERM_COMPLETED
+    )
+    _finalized(tree, personas, 2023, [done.cadre])
+    _finalized(tree, personas, 2024, [done.cadre])
+    assert [r["cadre"].name for r in rules.promotion_list(Appraisal.objects.all())] == ["次年期满"]
+
+
+def test_a_cadre_recalled_and_sent_again_before_completing_a_term_is_not_on_the_promotion_list(
+    serve, tree, personas
+):
+    first = serve("召回再派", start=D(2023, 1, 1), end=D(2024, 6, 30), reason=Assignment.EndReason.RECALLED)
+    again = serve(cadre=first.cadre, start=D(2024, 7, 1), end=D(2024, 12, 31), reason="term_completed")
+    assert again.end_reason == Assignment.EndReason.TERM_COMPLETED
+    _finalized(tree, personas, 2023, [first.cadre])
+    _finalized(tree, personas, 2024, [first.cadre])
+    assert rules.promotion_list(Appraisal.objects.all()) == []
