@@ -474,11 +474,6 @@ def quota(appraisals, facts, policy, kind=AppraisalRound.Kind.ANNUAL):
     sources = getattr(policy, "sources", {}) or {}
     min_needed = math.ceil(min_ratio * n - Decimal("1e-9")) if n else 0
     max_allowed = math.floor(max_ratio * n + Decimal("1e-9")) if max_ratio else None
-    if max_allowed is not None and max_allowed < min_needed and min_ratio <= max_ratio:
-        # Settings that agree (30 % ≤ 35 %) can leave no whole number between them for a small
-        # round (7 people: at least 2.1 → 3, at most 2.45 → 2). The minimum prevails (seed 001's
-        # "不低于30%"): the maximum is never rounded below it, so the round can be closed.
-        max_allowed = min_needed
     return Quota(
         graded=n,
         excellent=sum(1 for a in graded if a.grade == Grade.EXCELLENT),

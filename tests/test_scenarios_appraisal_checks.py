@@ -775,31 +775,6 @@ def test_a_quarter_missed_over_two_townships_is_listed_once_for_the_county(serve
     assert [(x.pk, s.period, s.present, s.required) for x, s in behind] == [(b.pk, "quarter", 49, 50)]
 
 
-def test_the_quota_of_seven_under_a_thirty_to_thirty_five_percent_band_can_still_be_closed(
-    serve, tree, personas
-):
-    # 30 % of 7 is 2.1 (at least 3) and 35 % of 7 is 2.45 (at most 2): no whole number lies between,
-    # yet the settings agree (30 % ≤ 35 %) and were accepted when saved. Decision: the minimum of
-    # seed 001 prevails — the maximum is never rounded below it — so 3 of 7 close the round.
-    Policy.objects.create(region=tree["county"], excellent_max_ratio=Decimal("0.35"))
-    for i in range(7):
-        serve(f"七人{i}")
-    round_ = start_round(tree, personas)
-    assert grade_all(round_, {"七人0", "七人1"}) == []
-    with pytest.raises(ValidationError):
-        round_.finalize(personas["county_admin"])
-    assert grade_all(round_, {"七人0", "七人1", "七人2", "七人3"}) == []
-    with pytest.raises(ValidationError):
-        round_.finalize(personas["county_admin"])
-    assert grade_all(round_, {"七人0", "七人1", "七人2"}) == []
-    round_.finalize(personas["county_admin"])
-    # A larger round keeps the maximum as set.
-    appraisals = list(round_.appraisals.select_related("cadre"))
-    facts, policy = rules.facts_for(round_, appraisals)
-    q = rules.quota(appraisals * 3, {**facts}, policy, round_.kind)
-    assert (q.min_needed, q.max_allowed) == (7, 7)  # 21 rows: at least 6.3 → 7, at most 7.35 → 7
-
-
 def test_leave_cut_short_by_an_early_return_no_longer_excuses_a_check_after_the_return(serve, personas):
     a = serve("提前销假", start=D(2026, 1, 1))
     leave = leave_rules.request_leave(
