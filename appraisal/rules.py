@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from assignments import attendance as attendance_rules
 from assignments import leave as leave_rules
 from assignments.models import Assignment, AttendanceRecord, Policy
+from assignments.models.attendance import month_bounds
 
 from .models import GRADE_ORDER, Appraisal, AppraisalRound, Grade, Inspection, year_bounds
 
@@ -268,9 +269,12 @@ def facts_for(round_, appraisals):
         total[1] += required or 0
         total[2] += leave or 0
     attendance = {}
-    for (cadre_id, _month), (days, required, leave) in by_month.items():
+    today = timezone.localdate()
+    for (cadre_id, month), (days, required, leave) in by_month.items():
         total = attendance.setdefault(cadre_id, {"below": 0, "months": 0, "days": 0, "leave": 0})
-        total["below"] += days < required
+        # A month still in progress is no verdict yet (a round of the running year started in
+        # December must not cap everyone for December's days still to come).
+        total["below"] += days < required and month_bounds(month)[1] < today
         total["months"] += 1
         total["days"] += days
         total["leave"] += leave

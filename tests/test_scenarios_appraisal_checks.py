@@ -807,3 +807,19 @@ def test_a_cadre_recalled_and_sent_again_before_completing_a_term_is_not_on_the_
     _finalized(tree, personas, 2023, [first.cadre])
     _finalized(tree, personas, 2024, [first.cadre])
     assert rules.promotion_list(Appraisal.objects.all()) == []
+
+
+def test_a_month_still_in_progress_does_not_rule_out_excellent_in_a_round_of_the_running_year(
+    serve, tree, personas
+):
+    # An annual round is often held in December: December's days still to come are no shortfall.
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    a = serve("本月进行中", start=D(today.year, 1, 1))
+    row(a, this_month, 1, required=20)
+    round_ = start_round(tree, personas, year=today.year)
+    facts = facts_by_name(round_)["本月进行中"]
+    assert facts.months_below == 0 and facts.months_recorded == 1
+    if this_month.month > 1:  # a finished month below its minimum still counts
+        row(a, this_month.replace(month=this_month.month - 1), 1, required=20)
+        assert facts_by_name(round_)["本月进行中"].months_below == 1
