@@ -441,7 +441,7 @@ def test_a_round_whose_caps_leave_too_few_closes_with_the_shortfall_and_who_was_
         io.BytesIO(b"".join(export.streaming_content) if export.streaming else export.content)
     )
     text = " ".join(str(c.value) for ws in wb.worksheets for r in ws.iter_rows() for c in r if c.value)
-    assert "被召回2" in text and "1" in text
+    assert "被召回2" in text and "优秀名额缺口 1 人" in text
     # Reopened, the shortfall goes; finalized again, it is recorded again.
     round_.reopen(personas["county_admin"], "复核")
     round_.refresh_from_db()
@@ -823,3 +823,18 @@ def test_a_month_still_in_progress_does_not_rule_out_excellent_in_a_round_of_the
     if this_month.month > 1:  # a finished month below its minimum still counts
         row(a, this_month.replace(month=this_month.month - 1), 1, required=20)
         assert facts_by_name(round_)["本月进行中"].months_below == 1
+
+
+def test_the_term_end_round_page_names_its_own_settings_and_not_the_annual_thirty_percent(
+    serve, tree, personas, client_for
+):
+    Policy.objects.create(
+        region=tree["county"],
+        term_end_excellent_min_ratio=Decimal("0.2"),
+        term_end_excellent_max_ratio=Decimal("0.5"),
+    )
+    serve("期满甲", start=D(Y - 2, 3, 1), end=D(Y, 2, 28), reason=Assignment.EndReason.TERM_COMPLETED)
+    round_ = start_round(tree, personas, kind=AppraisalRound.Kind.TERM_END)
+    page = client_for(personas["county_admin"]).get(reverse("appraisal:round", args=[round_.pk]))
+    text = page.content.decode()
+    assert "期满考核" in text and "20 %" in text and "50 %" in text and "30 %" not in text
