@@ -838,3 +838,32 @@ def test_the_term_end_round_page_names_its_own_settings_and_not_the_annual_thirt
     page = client_for(personas["county_admin"]).get(reverse("appraisal:round", args=[round_.pk]))
     text = page.content.decode()
     assert "期满考核" in text and "20 %" in text and "50 %" in text and "30 %" not in text
+
+
+def test_the_leave_cap_counts_the_person_over_both_villages_of_a_year(serve, tree, personas):
+    Policy.objects.create(region=tree["county"], max_leave_days_per_year=30)
+    a = serve("两村请假", start=D(Y, 1, 1), end=D(Y, 5, 14))
+    b = serve(cadre=a.cadre, start=D(Y, 5, 15), township=tree["t2"])
+    for assignment, start, end in ((a, D(Y, 3, 3), D(Y, 3, 28)), (b, D(Y, 6, 9), D(Y, 6, 27))):
+        leave = leave_rules.request_leave(
+            assignment, start, end, "病假", personas["county_admin"], today=start
+        )
+        leave.approve(personas["county_admin"])
+    # 20 + 15 working days: 35 over the cap of 30, though each village saw fewer.
+    assert leave_rules.leave_days_by_cadre([a.cadre_id], Y) == {a.cadre_id: 35}
+    flagged = leave_rules.over_leave_cap_all(Assignment.objects.in_region(tree["county"]), Y)
+    assert {x.pk for x in flagged} == {a.pk, b.pk}
+    assert leave_rules.over_leave_cap(b, Y) == (35, 30)
+
+
+def test_a_yearly_minimum_is_pro_rated_for_a_cadre_starting_on_the_first_of_july(serve, tree, personas):
+    Policy.objects.create(region=tree["county"], days_per_year=200, days_per_quarter=0)
+    late = serve("七月到岗", start=D(Y, 7, 1))
+    # 1 July – 31 December: 184 of 365 days → 200 × 184 / 365 = 100.8 → 101.
+    for m, n in ((7, 17), (8, 17), (9, 17), (10, 17), (11, 17), (12, 16)):
+        row(late, D(Y, m, 1), n)
+    assert attendance.minimums_missed([late], Y, whole_year=True) == {}
+    AttendanceRecord.objects.filter(assignment=late, sheet__month=D(Y, 12, 1)).delete()
+    row(late, D(Y, 12, 1), 15)
+    [shortfall] = attendance.minimums_missed([late], Y, whole_year=True)[late.pk]
+    assert (shortfall.period, shortfall.present, shortfall.required) == ("year", 100, 101)
