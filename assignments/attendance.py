@@ -747,10 +747,10 @@ def minimums_missed(assignments, year, through=None, today=None, whole_year=Fals
     )
     if isinstance(assignments, QuerySet):
         # The given assignments and their cadres' other assignments in the year, in one query.
-        given_pks = assignments.order_by().values("pk")
+        given_pks = assignments.values("pk")
         fetched = list(
             Assignment.objects.filter(
-                Q(pk__in=given_pks) | (Q(cadre__in=assignments.order_by().values("cadre")) & in_year)
+                Q(pk__in=given_pks) | (Q(cadre__in=assignments.values("cadre")) & in_year)
             )
             .annotate(given=ExpressionWrapper(Q(pk__in=given_pks), output_field=BooleanField()))
             .select_related("village__township")
