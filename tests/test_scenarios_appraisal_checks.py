@@ -550,8 +550,21 @@ def test_the_promotion_list_holds_only_completed_terms_never_the_recalled_nor_th
     rows = rules.promotion_list(Appraisal.objects.all())
     assert [r["cadre"].name for r in rows] == ["期满"]
     assert sorted(rows[0]["years"]) == [2023, 2024]
-    page = rules.promotion_list(Appraisal.objects.filter(round__year__in=[2023]))
-    assert page == []  # one year is not two
+    assert rules.promotion_list(Appraisal.objects.filter(round__year__in=[2023])) == []  # one year is not two
+
+
+def test_the_promotion_page_shows_the_completed_term_and_not_the_recalled(serve, tree, personas, client_for):
+    done = serve(
+        "页面期满", start=D(2023, 1, 1), end=D(2024, 12, 31), reason=Assignment.EndReason.TERM_COMPLETED
+    )
+    recalled = serve(
+        "页面召回", start=D(2023, 1, 1), end=D(2024, 11, 30), reason=Assignment.EndReason.RECALLED
+    )
+    for year in (2023, 2024):
+        _finalized(tree, personas, year, [done.cadre, recalled.cadre])
+    page = client_for(personas["county_admin"]).get(reverse("appraisal:excellent_twice"))
+    text = page.content.decode()
+    assert page.status_code == 200 and "页面期满" in text and "页面召回" not in text
 
 
 def test_excellent_in_two_years_that_are_not_consecutive_is_not_on_the_promotion_list(serve, tree, personas):
