@@ -10,13 +10,14 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assignments import attendance as attendance_rules
 from assignments import leave as leave_rules
 from assignments.models import Assignment, AttendanceRecord, Policy
+from assignments.models.attendance import month_bounds
 
 from .models import GRADE_ORDER, Appraisal, AppraisalRound, Grade, Inspection, year_bounds
 
@@ -254,24 +255,29 @@ def facts_for(round_, appraisals):
     owner = {x.pk: cadre_id for cadre_id, items in served.items() for x in items}
     ids = list(owner)
     first, last = year_bounds(round_.year)
-    attendance = {}
-    for row in (
+    # Months are the person's too: a cadre adjusted mid-month has a row in each village, each with
+    # its pro-rated minimum; the month is missed when the days in the village over both fall short
+    # of the two minimums together (12 + 8 days against 9 + 11 is 20 of 20: met), and counts once.
+    by_month = {}
+    for assignment_id, month, days, required, leave in (
         AttendanceRecord.objects.filter(assignment__in=ids, sheet__month__gte=first, sheet__month__lte=last)
-        .values("assignment")
-        .annotate(
-            below=Count("pk", filter=Q(present_days__lt=F("required_days"))),
-            months=Count("pk"),
-            days=Sum("present_days"),
-            leave=Sum("leave_days"),
-        )
+        .order_by()
+        .values_list("assignment", "sheet__month", "present_days", "required_days", "leave_days")
     ):
-        total = attendance.setdefault(
-            owner[row["assignment"]], {"below": 0, "months": 0, "days": 0, "leave": 0}
-        )
-        total["below"] += row["below"]
-        total["months"] += row["months"]
-        total["days"] += row["days"] or 0
-        total["leave"] += row["leave"] or 0
+        total = by_month.setdefault((owner[assignment_id], month), [0, 0, 0])
+        total[0] += days or 0
+        total[1] += required or 0
+        total[2] += leave or 0
+    attendance = {}
+    today = timezone.localdate()
+    for (cadre_id, month), (days, required, leave) in by_month.items():
+        total = attendance.setdefault(cadre_id, {"below": 0, "months": 0, "days": 0, "leave": 0})
+        # A month still in progress is no verdict yet (a round of the running year started in
+        # December must not cap everyone for December's days still to come).
+        total["below"] += days < required and month_bounds(month)[1] < today
+        total["months"] += 1
+        total["days"] += days
+        total["leave"] += leave
     unexcused = {}
     for assignment_id, n in leave_rules.unexcused_absences_by_assignment(ids, round_.year).items():
         unexcused[owner[assignment_id]] = unexcused.get(owner[assignment_id], 0) + n
@@ -288,6 +294,16 @@ def facts_for(round_, appraisals):
         periods_by_person.setdefault(owner[assignment_id], []).extend(
             s for s in shortfalls if s.period != attendance_rules.MONTH
         )
+    # "A cadre recalled during the year cannot be rated 优秀 that year" (POLICY.md) is a fact about
+    # the person: a recall from a village of another county that year counts too (one query).
+    recalled_elsewhere = set(
+        Assignment.objects.filter(
+            cadre__in={a.cadre_id for a in appraisals},
+            end_reason=Assignment.EndReason.RECALLED,
+            end_date__gte=first,
+            end_date__lte=last,
+        ).values_list("cadre_id", flat=True)
+    )
     result = {}
     for a in appraisals:
         row = attendance.get(a.cadre_id, {})
@@ -299,7 +315,7 @@ def facts_for(round_, appraisals):
             present_days=row.get("days", 0),
             leave_days=row.get("leave", 0),
             unexcused=unexcused.get(a.cadre_id, 0),
-            recalled=bool(was_recalled(mine, round_.year)),
+            recalled=bool(was_recalled(mine, round_.year)) or a.cadre_id in recalled_elsewhere,
             inspections=inspections.get(a.cadre_id, []),
             months_served=months,
             assignments=mine,
@@ -460,11 +476,13 @@ def quota(appraisals, facts, policy, kind=AppraisalRound.Kind.ANNUAL):
     min_ratio = getattr(policy, min_name) or Decimal(0)
     max_ratio = getattr(policy, max_name) or None
     sources = getattr(policy, "sources", {}) or {}
+    min_needed = math.ceil(min_ratio * n - Decimal("1e-9")) if n else 0
+    max_allowed = math.floor(max_ratio * n + Decimal("1e-9")) if max_ratio else None
     return Quota(
         graded=n,
         excellent=sum(1 for a in graded if a.grade == Grade.EXCELLENT),
-        min_needed=math.ceil(min_ratio * n - Decimal("1e-9")) if n else 0,
-        max_allowed=math.floor(max_ratio * n + Decimal("1e-9")) if max_ratio else None,
+        min_needed=min_needed,
+        max_allowed=max_allowed,
         eligible=sum(1 for a in graded if facts[a.pk].allows_excellent),
         min_ratio=min_ratio,
         max_ratio=max_ratio,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import ExtractQuarter, Lag
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -791,7 +791,7 @@ class Shortfall:
 def minimums_missed(assignments, year, through=None, today=None, whole_year=False):
     """The minimums that applied to each assignment in ``year`` and were missed:
     {assignment id: [Shortfall, …]} in date order (months, then quarters, then the year), each with
-    the days in the village and the minimum. Four queries whatever the number of assignments (three when given a list).
+    the days in the village and the minimum. Four queries whatever the number of assignments, their cadres' other assignments in the year included.
 
     - a month: its row's days in the village below its ``required_days`` (pro-rated, stored with
       the row);
@@ -799,6 +799,10 @@ def minimums_missed(assignments, year, through=None, today=None, whole_year=Fals
       village of its months' rows against the minimum pro-rated by the days the assignment covers in
       the quarter (a cadre starting on 15 May owes 50 × 47/91 = 26 days in the second quarter);
     - the year (``days_per_year``, when set): the same over the whole year.
+
+    Quarters and years are judged per PERSON: a cadre adjusted within the period is judged on the
+    days in the village over all their assignments in it against the sum of each one's pro-rated
+    minimum, and a miss is reported once, on the latest of the given assignments in the period.
 
     Unfinished periods: a period is judged only once it is over (its last day is before ``today``),
     or for every period of the year when ``whole_year`` is set (the appraisal of a finished year).
@@ -809,26 +813,56 @@ def minimums_missed(assignments, year, through=None, today=None, whole_year=Fals
     minimum would wrongly fail everyone. Rows count whatever their sheet's state (open, submitted
     or approved), like the grid's running sums.
     """
-    if isinstance(assignments, QuerySet):
-        assignments = assignments.select_related("village__township")
-    assignments = list(assignments)
-    if not assignments:
-        return {}
     today = today or timezone.localdate()
     y_first, y_last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     end = month_bounds(through)[1] if through else y_last
+    in_year = Q(start_date__lte=y_last) & (
+        Q(end_date__gte=y_first) | Q(end_date__isnull=True, planned_end_date__gte=y_first)
+    )
+    if isinstance(assignments, QuerySet):
+        # The given assignments and their cadres' other assignments in the year, in one query.
+        given_pks = assignments.values("pk")
+        fetched = list(
+            Assignment.objects.filter(
+                Q(pk__in=given_pks) | (Q(cadre__in=assignments.values("cadre")) & in_year)
+            )
+            .annotate(given=ExpressionWrapper(Q(pk__in=given_pks), output_field=BooleanField()))
+            .select_related("village__township")
+        )
+        assignments = [a for a in fetched if a.given]
+        others = [a for a in fetched if not a.given]
+    else:
+        assignments = list(assignments)
+        others = None
+    if not assignments:
+        return {}
 
     def judged(last):
         return last <= end and (whole_year or last < today)
 
-    ids = [a.pk for a in assignments]
-    policies = Policy.effective_for_many({a.village.township for a in assignments})
+    # A quarter and a year are the PERSON's (seed 003 "一个季度不少于50天"): a cadre adjusted from one
+    # village (or township) to another within the period is judged on the days in the village over
+    # all their assignments in it, against the minimum pro-rated by each assignment's days under its
+    # own township's policy — not on each part alone. Their other assignments in the year are read
+    # too (one query), even when the caller passed only some (a township's clerk sees one side).
+    given = {a.pk: a for a in assignments}
+    if others is None:
+        others = (
+            Assignment.objects.filter(in_year, cadre__in={a.cadre_id for a in assignments})
+            .exclude(pk__in=list(given))
+            .select_related("village__township")
+        )
+    everyone = dict(given)
+    for other in others:
+        everyone[other.pk] = other
+    ids = list(everyone)
+    policies = Policy.effective_for_many({a.village.township for a in everyone.values()})
     records = AttendanceRecord.objects.filter(
         assignment__in=ids, sheet__month__gte=y_first, sheet__month__lte=end
     ).order_by()
     months = {}  # assignment id → [(month, present, required)] for months below their minimum
     for assignment_id, month, present, required in records.filter(
-        present_days__lt=F("required_days")
+        assignment__in=list(given), present_days__lt=F("required_days")
     ).values_list("assignment_id", "sheet__month", "present_days", "required_days"):
         months.setdefault(assignment_id, []).append((month, present or 0, required))
     sums, counted = {}, {}  # (assignment id, quarter 1-4) → days in the village, months with a row
@@ -849,30 +883,58 @@ def minimums_missed(assignments, year, through=None, today=None, whole_year=Fals
                 covered += bool(covered_days(a, *month_bounds(month)))
         return covered == sum(counted.get((a.pk, q), 0) for q in quarters)
 
+    by_cadre = {}
+    for a in sorted(everyone.values(), key=lambda x: (x.start_date, x.pk)):
+        by_cadre.setdefault(a.cadre_id, []).append(a)
+
+    def person_period(own, setting, first, last, quarters):
+        """(the assignment the miss is reported on, present, required) when the person's days in
+        the village over ``first``–``last`` fall below the minimum, else None. Judged only when
+        every month any of their assignments covers in the period has a row."""
+        parts = [
+            a
+            for a in own
+            if covered_days(a, first, last) and getattr(policies[a.village.township.pk], setting)
+        ]
+        if not parts or not any((a.pk, q) in sums for a in parts for q in quarters):
+            return None
+        if not all(complete(a, quarters) for a in own if covered_days(a, first, last)):
+            return None
+        total = (last - first).days + 1
+        owed = sum(
+            Decimal(getattr(policies[a.village.township.pk], setting)) * covered_days(a, first, last) / total
+            for a in parts
+        )
+        required = int(owed.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        present = sum(sums.get((a.pk, q), 0) for a in parts for q in quarters)
+        shown = [a for a in parts if a.pk in given]
+        if present >= required or not shown:
+            return None
+        return shown[-1], present, required
+
     result = {}
     for a in assignments:
-        policy = policies[a.village.township.pk]
-        missed = []
         for month, present, required in sorted(months.get(a.pk, [])):
             if judged(month_bounds(month)[1]):
-                missed.append(Shortfall(a.pk, MONTH, month, month_bounds(month)[1], present, required))
-        if policy.days_per_quarter:
-            for q in range(1, 5):
-                q_first, q_last = quarter_bounds(datetime.date(year, q * 3 - 2, 1))
-                if not judged(q_last) or (a.pk, q) not in sums or not complete(a, [q]):
-                    continue
-                total = (q_last - q_first).days + 1
-                required = prorate(policy.days_per_quarter, covered_days(a, q_first, q_last), total)
-                if sums[(a.pk, q)] < required:
-                    missed.append(Shortfall(a.pk, QUARTER, q_first, q_last, sums[(a.pk, q)], required))
-        year_sums = [sums[(a.pk, q)] for q in range(1, 5) if (a.pk, q) in sums]
-        if policy.days_per_year and year_sums and judged(y_last) and complete(a, range(1, 5)):
-            total = (y_last - y_first).days + 1
-            required = prorate(policy.days_per_year, covered_days(a, y_first, y_last), total)
-            if sum(year_sums) < required:
-                missed.append(Shortfall(a.pk, YEAR, y_first, y_last, sum(year_sums), required))
-        if missed:
-            result[a.pk] = missed
+                result.setdefault(a.pk, []).append(
+                    Shortfall(a.pk, MONTH, month, month_bounds(month)[1], present, required)
+                )
+    for own in by_cadre.values():
+        for q in range(1, 5):
+            q_first, q_last = quarter_bounds(datetime.date(year, q * 3 - 2, 1))
+            if judged(q_last) and (found := person_period(own, "days_per_quarter", q_first, q_last, [q])):
+                shown, present, required = found
+                result.setdefault(shown.pk, []).append(
+                    Shortfall(shown.pk, QUARTER, q_first, q_last, present, required)
+                )
+        if judged(y_last) and (found := person_period(own, "days_per_year", y_first, y_last, range(1, 5))):
+            shown, present, required = found
+            result.setdefault(shown.pk, []).append(
+                Shortfall(shown.pk, YEAR, y_first, y_last, present, required)
+            )
+    order = {MONTH: 0, QUARTER: 1, YEAR: 2}
+    for missed in result.values():
+        missed.sort(key=lambda s: (order[s.period], s.first))
     return result
 
 

@@ -245,18 +245,25 @@ class AttendanceSheet(models.Model):
         )
 
     def approve(self, user):
-        """The county accepts the sheet; it is read-only from now on until reopened."""
+        """The county accepts the sheet; it is read-only from now on until reopened.
+
+        The allowance rates are fixed at the month's FIRST approval, from the policy then in force: a
+        sheet reopened to correct a day and approved again keeps them, so a policy changed in the
+        meantime never reprices a month already approved (issue 12, item 16)."""
         from .core import Policy
 
-        policy = Policy.effective_for(self.township)
+        per_day, per_month = self.allowance_per_day, self.allowance_per_month
+        if per_day is None or per_month is None:
+            policy = Policy.effective_for(self.township)
+            per_day, per_month = policy.allowance_per_day, policy.allowance_per_month
         self._move(
             [self.State.SUBMITTED],
             self.State.APPROVED,
             user,
             approved_by=user,
             approved_at=timezone.now(),
-            allowance_per_day=policy.allowance_per_day,
-            allowance_per_month=policy.allowance_per_month,
+            allowance_per_day=per_day,
+            allowance_per_month=per_month,
         )
 
     def reopen(self, user, reason):
