@@ -1,7 +1,7 @@
 """Appraisal rules (POLICY.md "Appraisal"): who is appraised, grade caps, score bands, the quota.
 
 Quota rounding: with n people graded, "at least 30 %" means at least ceil(0.30 × n) rated excellent
-(30 % of 23 is 6.9, so 7); "at most 40 %" means at most floor(0.40 × n).
+(30 % of 23 is 6.9, so 7); "at most 40 %" means at most floor(0.40 × n), never below the minimum (ordered ratios whose rounding crosses: the minimum prevails).
 """
 
 import calendar
@@ -478,6 +478,10 @@ def quota(appraisals, facts, policy, kind=AppraisalRound.Kind.ANNUAL):
     sources = getattr(policy, "sources", {}) or {}
     min_needed = math.ceil(min_ratio * n - Decimal("1e-9")) if n else 0
     max_allowed = math.floor(max_ratio * n + Decimal("1e-9")) if max_ratio else None
+    if max_allowed is not None and min_ratio <= max_ratio and max_allowed < min_needed:
+        # Ordered ratios whose rounding leaves no whole number between them (30 %–35 % of 7: at
+        # least 3, at most 2): the minimum, seed 001's "不低于30%", prevails, so the round can close.
+        max_allowed = min_needed
     return Quota(
         graded=n,
         excellent=sum(1 for a in graded if a.grade == Grade.EXCELLENT),
@@ -678,8 +682,9 @@ def save_grades(round_, posted):
 def promotion_list(appraisals):
     """优秀 in two consecutive finalized annual rounds, for promotion priority at term end (POLICY.md):
     only cadres whose term was completed (任职期满: an assignment ended ``term_completed`` in or after
-    the later of the two years), and never one recalled (召回) between the first of those years and
-    that term end. ``appraisals``: a queryset already scoped to the user."""
+    the later of the two years), and never one recalled (召回) from the first of those years on — a
+    recall in a later term too takes the cadre off the list. ``appraisals``: a queryset already scoped
+    to the user."""
     finals = (
         appraisals.filter(
             grade=Grade.EXCELLENT,
@@ -722,7 +727,7 @@ def promotion_list(appraisals):
                     for t in completed
                     if not any(
                         a.end_reason == Assignment.EndReason.RECALLED
-                        and datetime.date(first_year, 1, 1) <= a.end_date <= t.end_date
+                        and a.end_date >= datetime.date(first_year, 1, 1)
                         for a in ended
                     )
                 ),

@@ -55,6 +55,16 @@ def request_errors(leave):
             "start": a.start_date.isoformat(),
             "end": a.last_day.isoformat(),
         }
+    # Leave counts working days: a new request that covers none would approve nothing.
+    if (
+        leave.pk is None
+        and not errors
+        and attendance.working_days_between(a.village.township, leave.start_date, leave.end_date) == 0
+    ):
+        errors["end_date"] = _(
+            "From %(start)s to %(end)s there is no working day (rest days and holidays only): "
+            "no leave is needed. Check the dates."
+        ) % {"start": leave.start_date.isoformat(), "end": leave.end_date.isoformat()}
     clash = (
         LeaveRequest.objects.filter(
             assignment=a,

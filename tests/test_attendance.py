@@ -399,13 +399,13 @@ def test_leave_past_the_yearly_cap_flags_the_cadre_for_recall(serving, personas,
 
 def test_reporting_the_return(serving, personas):
     leave = leave_rules.request_leave(
-        serving, datetime.date(2026, 5, 1), datetime.date(2026, 5, 2), "事", personas["clerk"], today=BEFORE
+        serving, datetime.date(2026, 5, 11), datetime.date(2026, 5, 12), "事", personas["clerk"], today=BEFORE
     )
     with pytest.raises(ValidationError):
-        leave.report_return(datetime.date(2026, 5, 3), personas["clerk"])
+        leave.report_return(datetime.date(2026, 5, 13), personas["clerk"])
     leave.approve(personas["clerk"])
-    leave.report_return(datetime.date(2026, 5, 3), personas["clerk"])
-    assert LeaveRequest.objects.get().returned_on == datetime.date(2026, 5, 3)
+    leave.report_return(datetime.date(2026, 5, 13), personas["clerk"])
+    assert LeaveRequest.objects.get().returned_on == datetime.date(2026, 5, 13)
 
 
 # --- spot checks ---------------------------------------------------------------------------------

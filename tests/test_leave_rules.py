@@ -442,3 +442,34 @@ def test_approving_leave_on_an_open_sheet_says_one_thing(client_for, personas, s
     response = clerk.post(reverse("leave:decide", args=[leave.pk, "approve"]), follow=True)
     assert len(list(response.context["messages"])) == 1
     assert AttendanceRecord.objects.get().days[11:13] == "LL"
+
+
+def test_a_submitted_sheet_that_needs_correction_is_not_approved_until_reopened_and_resubmitted(
+    client_for, personas, serving, tree
+):
+    clerk = client_for(personas["clerk"])
+    record = make_sheet(clerk, tree["t1"], D(2026, 3, 1), serving)
+    sheet = AttendanceSheet.objects.get(pk=record.sheet_id)
+    sheet.submit(personas["clerk"])
+    ask(serving, D(2026, 3, 12), D(2026, 3, 13), personas["clerk"]).approve(personas["clerk"])
+    sheet.refresh_from_db()
+    assert sheet.needs_correction
+    with pytest.raises(ValidationError, match="重新上报"):
+        sheet.approve(personas["county_admin"])
+    sheet.refresh_from_db()
+    assert sheet.state == "submitted" and sheet.allowance_per_day is None
+    sheet.reopen(personas["county_admin"], "补录请假")
+    sheet.submit(personas["clerk"])
+    sheet.approve(personas["county_admin"])
+    record.refresh_from_db()
+    assert sheet.state == "approved" and record.days[11:13] == "LL"
+
+
+def test_a_leave_on_rest_days_only_is_refused_as_no_leave_needed(serving, personas):
+    # 2026-10-01 … 10-08 is the National Day holiday: no working day, so nothing to take leave from.
+    with pytest.raises(ValidationError) as refused:
+        ask(serving, D(2026, 10, 3), D(2026, 10, 4), personas["clerk"], today=D(2026, 9, 1))
+    assert "没有工作日" in str(refused.value.message_dict["end_date"])
+    assert not LeaveRequest.objects.exists()
+    # One working day inside makes it a leave.
+    assert ask(serving, D(2026, 10, 8), D(2026, 10, 9), personas["clerk"], today=D(2026, 9, 1)).pk

@@ -273,16 +273,17 @@ def test_the_quota_grows_with_the_number_graded_and_with_the_ratio(n, r1, r2):
 
 @FAST
 @given(rounds(), ratios, ratios)
-def test_the_maximum_is_rounded_down_and_ok_means_within_both_bounds(r, r1, r2):
+def test_the_maximum_is_rounded_down_unless_below_the_minimum_and_ok_means_within_both_bounds(r, r1, r2):
     g, allows = r
     low, high = sorted([r1, r2])
     assume(high > 0)
     q = _quota(g, allows, low, high)
     n = q.graded
-    assert q.max_allowed == math.floor(Fraction(high) * n) <= n
-    assert q.min_needed <= q.max_allowed + 1  # ceil and floor of ordered ratios differ by at most one
+    # Rounded down, unless rounding leaves no whole number above the minimum: then the minimum prevails.
+    assert q.max_allowed == max(math.floor(Fraction(high) * n), q.min_needed) <= n
+    assert q.min_needed <= q.max_allowed
     assert q.ok == (q.min_needed <= q.excellent <= q.max_allowed)
-    assert q.impossible == (q.eligible < q.min_needed or q.max_allowed < q.min_needed)
+    assert q.impossible == (q.eligible < q.min_needed)
     # A round closes when the quota is met, or when the caps force a shortfall and everyone who may be
     # excellent is rated so (the shortfall is then recorded on the round).
     forced = q.capped_short and q.eligible <= q.excellent <= q.max_allowed
@@ -297,3 +298,12 @@ def test_the_counts_never_exceed_those_graded_and_ungraded_people_do_not_count(r
     assert q.excellent <= q.graded and q.eligible <= q.graded
     more = _quota([*g, Grade.UNGRADED], [*allows, True], ratio)
     assert (more.graded, more.min_needed, more.excellent) == (q.graded, q.min_needed, q.excellent)
+
+
+def test_a_round_of_seven_between_30_and_35_percent_closes_with_three_excellent():
+    # 30 % of 7 is 2.1 → at least 3; 35 % of 7 is 2.45 → at most 2 when rounded down. The ratios agree,
+    # only the rounding crosses them: the minimum prevails, so three excellent close the round.
+    three = [Grade.EXCELLENT] * 3 + [Grade.COMPETENT] * 4
+    q = _quota(three, [True] * 7, Decimal("0.300"), Decimal("0.350"))
+    assert (q.min_needed, q.max_allowed) == (3, 3) and q.ok and not q.problems()
+    assert not _quota(three[1:] + [Grade.COMPETENT], [True] * 7, Decimal("0.300"), Decimal("0.350")).ok

@@ -880,3 +880,14 @@ def test_a_yearly_minimum_is_pro_rated_for_a_cadre_starting_on_the_first_of_july
     row(late, D(Y, 12, 1), 15)
     [shortfall] = attendance.minimums_missed([late], Y, whole_year=True)[late.pk]
     assert (shortfall.period, shortfall.present, shortfall.required) == ("year", 100, 101)
+
+
+def test_a_cadre_recalled_in_a_later_term_leaves_the_promotion_list(serve, tree, personas):
+    # 优秀 in 2023 and 2024, first term completed at the end of 2024, recalled from the second term
+    # in 2025: "never the recalled" — the list is for promotion, and a recall says the cadre failed.
+    first = serve("后被召回", start=D(2023, 1, 1), end=D(2024, 12, 31), reason="term_completed")
+    _finalized(tree, personas, 2023, [first.cadre])
+    _finalized(tree, personas, 2024, [first.cadre])
+    assert [r["cadre"] for r in rules.promotion_list(Appraisal.objects.all())] == [first.cadre]
+    serve(cadre=first.cadre, start=D(2025, 1, 1), end=D(2025, 6, 30), reason=Assignment.EndReason.RECALLED)
+    assert rules.promotion_list(Appraisal.objects.all()) == []

@@ -675,17 +675,18 @@ def test_leave_approved_on_an_approved_sheet_then_reopened_writes_l_only_on_work
     assert record.days[7:12] == "LLLHL"
 
 
-def test_a_leave_only_over_the_national_day_holiday_does_not_mark_a_closed_sheet(
+def test_a_leave_only_over_the_national_day_holiday_is_refused_and_marks_no_closed_sheet(
     client_for, personas, serving, tree
 ):
     record = open_row(client_for(personas["clerk"]), tree["t1"], D(2026, 10, 1), serving)
     sheet = AttendanceSheet.objects.get(pk=record.sheet_id)
     sheet.submit(personas["clerk"], today=D(2026, 11, 1))
-    leave = ask(serving, D(2026, 10, 2), D(2026, 10, 6), personas["clerk"])
-    assert leave.working_days == 0
-    assert leave.approve(personas["clerk"]) == []
+    # No working day from 2 to 6 October: no leave is needed, so none is registered.
+    with pytest.raises(ValidationError) as refused:
+        ask(serving, D(2026, 10, 2), D(2026, 10, 6), personas["clerk"])
+    assert "没有工作日" in str(refused.value)
     sheet.refresh_from_db()
-    assert not sheet.needs_correction
+    assert not sheet.needs_correction and not LeaveRequest.objects.exists()
 
 
 # === more boundary days =============================================================================

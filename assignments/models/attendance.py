@@ -252,6 +252,15 @@ class AttendanceSheet(models.Model):
         meantime never reprices a month already approved (issue 12, item 16)."""
         from .core import Policy
 
+        if self.state == self.State.SUBMITTED and self.needs_correction:
+            # Approving would fix the month (and its allowance) on days known to be wrong.
+            raise ValidationError(
+                _(
+                    "This sheet needs correction first (%(note)s): reopen it so the township can correct "
+                    "it, then approve it once it is submitted again."
+                )
+                % {"note": self.correction_note or _("see the sheet")}
+            )
         per_day, per_month = self.allowance_per_day, self.allowance_per_month
         if per_day is None or per_month is None:
             policy = Policy.effective_for(self.township)
