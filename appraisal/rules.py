@@ -10,13 +10,14 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assignments import attendance as attendance_rules
 from assignments import leave as leave_rules
-from assignments.models import Assignment, AttendanceRecord, Policy
+from assignments.models import Assignment, AttendanceRecord, Policy, SpotCheck
 from assignments.models.attendance import month_bounds
 
 from .models import GRADE_ORDER, Appraisal, AppraisalRound, Grade, Inspection, year_bounds
@@ -196,6 +197,7 @@ class Facts:
     periods_below: list = field(default_factory=list)
     cap: str = Grade.EXCELLENT
     cap_reasons: list = field(default_factory=list)
+    checks_present: int = 0  # spot checks that found the cadre in the village that year
 
     @property
     def cap_label(self):
@@ -304,6 +306,15 @@ def facts_for(round_, appraisals):
             end_date__lte=last,
         ).values_list("cadre_id", flat=True)
     )
+    present = {}
+    for assignment_id, n in (
+        SpotCheck.objects.filter(assignment__in=ids, date__year=round_.year, found_present=True)
+        .order_by()
+        .values("assignment")
+        .annotate(n=Count("pk"))
+        .values_list("assignment", "n")
+    ):
+        present[owner[assignment_id]] = present.get(owner[assignment_id], 0) + n
     result = {}
     for a in appraisals:
         row = attendance.get(a.cadre_id, {})
@@ -320,6 +331,7 @@ def facts_for(round_, appraisals):
             months_served=months,
             assignments=mine,
             must_be_ungraded=too_short_reason(round_, months, policy) or "",
+            checks_present=present.get(a.cadre_id, 0),
         )
         # Quarterly and yearly minimums (issue 12, item 10).
         facts.periods_below = periods_by_person.get(a.cadre_id, [])
@@ -548,56 +560,183 @@ def finalize_problems(round_):
     return finalize_check(round_)[0]
 
 
+INSPECTION_POINTS = {Inspection.Rating.GOOD: 2, Inspection.Rating.FAIR: 1, Inspection.Rating.POOR: 0}
+
+
+def evidence_key(facts):
+    """How a person without a score ranks for excellent on the evidence, best first (a sort key):
+    fewest attendance minimums missed, fewest days found away without leave by spot checks, fewest
+    points rated poor at the half-year inspections, the best inspection ratings on average (good 2,
+    fair 1, poor 0; no inspection counts as fair), most spot checks that found the cadre in the
+    village, most days in the village per month recorded."""
+    ratings = [
+        INSPECTION_POINTS[getattr(i, name)] for i in facts.inspections for name, _label in Inspection.POINTS
+    ]
+    average = Decimal(sum(ratings)) / len(ratings) if ratings else Decimal(1)
+    per_month = Decimal(facts.present_days) / facts.months_recorded if facts.months_recorded else Decimal(0)
+    poor = sum(i.poor_points for i in facts.inspections)
+    return (
+        facts.months_below + len(facts.periods_below),
+        facts.unexcused,
+        poor,
+        -average,
+        -facts.checks_present,
+        -per_month,
+    )
+
+
+@dataclass
+class Suggestion:
+    """What suggest() did: how many were graded from their scores, how many from the evidence, and
+    the evidence it used (counts, for the message). Unpacks as (scored, from_evidence)."""
+
+    scored: int = 0
+    from_evidence: int = 0
+    excellent_from_evidence: int = 0
+    with_sheets: int = 0
+    with_checks: int = 0
+    with_inspections: int = 0
+    capped: int = 0
+    ties: bool = False  # equal evidence at the quota's edge: the order of the list decided
+
+    def __iter__(self):
+        return iter((self.scored, self.from_evidence))
+
+
 def suggest(round_):
-    """Grades from the score bands and caps, then the quota filled from the top eligible scores."""
+    """Propose a grade for everyone who may be graded, then save the proposals.
+
+    With a score: the score bands, lowered to the cap. Without a score: 称职 (or the cap), the
+    evidence deciding who is excellent. The excellent quota's minimum is then filled from those
+    allowed to be excellent: first the highest scores, then, among those without a score, the best
+    evidence (evidence_key: attendance minimums, spot-check findings, inspection ratings); the
+    maximum, if any, is kept by lowering the lowest scores to 称职."""
     appraisals = list(round_.appraisals.select_related("cadre"))
     facts, policy = facts_for(round_, appraisals)
     short = [a for a in appraisals if facts[a.pk].must_be_ungraded and a.grade != Grade.UNGRADED]
     for a in short:
         a.grade, a.ungraded_reason = Grade.UNGRADED, a.ungraded_reason or facts[a.pk].must_be_ungraded
-    graded = sorted(
-        (a for a in appraisals if a.grade != Grade.UNGRADED and a.score is not None),
-        key=lambda a: (-a.score, a.pk),
-    )
+    gradeable = [a for a in appraisals if a.grade != Grade.UNGRADED]
+    graded = sorted((a for a in gradeable if a.score is not None), key=lambda a: (-a.score, a.pk))
     for a in graded:
         suggested = band(a.score)
         a.grade = suggested if rank(suggested) >= rank(facts[a.pk].cap) else facts[a.pk].cap
+    unscored = sorted(
+        (a for a in gradeable if a.score is None),
+        key=lambda a: (evidence_key(facts[a.pk]), a.cadre.name, a.pk),
+    )
+    for a in unscored:
+        a.grade = Grade.COMPETENT if facts[a.pk].allows_excellent else facts[a.pk].cap
     q = quota(appraisals, facts, policy, round_.kind)
     excellent = [a for a in graded if a.grade == Grade.EXCELLENT]
-    for a in graded:
+    from_evidence = []
+    for a in graded + unscored:
         if len(excellent) >= q.min_needed:
             break
         if a.grade != Grade.EXCELLENT and facts[a.pk].allows_excellent:
             a.grade = Grade.EXCELLENT
             excellent.append(a)
+            if a.score is None:
+                from_evidence.append(a)
     if q.max_allowed is not None:
-        for a in sorted(excellent, key=lambda a: (a.score, -a.pk))[: max(0, len(excellent) - q.max_allowed)]:
+        scored_excellent = [a for a in excellent if a.score is not None]
+        for a in sorted(scored_excellent, key=lambda a: (a.score, -a.pk))[
+            : max(0, len(excellent) - q.max_allowed)
+        ]:
             a.grade = Grade.COMPETENT
-    # Where a county does not score, nobody can be ranked: those without a grade start at competent
-    # (or their cap), and the staff choose who is excellent.
-    unscored = [a for a in appraisals if a.score is None and a.grade in ("", None)]
-    for a in unscored:
-        a.grade = Grade.COMPETENT if facts[a.pk].allows_excellent else facts[a.pk].cap
+    ties = False
+    if from_evidence:
+        last = evidence_key(facts[from_evidence[-1].pk])
+        ties = any(
+            a.grade != Grade.EXCELLENT and facts[a.pk].allows_excellent and evidence_key(facts[a.pk]) == last
+            for a in unscored
+        )
     Appraisal.objects.bulk_update(graded + unscored, ["grade"])
     if short:
         Appraisal.objects.bulk_update(short, ["grade", "ungraded_reason"])
-    return len(graded), len(unscored)
+    used = [facts[a.pk] for a in unscored]
+    return Suggestion(
+        scored=len(graded),
+        from_evidence=len(unscored),
+        excellent_from_evidence=len(from_evidence),
+        with_sheets=sum(1 for f in used if f.months_recorded),
+        with_checks=sum(1 for f in used if f.unexcused or f.checks_present),
+        with_inspections=sum(1 for f in used if f.inspections),
+        capped=sum(1 for f in used if not f.allows_excellent),
+        ties=ties,
+    )
+
+
+class RowProblem(str):
+    """Why one posted row cannot be saved: the message, with ``appraisal_id`` naming the row (None
+    for a problem of the whole round), so the page can show it beside the row."""
+
+    def __new__(cls, message, appraisal_id=None):
+        problem = super().__new__(cls, message)
+        problem.appraisal_id = appraisal_id
+        return problem
+
+
+def problems_by_row(problems):
+    """{appraisal id: [messages]} of the problems that belong to a row."""
+    rows = {}
+    for p in problems:
+        if getattr(p, "appraisal_id", None) is not None:
+            rows.setdefault(p.appraisal_id, []).append(str(p))
+    return rows
+
+
+def save_and_suggest(round_, posted):
+    """Save the posted edits (scores typed and not yet saved count), then suggest: one transaction.
+    Returns (problems, None) when the save is refused (nothing saved), else ([], Suggestion)."""
+    with transaction.atomic():
+        locked = AppraisalRound.objects.select_for_update().get(pk=round_.pk)
+        if not locked.is_draft:
+            return [RowProblem(_("This round is finalized and read-only; the county can reopen it."))], None
+        problems = save_grades(round_, posted) if posted else []
+        if problems:
+            return problems, None
+        return [], suggest(round_)
+
+
+def save_and_finalize(round_, posted, user):
+    """Save the posted edits, then finalize: one transaction. Returns the row problems of the save
+    (then nothing is saved and the round stays a draft); a refused finalize raises ValidationError
+    and rolls the save back too, so the page keeps every edit to correct and submit again."""
+    with transaction.atomic():
+        AppraisalRound.objects.select_for_update().get(pk=round_.pk)
+        problems = save_grades(round_, posted) if posted else []
+        if problems:
+            return problems
+        round_.finalize(user)
+    return []
 
 
 def save_grades(round_, posted):
     """``posted``: appraisal id → (score text, grade, comments[, why not graded]); a text that is None
-    was not posted and stays as it is. All rows or none; returns the problems."""
-    if not round_.is_draft:
-        return [_("This round is finalized and read-only; the county can reopen it.")]
+    was not posted and stays as it is. All rows or none; returns the problems, each a RowProblem
+    naming its row, so a refused save can show every edit again with the bad rows marked."""
+    with transaction.atomic():
+        locked = AppraisalRound.objects.select_for_update().get(pk=round_.pk)
+        if not locked.is_draft:
+            return [RowProblem(_("This round is finalized and read-only; the county can reopen it."))]
+        return _save_grades(round_, posted)
+
+
+def _save_grades(round_, posted):
     appraisals = {a.pk: a for a in round_.appraisals.select_related("cadre")}
     facts, _policy = facts_for(round_, list(appraisals.values()))
     problems, changed = [], []
+
+    def refuse(message):
+        problems.append(RowProblem(message, pk))
+
     for pk, values in posted.items():
         score_text, grade, comments = values[:3]
         reason = values[3] if len(values) > 3 else None
         a = appraisals.get(pk)
         if a is None:
-            problems.append(_("Row %(id)s is not part of this round; reload the page.") % {"id": pk})
+            refuse(_("Row %(id)s is not part of this round; reload the page.") % {"id": pk})
             continue
         name = a.cadre.name
         f = facts[a.pk]
@@ -606,7 +745,7 @@ def save_grades(round_, posted):
             try:
                 score = Decimal(score_text.strip())
             except InvalidOperation:
-                problems.append(
+                refuse(
                     _("%(name)s: the score “%(value)s” is not a number.")
                     % {"name": name, "value": score_text}
                 )
@@ -616,38 +755,36 @@ def save_grades(round_, posted):
                 or not Decimal(0) <= score <= Decimal(100)
                 or score.as_tuple().exponent < -2
             ):
-                problems.append(
+                refuse(
                     _("%(name)s: the score %(value)s must lie between 0 and 100 (two decimals at most).")
                     % {"name": name, "value": score_text}
                 )
                 continue
         if "\x00" in (comments or "") or "\x00" in (reason or ""):
-            problems.append(
+            refuse(
                 _("%(name)s: the comments contain a NUL character (U+0000), which cannot be stored.")
                 % {"name": name}
             )
             continue
         if grade and grade not in Grade.values:
-            problems.append(_("%(name)s: “%(value)s” is not a grade.") % {"name": name, "value": grade})
+            refuse(_("%(name)s: “%(value)s” is not a grade.") % {"name": name, "value": grade})
             continue
         reason = a.ungraded_reason if reason is None else reason.strip()
         if len(reason) > Appraisal._meta.get_field("ungraded_reason").max_length:
-            problems.append(
+            refuse(
                 _("%(name)s: the reason for not grading is longer than %(max)d characters.")
                 % {"name": name, "max": Appraisal._meta.get_field("ungraded_reason").max_length}
             )
             continue
         if f.must_be_ungraded and grade not in ("", Grade.UNGRADED):
-            problems.append(
-                _("%(name)s cannot be graded: %(reason)s") % {"name": name, "reason": f.must_be_ungraded}
-            )
+            refuse(_("%(name)s cannot be graded: %(reason)s") % {"name": name, "reason": f.must_be_ungraded})
             continue
         if not grade and (f.must_be_ungraded or reason):
             grade = Grade.UNGRADED
         if grade == Grade.UNGRADED:
             reason = reason or f.must_be_ungraded
             if not reason:
-                problems.append(
+                refuse(
                     _(
                         "%(name)s: to leave someone ungraded (不确定等次), type the reason in “why not graded”."
                     )
@@ -656,7 +793,7 @@ def save_grades(round_, posted):
                 continue
         elif reason:
             if values[3:] and values[3] is not None and values[3].strip():
-                problems.append(
+                refuse(
                     _(
                         "%(name)s: a reason for not grading is given, but the grade is %(grade)s; "
                         "clear the reason or choose “not graded”."
@@ -670,7 +807,7 @@ def save_grades(round_, posted):
             a.comments = comments
         problem = grade_problem(a, f) if a.grade and a.grade != Grade.UNGRADED else None
         if problem:
-            problems.append(problem)
+            refuse(problem)
             continue
         changed.append(a)
     if problems:

@@ -5,16 +5,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import access
 from accounts import history as change_history
 from assignments.forms import apply_errors
-from assignments.models import Assignment, Policy
+from assignments.models import Assignment
 from cadres.models import Unit
 from villages.models import Region, Village
 
@@ -65,26 +66,96 @@ def round_list(request):
     )
 
 
-@login_required
-def round_detail(request, pk):
-    round_ = access.get_object_or_404(request.user, AppraisalRound.objects.select_related("county"), pk=pk)
+def _filters(round_, user, data):
+    """The township and role filters of the round page (from GET or POST), validated, with the
+    choices to offer: the townships of the round's county the user sees, and the roles."""
+    townships = list(
+        access.scope(user, Region.objects.filter(parent=round_.county, level="township")).order_by("code")
+    )
+    township = next((t for t in townships if str(t.pk) == (data.get("township") or "")), None)
+    role = data.get("role") if data.get("role") in Assignment.Role.values else ""
+    return {"townships": townships, "township": township, "role": role, "roles": Assignment.Role.choices}
+
+
+def _filter_query(filters):
+    query = QueryDict(mutable=True)
+    if filters["township"]:
+        query["township"] = filters["township"].pk
+    if filters["role"]:
+        query["role"] = filters["role"]
+    return query.urlencode()
+
+
+def _back(round_, filters):
+    query = _filter_query(filters)
+    return redirect(round_.get_absolute_url() + (f"?{query}" if query else ""))
+
+
+def _posted(data):
+    """appraisal id → (score text, grade, comments, why not graded) of every row the form posted."""
+    posted = {}
+    for key in data:
+        if key.startswith("grade-") and key[6:].isdigit():
+            pk = int(key[6:])
+            posted[pk] = (
+                data.get(f"score-{pk}", ""),
+                data.get(key, ""),
+                data.get(f"comments-{pk}"),
+                data.get(f"reason-{pk}"),
+            )
+    return posted
+
+
+def round_page(request, round_, posted=None, problems=(), refused=(), status=200):
+    """The round page. After a refused save or finalize, ``posted`` (the edits) are shown again as
+    they were typed, unsaved, with the rows ``problems`` name marked and their messages beside them;
+    ``refused`` are the finalize problems (those of a row go beside it, the quota's once, above)."""
+    posted = posted or {}
+    filters = _filters(round_, request.user, request.POST if request.method == "POST" else request.GET)
     appraisals = list(
         access.scope(request.user, round_.appraisals.all())
         .select_related("cadre__unit")
         .order_by("-score", "cadre__name", "pk")
     )
     facts, policy = rules.facts_for(round_, appraisals)
+    by_row = rules.problems_by_row(problems)
     for a in appraisals:
         a.facts = facts[a.pk]
         a.latest = a.facts.assignments[-1] if a.facts.assignments else None
+        if a.pk in posted:
+            score, grade, comments, reason = posted[a.pk]
+            a.score, a.grade = score, grade
+            if comments is not None:
+                a.comments = comments
+            if reason is not None:
+                a.ungraded_reason = reason
+        a.problems = by_row.get(a.pk, [])
+        if refused and a.grade != Grade.UNGRADED and (p := rules.grade_problem(a, a.facts)):
+            a.problems.append(p)
+        # Grades above the cap are not offered (shown disabled), unless one was posted: it stays
+        # visible, marked, beside the reason it is refused.
+        a.options = [
+            (g, label, g in rules.GRADE_ORDER and rules.rank(g) < rules.rank(a.facts.cap) and g != a.grade)
+            for g, label in Grade.choices
+        ]
+    shown = [
+        a
+        for a in appraisals
+        if not (filters["township"] or filters["role"])
+        or any(
+            (not filters["township"] or s.village.township_id == filters["township"].code)
+            and (not filters["role"] or s.role == filters["role"])
+            for s in a.facts.assignments
+        )
+    ]
     results = {
         (r.village_id, r.year): r
         for r in VillageResult.objects.filter(
-            village__in={a.latest.village_id for a in appraisals if a.latest},
+            village__in={a.latest.village_id for a in shown if a.latest},
             year__in=[round_.year - 1, round_.year],
         )
     }
-    for a in appraisals:
+    for a in shown:
         result = results.get((a.latest.village_id, round_.year)) if a.latest else None
         if result is not None:
             checks = targets.check(
@@ -93,6 +164,13 @@ def round_detail(request, pk):
             a.targets_met = sum(1 for _t, met, _d in checks if met)
             a.targets_total = len(checks)
     quota = rules.quota(appraisals, facts, policy, round_.kind)
+    quota_problems = quota.problems()
+    beside = {m for a in shown for m in a.problems}
+    for message in [*(p for p in problems if getattr(p, "appraisal_id", None) is None), *refused]:
+        if message not in beside and message not in quota_problems:
+            messages.error(request, message)
+    shown_ids = {a.pk for a in shown}
+    others = [a for a in appraisals if a.pk not in shown_ids]
     visible = {a.cadre_id for a in appraisals}
     shortfall_reasons = [r for r in round_.shortfall_reasons or [] if r.get("cadre") in visible]
     return render(
@@ -103,15 +181,28 @@ def round_detail(request, pk):
             if access.sees_history(request.user)
             else None,
             "round": round_,
-            "appraisals": appraisals,
+            "appraisals": shown,
+            "total": len(appraisals),
+            "others_graded": sum(1 for a in others if a.grade != Grade.UNGRADED),
+            "others_excellent": sum(1 for a in others if a.grade == Grade.EXCELLENT),
+            "filters": filters,
+            "filter_query": _filter_query(filters),
+            "unsaved": bool(posted),
             "quota": quota,
+            "quota_problems": quota_problems,
             "shortfall_reasons": shortfall_reasons,
             "policy": policy,
-            "grades": Grade.choices,
             "can_edit": round_.is_draft and access.can(request.user, access.RUN_APPRAISAL, round_),
             "can_reopen": not round_.is_draft and access.can(request.user, access.RUN_APPRAISAL, round_),
         },
+        status=status,
     )
+
+
+@login_required
+def round_detail(request, pk):
+    round_ = access.get_object_or_404(request.user, AppraisalRound.objects.select_related("county"), pk=pk)
+    return round_page(request, round_)
 
 
 @login_required
@@ -119,73 +210,107 @@ def round_detail(request, pk):
 def round_action(request, pk, action):
     round_ = access.get_object_or_404(request.user, AppraisalRound.objects.select_related("county"), pk=pk)
     access.require(request.user, access.RUN_APPRAISAL, round_)
-    try:
-        if action == "save":
-            posted = {}
-            for key in request.POST:
-                if key.startswith("grade-") and key[6:].isdigit():
-                    pk_ = int(key[6:])
-                    posted[pk_] = (
-                        request.POST.get(f"score-{pk_}", ""),
-                        request.POST.get(key, ""),
-                        request.POST.get(f"comments-{pk_}"),
-                        request.POST.get(f"reason-{pk_}"),
-                    )
-            problems = rules.save_grades(round_, posted)
-            if problems:
-                for p in problems:
-                    messages.error(request, p)
-                messages.error(request, _("Nothing was saved."))
-            else:
-                messages.success(request, _("Scores and grades saved."))
-        elif action == "suggest":
-            if not round_.is_draft:
-                raise ValidationError(_("This round is finalized and read-only; the county can reopen it."))
-            scored, unscored = rules.suggest(round_)
-            messages.success(
+    filters = _filters(round_, request.user, request.POST)
+    posted = _posted(request.POST)
+    if action == "save":
+        problems = rules.save_grades(round_, posted)
+        if problems:
+            return refused_save(request, round_, posted, problems)
+        messages.success(request, _("Scores and grades saved."))
+    elif action == "suggest":
+        problems, suggestion = rules.save_and_suggest(round_, posted)
+        if problems:
+            return refused_save(request, round_, posted, problems)
+        suggestion_messages(request, suggestion)
+    elif action == "finalize":
+        try:
+            problems = rules.save_and_finalize(round_, posted, request.user)
+        except ValidationError as exc:
+            messages.error(
                 request,
                 _(
-                    "Grades set for %(n)d people from their scores, the caps and the quota; check them and change any you need."
-                )
-                % {"n": scored},
+                    "The round is not finalized and nothing was saved: correct what is listed below. "
+                    "Every edit is still on the page; save or finalize again."
+                ),
             )
-            if unscored:
-                messages.warning(
-                    request,
-                    _(
-                        "%(n)d people have no score, so they were set to competent (or their cap): "
-                        "choose who is excellent, then save."
-                    )
-                    % {"n": unscored},
-                )
-        elif action == "finalize":
-            round_.finalize(request.user)
-            messages.success(
-                request, _("The round is finalized; the results go back to the dispatching units.")
-            )
-            if round_.shortfall:
-                messages.warning(
-                    request,
-                    _(
-                        "Closed with a shortfall of %(n)d against the %(setting)s: the grade caps left too few "
-                        "who may be rated excellent. Who was capped, and why, is recorded on the round."
-                    )
-                    % {"n": round_.shortfall, "setting": round_setting(round_)},
-                )
-        elif action == "reopen":
+            return round_page(request, round_, posted, refused=exc.messages)
+        if problems:
+            return refused_save(request, round_, posted, problems)
+        messages.success(request, _("The round is finalized; the results go back to the dispatching units."))
+    elif action == "reopen":
+        try:
             round_.reopen(request.user, request.POST.get("reason", ""))
-            messages.success(request, _("The round is reopened."))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
         else:
-            raise ValidationError(_("Unknown action."))
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    return redirect(round_)
+            messages.success(request, _("The round is reopened."))
+    else:
+        messages.error(request, _("Unknown action."))
+    return _back(round_, filters)
 
 
-def round_setting(round_):
-    """Which quota setting applies to the round, in words (annual or term-end ratios)."""
-    return rules.quota([], {}, Policy.effective_for(round_.county), round_.kind).setting
+def refused_save(request, round_, posted, problems):
+    rows = len(rules.problems_by_row(problems))
+    if not rows:  # the round itself refuses (finalized meanwhile): say so on the page as it is now
+        for p in problems:
+            messages.error(request, p)
+        return _back(round_, _filters(round_, request.user, request.POST))
+    if rows:
+        messages.error(
+            request,
+            ngettext(
+                "Nothing was saved: %(n)d row needs correcting, marked below with what is wrong. "
+                "Every edit is still on the page; correct it and save again.",
+                "Nothing was saved: %(n)d rows need correcting, marked below with what is wrong. "
+                "Every edit is still on the page; correct them and save again.",
+                rows,
+            )
+            % {"n": rows},
+        )
+    return round_page(request, round_, posted, problems)
+
+
+def suggestion_messages(request, s):
+    if s.scored:
+        messages.success(
+            request,
+            _(
+                "Grades proposed for %(n)d people from their scores, the caps and the quota; check them and change any you need."
+            )
+            % {"n": s.scored},
+        )
+    if s.from_evidence:
+        messages.success(
+            request,
+            _(
+                "Grades proposed for %(n)d people without a score from the evidence: the attendance sheets "
+                "(%(sheets)d of them with months recorded), the spot checks (%(checks)d with findings), the "
+                "half-year inspections (%(inspected)d inspected) and the grade caps (%(capped)d capped). "
+                "%(e)d proposed excellent to fill the quota, the best evidence first among those who may be: "
+                "fewest attendance minimums missed, fewest absences found by spot checks, the best "
+                "inspection ratings, most spot checks found in the village, most days in the village; the "
+                "others competent or their cap. Check them and change any you need, then save."
+            )
+            % {
+                "n": s.from_evidence,
+                "sheets": s.with_sheets,
+                "checks": s.with_checks,
+                "inspected": s.with_inspections,
+                "capped": s.capped,
+                "e": s.excellent_from_evidence,
+            },
+        )
+    if s.ties:
+        messages.warning(
+            request,
+            _(
+                "Some people without a score have the same evidence as the last one proposed excellent: "
+                "the order of names decided between them. Choose who is excellent among them."
+            ),
+        )
+    if not s.scored and not s.from_evidence:
+        messages.warning(request, _("Nobody in this round can be graded, so no grade was proposed."))
 
 
 class InspectionForm(forms.ModelForm):

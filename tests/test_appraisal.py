@@ -408,13 +408,15 @@ def test_demo_county_round_can_be_suggested_and_finalized(db):
     assert AppraisalRound.objects.get(pk=round_.pk).state == "finalized"
 
 
-def test_suggest_without_scores_sets_competent_and_leaves_the_choice_of_excellent(
+def test_suggest_without_scores_proposes_the_quota_from_the_evidence_and_the_staff_may_change_it(
     personas, tree, year_of_service
 ):
     round_ = start(personas, tree)
-    scored, unscored = rules.suggest(round_)
-    assert (scored, unscored) == (0, 10)
-    assert set(round_.appraisals.values_list("grade", flat=True)) == {Grade.COMPETENT}
+    scored, from_evidence = rules.suggest(round_)
+    assert (scored, from_evidence) == (0, 10)
+    grades = list(round_.appraisals.values_list("grade", flat=True))
+    assert grades.count(Grade.EXCELLENT) == 3 and grades.count(Grade.COMPETENT) == 7
+    round_.appraisals.update(grade=Grade.COMPETENT)
     with pytest.raises(ValidationError):
         round_.finalize(personas["county_admin"])
     rows = list(round_.appraisals.order_by("pk")[:3])

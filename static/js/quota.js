@@ -1,10 +1,12 @@
-/* The live excellent counter on an appraisal round: recount as grades change. */
+/* The live excellent counter on an appraisal round: recount as grades change. The rows a filter
+   hides are counted from the page's data (data-others-graded, data-others-excellent). */
 (function () {
   "use strict";
   var quota = document.getElementById("quota"), form = document.getElementById("round-form");
   if (!quota || !form) return;
   function recount() {
-    var graded = 0, excellent = 0;
+    var graded = parseInt(quota.dataset.othersGraded, 10) || 0;
+    var excellent = parseInt(quota.dataset.othersExcellent, 10) || 0;
     form.querySelectorAll("select.grade").forEach(function (s) {
       if (s.value !== "ungraded") graded++;
       if (s.value === "excellent") excellent++;
@@ -13,7 +15,8 @@
     quota.querySelector(".e").textContent = excellent;
     quota.querySelector(".pct").textContent = graded ? (100 * excellent / graded).toFixed(1) : "0";
     var ok = excellent >= min && (max === null || excellent <= max);
-    quota.className = "quota " + (ok ? "ok" : "bad");
+    quota.classList.toggle("ok", ok);
+    quota.classList.toggle("bad", !ok);
   }
   form.addEventListener("change", function (e) { if (e.target.matches("select.grade")) recount(); });
 })();
