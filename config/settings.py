@@ -162,6 +162,9 @@ if not DEBUG:
     SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# An appraisal round of a large county posts four fields a person (score, grade, reason, comments):
+# Django's default of 1000 fields refuses a round of 250 people with a bare 400 page.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=20000)
 
 LOGGING = {
     "version": 1,
