@@ -260,10 +260,10 @@ def refused_save(request, round_, posted, problems):
         messages.error(
             request,
             ngettext(
-                "Nothing was saved: %(n)d row needs correcting, marked below with what is wrong. "
-                "Every edit is still on the page; correct it and save again.",
-                "Nothing was saved: %(n)d rows need correcting, marked below with what is wrong. "
-                "Every edit is still on the page; correct them and save again.",
+                "Nothing was saved. %(n)d row needs correcting, marked below with what is wrong; "
+                "every edit is still on the page: correct it and save again.",
+                "Nothing was saved. %(n)d rows need correcting, marked below with what is wrong; "
+                "every edit is still on the page: correct them and save again.",
                 rows,
             )
             % {"n": rows},
