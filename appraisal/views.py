@@ -226,6 +226,11 @@ def round_action(request, pk, action):
         try:
             problems = rules.save_and_finalize(round_, posted, request.user)
         except ValidationError as exc:
+            round_.refresh_from_db()
+            if not round_.is_draft:  # finalized meanwhile (a second click): nothing to keep
+                for message in exc.messages:
+                    messages.error(request, message)
+                return _back(round_, filters)
             messages.error(
                 request,
                 _(

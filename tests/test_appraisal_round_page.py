@@ -300,3 +300,13 @@ def test_the_caps_shortfall_warning_appears_once(client_for, personas, tree, ser
     text = html.content.decode()
     assert text.count('id="quota-problems"') == 1
     assert text.count("msg-warning") == 1
+
+
+def test_finalizing_twice_answers_with_the_round_as_it_is(client_for, personas, tree, serving):
+    round_ = start(personas, tree)
+    data = form_data(rows_by_name(round_), {f"书记{i}": Grade.EXCELLENT for i in range(3)})
+    client = client_for(personas["county_admin"])
+    assert client.post(action(round_, "finalize"), data).status_code == 302
+    response = client.post(action(round_, "finalize"), data)
+    assert response.status_code == 302 and response.url == round_.get_absolute_url()
+    assert AppraisalRound.objects.get().state == "finalized"
