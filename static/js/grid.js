@@ -54,6 +54,12 @@
     box.value = codes.join("");
     td.textContent = code;
     td.className = td.className.replace(/code-\S/, "code-" + code);
+    // A spot check found the cadre away this day: a discrepancy while the sheet says P or B.
+    if (td.dataset.found) {
+      var away = code === "P" || code === "B";
+      td.classList.toggle("discrepancy", away);
+      if (away) td.title = td.dataset.found; else td.removeAttribute("title");
+    }
     tr.classList.add("changed");
     count(tr);
   }
