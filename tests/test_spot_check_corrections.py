@@ -257,6 +257,9 @@ def test_the_list_shows_a_withdrawn_check_struck_through_with_its_reason(client_
     page = admin.get(reverse("spotchecks:list")).content.decode()
     assert 'class="withdrawn"' in page and "查错了人" in page
     assert not admin.get(reverse("spotchecks:list") + "?only=discrepancies").context["page"].object_list
+    assert [
+        c.pk for c in admin.get(reverse("spotchecks:list") + "?only=withdrawn").context["page"].object_list
+    ] == [found.pk]
     home = admin.get(reverse("home"))
     assert home.context["discrepancy_count"] == 0
 
