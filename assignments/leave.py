@@ -589,6 +589,21 @@ def discrepancies(checks):
     return with_findings(checks).filter(discrepancy=True)
 
 
+def count_discrepancies(checks):
+    """``discrepancies(checks).count()``, at a quarter of the cost (for counts on every page: the
+    header's to-do badge, the home page): the checks of one cadre-day all see the same sheet code,
+    and exactly one absence among them is not a repeat, so the discrepancies are the cadre-days with
+    an absence on a day the sheet records as P or B."""
+    return (
+        _day_facts(checks)
+        .filter(absence=True, recorded_code__in=[PRESENT, BUSINESS])
+        .order_by()
+        .values("assignment", "date")
+        .distinct()
+        .count()
+    )
+
+
 def unexcused_absences_by_assignment(assignments, year):
     """Days in ``year`` on which spot checks found the cadre away without an excuse, per assignment:
     several checks on one day count once; rest days, official business reported before the check and

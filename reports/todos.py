@@ -181,12 +181,13 @@ def for_user(user, today=None, items=True):
     ):
         # Found away (不在岗) on a day the sheet still records in the village: the township explains
         # or corrects the sheet, the county looks before approving. This year's, as on the home page.
-        found = leave.discrepancies(access.scope(user, SpotCheck.objects.filter(date__year=today.year)))
+        checks = access.scope(user, SpotCheck.objects.filter(date__year=today.year))
+        found = leave.discrepancies(checks)
         groups.append(
             Group(
                 "discrepancy",
                 _("Spot checks found the cadre away on a day the sheet records in the village"),
-                found.count(),
+                leave.count_discrepancies(checks),
                 [
                     (
                         _("%(cadre)s · %(village)s · %(date)s: found away, the sheet says %(code)s")

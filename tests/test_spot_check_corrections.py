@@ -345,3 +345,29 @@ def test_grid_todos_and_check_page_run_a_constant_number_of_queries(
     found.correct(personas["clerk"], "补充备注", note="再次核实")
     found.correct(personas["county_admin"], "再补充", note="已核实")
     assert measure() == before
+
+
+def test_the_cheap_discrepancy_count_agrees_with_the_discrepancies(
+    personas, serving, make_cadre, make_village, dispatch
+):
+    other = dispatch(make_cadre(name="另一人"), make_village(name="东村"))
+    march_row(serving, {4: "B", 5: "A"})
+    march_row(other)
+    earlier = timezone.now() - datetime.timedelta(hours=2)
+    # Two absences the same day (one discrepancy), a B day, an A day (none), a present check,
+    # a withdrawn first check of a day whose second check stands, a Saturday.
+    check(serving, TUESDAY, personas["clerk"], at=earlier)
+    check(serving, TUESDAY, personas["county_admin"])
+    check(serving, WEDNESDAY, personas["clerk"])
+    check(serving, datetime.date(2026, 3, 5), personas["clerk"])
+    check(serving, datetime.date(2026, 3, 6), personas["clerk"], present=True)
+    check(other, TUESDAY, personas["clerk"], at=earlier).withdraw(personas["clerk"], "误录")
+    check(other, TUESDAY, personas["clerk"])
+    check(other, datetime.date(2026, 3, 7), personas["clerk"])
+    check(other, datetime.date(2026, 3, 10), personas["clerk"]).withdraw(personas["county_admin"], "查错")
+    checks = SpotCheck.objects.all()
+    # B on the sheet before the check is official business reported: no discrepancy.
+    assert leave_rules.count_discrepancies(checks) == discrepancy_count() == 2
+    for user in (personas["clerk"], personas["county_admin"]):
+        group = groups(user)["discrepancy"]
+        assert group.count == len(group.items) == 2
