@@ -26,6 +26,9 @@ REQUEST_LEAVE = "request_leave"
 DECIDE_TOWNSHIP_LEAVE = "decide_township_leave"
 DECIDE_COUNTY_LEAVE = "decide_county_leave"
 RECORD_SPOT_CHECK = "record_spot_check"
+# Correct (更正) or withdraw (撤销) a recorded spot check: whoever recorded it, or the county.
+CORRECT_SPOT_CHECK = "correct_spot_check"
+WITHDRAW_SPOT_CHECK = "withdraw_spot_check"
 RUN_APPRAISAL = "run_appraisal"  # rounds, grades, half-year inspections
 ENTER_RESULTS = "enter_results"  # a village's yearly figures (工作实绩)
 
@@ -42,6 +45,8 @@ ROLE_ACTIONS = {
         REQUEST_LEAVE,
         DECIDE_COUNTY_LEAVE,
         RECORD_SPOT_CHECK,
+        CORRECT_SPOT_CHECK,
+        WITHDRAW_SPOT_CHECK,
         RUN_APPRAISAL,
         ENTER_RESULTS,
     },
@@ -51,6 +56,8 @@ ROLE_ACTIONS = {
         REQUEST_LEAVE,
         DECIDE_TOWNSHIP_LEAVE,
         RECORD_SPOT_CHECK,
+        CORRECT_SPOT_CHECK,
+        WITHDRAW_SPOT_CHECK,
         ENTER_RESULTS,
     },
     Role.UNIT_LIAISON: {VIEW},
@@ -98,8 +105,14 @@ def can(user, action, obj=None):
     if action not in ROLE_ACTIONS.get(user.role, set()):
         return False
     if obj is not None and action != VIEW:
+        if action in RECORDER_OR_COUNTY and user.role != Role.COUNTY_ADMIN:
+            # A clerk changes only the checks the clerk recorded; the county any in its county.
+            return owns(user, obj) and getattr(obj, "checked_by_id", None) == user.pk
         return owns(user, obj)
     return True
+
+
+RECORDER_OR_COUNTY = {CORRECT_SPOT_CHECK, WITHDRAW_SPOT_CHECK}
 
 
 def sees_id_numbers(user):

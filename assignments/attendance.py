@@ -351,6 +351,16 @@ def grid(sheet):
             .annotate(n=Sum("present_days"))
             .values_list("assignment", "n")
         )
+    # Spot checks that found a cadre away on a day the sheet records in the village (P or B): one
+    # query for the month, marked on the day's cell (with_findings, so a withdrawn check is no mark).
+    from . import leave as leave_rules
+    from .models.leave import SpotCheck
+
+    found_away = {}
+    for check in leave_rules.discrepancies(
+        SpotCheck.objects.filter(assignment__in=[a.pk for a in assignments], date__gte=first, date__lte=last)
+    ).order_by("date", "pk"):
+        found_away.setdefault(check.assignment_id, {}).setdefault(check.date, check)
     rows = []
     for number, a in enumerate(assignments, start=1):
         record = records.get(a.pk)
@@ -370,6 +380,7 @@ def grid(sheet):
             leave_dates=leaves.get(a.pk, set()),
         )
         row.cell_list = row.cells(cal)
+        row.discrepancies = found_away.get(a.pk, {})
         if policy.days_per_quarter:
             row.quarter_present = (quarter_sums.get(a.pk) or 0) + row.present
             row.quarter_required = prorate(policy.days_per_quarter, covered_days(a, q_first, q_last), q_total)

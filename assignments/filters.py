@@ -144,6 +144,7 @@ class SpotCheckFilter(django_filters.FilterSet):
         choices=[
             ("absent", _("Absences found (one per cadre per day)")),
             ("discrepancies", _("Discrepancies with the sheet")),
+            ("withdrawn", _("Withdrawn checks (已撤销)")),
         ],
         method="filter_only",
     )
@@ -173,4 +174,6 @@ class SpotCheckFilter(django_filters.FilterSet):
     def filter_only(self, queryset, name, value):
         if value == "discrepancies":
             return queryset.filter(discrepancy=True)
+        if value == "withdrawn":
+            return queryset.filter(withdrawn_at__isnull=False)
         return queryset.filter(unexcused_absence=True)

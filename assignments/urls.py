@@ -58,6 +58,9 @@ spotchecks = (
     [
         path("", views_leave.spotcheck_list, name="list"),
         path("new/", views_leave.spotcheck_new, name="new"),
+        path("<int:pk>/", views_leave.spotcheck_detail, name="detail"),
+        path("<int:pk>/correct/", views_leave.spotcheck_correct, name="correct"),
+        path("<int:pk>/withdraw/", views_leave.spotcheck_withdraw, name="withdraw"),
     ],
     "spotchecks",
 )

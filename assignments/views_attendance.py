@@ -54,19 +54,32 @@ def index(request):
     return redirect("attendance:overview", month)
 
 
-def _cells_html(cells, can_edit, leave_dates=frozenset(), today=None):
+def _cells_html(cells, can_edit, leave_dates=frozenset(), today=None, discrepancies=None):
     """A row's day cells, joined here rather than in a template loop or format_html_join: a
     township's month is ~900 cells, and both cost most of the page's time (docs/performance.md).
     Every value is escaped; codes and day kinds come from fixed sets. ``future`` and ``onleave``
     classes let the grid's script refuse what the server would refuse (P/A/B to come, L off leave)."""
     parts = []
+    discrepancies = discrepancies or {}
     for i, (code, day) in enumerate(cells):
         c = escape(code)
         tab = ' tabindex="0"' if can_edit and code != "-" else ""
         extra = (" future" if today and day.date > today else "") + (
             " onleave" if day.date in leave_dates else ""
         )
-        parts.append(f'<td class="cell {escape(day.kind)}{extra} code-{c}" data-i="{i}"{tab}>{c}</td>')
+        found = ""
+        check = discrepancies.get(day.date)
+        if check is not None:
+            # A spot check found the cadre away on a day the sheet records in the village.
+            text = escape(
+                _(
+                    "Discrepancy: a spot check on %(date)s found the cadre away (不在岗); the sheet says %(code)s."
+                )
+                % {"date": day.date.isoformat(), "code": code}
+            )
+            extra += " discrepancy"
+            found = f' title="{text}" data-found="{text}"'
+        parts.append(f'<td class="cell {escape(day.kind)}{extra} code-{c}" data-i="{i}"{tab}{found}>{c}</td>')
     return mark_safe("".join(parts))
 
 
@@ -85,7 +98,7 @@ def sheet(request, code, month):
     can_edit = sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet)
     today = timezone.localdate()
     for row in data["rows"]:
-        row.cells_html = _cells_html(row.cell_list, can_edit, row.leave_dates, today)
+        row.cells_html = _cells_html(row.cell_list, can_edit, row.leave_dates, today, row.discrepancies)
     return render(
         request,
         "assignments/sheet.html",

@@ -56,6 +56,21 @@ class LeaveForm(forms.Form):
         return data
 
 
+def found_present_field():
+    """在岗 / 不在岗 as two radio buttons, neither chosen: the finding is never assumed."""
+    return forms.TypedChoiceField(
+        label=gettext_lazy("Found in the village"),
+        choices=[("True", gettext_lazy("On post (在岗)")), ("False", gettext_lazy("Not on post (不在岗)"))],
+        coerce=lambda value: value == "True",
+        widget=forms.RadioSelect(attrs={"class": "radio-row"}),
+        error_messages={
+            "required": gettext_lazy(
+                "Found in the village: choose whether the cadre was on post (在岗) or not (不在岗)."
+            )
+        },
+    )
+
+
 class SpotCheckForm(forms.ModelForm):
     assignment = AssignmentChoice(label=gettext_lazy("Cadre"), queryset=Assignment.objects.none())
 
@@ -66,11 +81,53 @@ class SpotCheckForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["found_present"] = found_present_field()
         self.fields["assignment"].queryset = (
             access.scope(user, Assignment.objects.all())
             .select_related("cadre", "village")
             .order_by("-start_date")
         )
+
+
+class SpotCheckCorrectionForm(forms.Form):
+    """更正: the recorded facts, prefilled, and why they change."""
+
+    date = forms.DateField(label=gettext_lazy("Date of the check"), widget=DateInput())
+    method = forms.ChoiceField(label=gettext_lazy("Method"), choices=SpotCheck.Method.choices)
+    note = forms.CharField(
+        label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for the correction"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": gettext_lazy("Reason for the correction: say why the check is corrected.")
+        },
+    )
+
+    def __init__(self, *args, check, **kwargs):
+        initial = {
+            "date": check.date,
+            "method": check.method,
+            "found_present": str(check.found_present),
+            "note": check.note,
+        }
+        super().__init__(*args, initial=initial, prefix="correct", **kwargs)
+        self.fields["found_present"] = found_present_field()
+        self.order_fields(["date", "method", "found_present", "note", "reason"])
+
+
+class SpotCheckWithdrawalForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for the withdrawal"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": gettext_lazy("Reason for the withdrawal: say why the check is withdrawn.")
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="withdraw", **kwargs)
 
 
 @login_required
@@ -269,3 +326,80 @@ def spotcheck_new(request):
             messages.success(request, _("Spot check recorded."))
             return redirect("spotchecks:list")
     return render(request, "assignments/spotcheck_form.html", {"form": form})
+
+
+def _spotcheck(request, pk):
+    return access.get_object_or_404(
+        request.user,
+        rules.with_findings(
+            SpotCheck.objects.select_related(
+                "assignment__cadre",
+                "assignment__village__township",
+                "checked_by",
+                "corrected_by",
+                "withdrawn_by",
+            )
+        ),
+        pk=pk,
+    )
+
+
+def _spotcheck_page(request, check, correction=None, withdrawal=None, status=200):
+    user = request.user
+    can_correct = not check.withdrawn and access.can(user, access.CORRECT_SPOT_CHECK, check)
+    can_withdraw = not check.withdrawn and access.can(user, access.WITHDRAW_SPOT_CHECK, check)
+    return render(
+        request,
+        "assignments/spotcheck_detail.html",
+        {
+            "check": check,
+            "correction": (correction or SpotCheckCorrectionForm(check=check)) if can_correct else None,
+            "withdrawal": (withdrawal or SpotCheckWithdrawalForm()) if can_withdraw else None,
+            "change_history": change_history.for_object(check, user) if access.sees_history(user) else None,
+        },
+        status=status,
+    )
+
+
+@login_required
+def spotcheck_detail(request, pk):
+    return _spotcheck_page(request, _spotcheck(request, pk))
+
+
+@login_required
+@require_POST
+def spotcheck_correct(request, pk):
+    check = _spotcheck(request, pk)
+    access.require(request.user, access.CORRECT_SPOT_CHECK, check)
+    form = SpotCheckCorrectionForm(request.POST, check=check)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            check.correct(
+                request.user,
+                d["reason"],
+                **{name: d[name] for name in SpotCheck.CORRECTABLE},
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Spot check corrected."))
+            return redirect(check)
+    return _spotcheck_page(request, check, correction=form)
+
+
+@login_required
+@require_POST
+def spotcheck_withdraw(request, pk):
+    check = _spotcheck(request, pk)
+    access.require(request.user, access.WITHDRAW_SPOT_CHECK, check)
+    form = SpotCheckWithdrawalForm(request.POST)
+    if form.is_valid():
+        try:
+            check.withdraw(request.user, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Spot check withdrawn: it no longer counts anywhere."))
+            return redirect(check)
+    return _spotcheck_page(request, check, withdrawal=form)

@@ -195,7 +195,7 @@ def region_figures(user, region, today=None, month=None):
         .select_related("township")
         .order_by("month", "township__code")[:10],
         "submitted_count": sheets.filter(state=AttendanceSheet.State.SUBMITTED).count(),
-        "discrepancy_count": leave.discrepancies(checks).count(),
+        "discrepancy_count": leave.count_discrepancies(checks),
         "flagged": leave.over_leave_cap_all(serving, year),
         "behind_periods": attendance.behind_lately(assignments, today),
         "latest_round": latest_round,

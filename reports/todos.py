@@ -14,7 +14,7 @@ from accounts import access
 from accounts.models import Role
 from appraisal.models import AppraisalRound
 from assignments import attendance, coverage, leave
-from assignments.models import Assignment, AttendanceSheet, LeaveRequest
+from assignments.models import Assignment, AttendanceSheet, LeaveRequest, SpotCheck
 from villages.models import Village
 
 from . import dashboard
@@ -171,6 +171,37 @@ def for_user(user, today=None, items=True):
                         a.cadre.get_absolute_url(),
                     )
                     for a, s in behind[:LIMIT]
+                ]
+                if items
+                else [],
+            )
+        )
+    if access.can(user, access.APPROVE_ATTENDANCE) or (
+        access.can(user, access.KEEP_ATTENDANCE) and user.role == Role.TOWNSHIP_CLERK
+    ):
+        # Found away (不在岗) on a day the sheet still records in the village: the township explains
+        # or corrects the sheet, the county looks before approving. This year's, as on the home page.
+        checks = access.scope(user, SpotCheck.objects.filter(date__year=today.year))
+        found = leave.discrepancies(checks)
+        groups.append(
+            Group(
+                "discrepancy",
+                _("Spot checks found the cadre away on a day the sheet records in the village"),
+                leave.count_discrepancies(checks),
+                [
+                    (
+                        _("%(cadre)s · %(village)s · %(date)s: found away, the sheet says %(code)s")
+                        % {
+                            "cadre": c.assignment.cadre.name,
+                            "village": c.assignment.village.name,
+                            "date": f"{c.date:%m-%d}",
+                            "code": c.recorded_code,
+                        },
+                        c.get_absolute_url(),
+                    )
+                    for c in found.select_related("assignment__cadre", "assignment__village").order_by(
+                        "date", "pk"
+                    )[:LIMIT]
                 ]
                 if items
                 else [],

@@ -180,6 +180,12 @@ def build(export_dir):
     w.put("unit", "other_county", tree["other_unit"])
     w.put("unit", "far_county", far_unit)
 
+    recorders = {
+        "t1": personas["clerk"],
+        "t2": personas["other_clerk"],
+        "t3": personas["other_admin"],
+        "far": admin,
+    }
     for n, place in enumerate(VILLAGE_PLACES):
         township = townships[place]
         village = w.put(
@@ -231,7 +237,8 @@ def build(export_dir):
                 date=datetime.date(2026, 11, 3),
                 method="unannounced",
                 found_present=True,
-                checked_by=admin,
+                # Recorded by the clerk of the place (the county where none): who may correct it.
+                checked_by=recorders[place],
             ),
         )
         sheet = w.put("sheet", place, AttendanceSheet.objects.create(township=township, month=MONTH))

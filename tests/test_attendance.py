@@ -421,7 +421,7 @@ def test_found_absent_on_a_day_marked_present_is_a_discrepancy(client_for, perso
             "assignment": serving.pk,
             "date": "2026-02-03",
             "method": "unannounced",
-            "found_present": "",
+            "found_present": "False",  # 不在岗, chosen: the form has no default
             "note": "不在岗",
         },
         follow=True,
@@ -452,7 +452,7 @@ def test_absence_on_approved_leave_is_no_discrepancy(personas, serving):
 def test_spot_check_outside_the_assignment_is_refused(client_for, personas, serving):
     response = client_for(personas["clerk"]).post(
         reverse("spotchecks:new"),
-        {"assignment": serving.pk, "date": "2024-01-03", "method": "phone", "found_present": "on"},
+        {"assignment": serving.pk, "date": "2024-01-03", "method": "phone", "found_present": "True"},
     )
     assert response.status_code == 200 and response.context["form"].errors["date"]
     assert not SpotCheck.objects.exists()

@@ -301,6 +301,27 @@ CASES = {
     "leave:decide": _leave_decisions,
     "spotchecks:list": lambda w: [get(reverse("spotchecks:list"))],
     "spotchecks:new": lambda w: both(reverse("spotchecks:new"), action=access.RECORD_SPOT_CHECK),
+    "spotchecks:detail": lambda w: per(
+        w, "spotcheck", lambda x, p: [get(reverse("spotchecks:detail", args=[x.pk]), place=p)]
+    ),
+    # The check of each place is recorded by that place's clerk (matrix_objects): the recorder and
+    # the county own it, a clerk who did not record it does not.
+    "spotchecks:correct": lambda w: per(
+        w,
+        "spotcheck",
+        lambda x, p: [
+            get(reverse("spotchecks:correct", args=[x.pk]), action=None, allowed_answer=405),
+            post(reverse("spotchecks:correct", args=[x.pk]), action=access.CORRECT_SPOT_CHECK, place=p),
+        ],
+    ),
+    "spotchecks:withdraw": lambda w: per(
+        w,
+        "spotcheck",
+        lambda x, p: [
+            get(reverse("spotchecks:withdraw", args=[x.pk]), action=None, allowed_answer=405),
+            post(reverse("spotchecks:withdraw", args=[x.pk]), action=access.WITHDRAW_SPOT_CHECK, place=p),
+        ],
+    ),
     "appraisal:rounds": lambda w: [
         get(reverse("appraisal:rounds")),
         post(reverse("appraisal:rounds"), action=access.RUN_APPRAISAL),

@@ -184,7 +184,7 @@ def test_business_through_the_grid_after_a_check_recorded_on_the_page_does_not_e
     clerk.post(url, {"version": response.context["sheet"].version, f"row-{serving.pk}": days})
     clerk.post(
         reverse("spotchecks:new"),
-        {"assignment": serving.pk, "date": TUESDAY.isoformat(), "method": "phone", "found_present": ""},
+        {"assignment": serving.pk, "date": TUESDAY.isoformat(), "method": "phone", "found_present": "False"},
     )
     assert SpotCheck.objects.count() == 1 and absences(serving) == 1
     response = clerk.get(url)

@@ -253,17 +253,144 @@ class SpotCheck(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("checked by"), on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    # 更正 / 撤销: who changed the finding after it was recorded, when, and why.
+    corrected_at = models.DateTimeField(_("corrected at"), null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("corrected by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    correction_reason = models.TextField(_("reason for the correction"), blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("withdrawn by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    withdrawal_reason = models.TextField(_("reason for the withdrawal"), blank=True)
 
     objects = ViaAssignmentQuerySet.as_manager()
+
+    CORRECTABLE = ("date", "method", "found_present", "note")
 
     class Meta:
         verbose_name = _("spot check")
         verbose_name_plural = _("spot checks")
         ordering = ["-date", "-pk"]
         indexes = [models.Index(fields=["assignment", "date"], name="spotcheck_assignment_date")]
+        constraints = [
+            models.CheckConstraint(
+                name="spotcheck_withdrawal_recorded",
+                condition=Q(withdrawn_at__isnull=True, withdrawn_by__isnull=True, withdrawal_reason="")
+                | (
+                    Q(withdrawn_at__isnull=False, withdrawn_by__isnull=False)
+                    & ~Q(withdrawal_reason__regex=r"^\s*$")
+                ),
+                violation_error_message=_("A withdrawn spot check needs who withdrew it, when and why."),
+            ),
+            models.CheckConstraint(
+                name="spotcheck_correction_recorded",
+                condition=Q(corrected_at__isnull=True, corrected_by__isnull=True, correction_reason="")
+                | (
+                    Q(corrected_at__isnull=False, corrected_by__isnull=False)
+                    & ~Q(correction_reason__regex=r"^\s*$")
+                ),
+                violation_error_message=_("A corrected spot check needs who corrected it, when and why."),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.assignment.cadre.name} {self.date} {self.get_method_display()}"
+
+    def get_absolute_url(self):
+        return reverse("spotchecks:detail", args=[self.pk])
+
+    @property
+    def withdrawn(self):
+        return self.withdrawn_at is not None
+
+    @staticmethod
+    def _reason(reason, field, message):
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError({field: message})
+        if "\x00" in reason:
+            raise ValidationError(
+                {
+                    field: _(
+                        "The reason contains a NUL character (U+0000), which cannot be stored; type it again."
+                    )
+                }
+            )
+        return reason
+
+    def _locked(self, user, action):
+        """The row, locked for the change, after the one helper that decides says ``user`` may."""
+        from accounts import access
+
+        check = (
+            SpotCheck.objects.select_for_update(of=("self",))
+            .select_related("assignment__cadre", "assignment__village")
+            .get(pk=self.pk)
+        )
+        access.require(
+            user, access.CORRECT_SPOT_CHECK if action == "correct" else access.WITHDRAW_SPOT_CHECK, check
+        )
+        if check.withdrawn_at:
+            raise ValidationError(_("This spot check was withdrawn; it can no longer be changed."))
+        return check
+
+    def correct(self, user, reason, **fields):
+        """更正: change the date, method, finding or note of a recorded check, saying why. The check
+        keeps its place in time (``created_at``): what the sheet said when it was recorded still
+        decides whether official business excuses it."""
+        from django.db import transaction
+
+        unknown = set(fields) - set(self.CORRECTABLE)
+        if unknown:
+            raise ValueError(f"not correctable: {sorted(unknown)}")
+        reason = self._reason(reason, "correction_reason", _("Say why the spot check is corrected."))
+        with transaction.atomic():
+            check = self._locked(user, "correct")
+            changed = {k: v for k, v in fields.items() if getattr(check, k) != v}
+            if not changed:
+                raise ValidationError(
+                    _("Nothing was changed: change the date, the method, the finding or the note.")
+                )
+            for name, value in changed.items():
+                setattr(check, name, value)
+            if "found_present" in changed and check.found_present is None:
+                raise ValidationError(
+                    {"found_present": _("Choose whether the cadre was found on post (在岗) or not (不在岗).")}
+                )
+            check.full_clean(exclude=["assignment", "checked_by", "corrected_by", "withdrawn_by"])
+            check.corrected_at = timezone.now()
+            check.corrected_by = user
+            check.correction_reason = reason
+            check.save()
+        self.refresh_from_db()
+        return self
+
+    def withdraw(self, user, reason):
+        """撤销: the check is withdrawn and counts nowhere (no absence, no discrepancy, no appraisal
+        cap); it stays on the list, struck through, with who withdrew it and why."""
+        from django.db import transaction
+
+        reason = self._reason(reason, "withdrawal_reason", _("Say why the spot check is withdrawn."))
+        with transaction.atomic():
+            check = self._locked(user, "withdraw")
+            check.withdrawn_at = timezone.now()
+            check.withdrawn_by = user
+            check.withdrawal_reason = reason
+            check.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+        self.refresh_from_db()
+        return self
 
     @property
     def jurisdiction_code(self):

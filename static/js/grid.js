@@ -40,6 +40,14 @@
     return key ? form.dataset[key].replace("%(day)s", day) : "";
   }
 
+  // A spot check found the cadre away this day (不在岗): a discrepancy while the sheet says P or B.
+  function markFound(td, code) {
+    if (!td.dataset.found) return;
+    var away = code === "P" || code === "B";
+    td.classList.toggle("discrepancy", away);
+    if (away) td.title = td.dataset.found; else td.removeAttribute("title");
+  }
+
   function set(td, code, quiet) {
     if (!editable || td.textContent === "-") return;
     var why = refused(td, code);
@@ -54,6 +62,7 @@
     box.value = codes.join("");
     td.textContent = code;
     td.className = td.className.replace(/code-\S/, "code-" + code);
+    markFound(td, code);
     tr.classList.add("changed");
     count(tr);
   }
@@ -101,7 +110,7 @@
   form.addEventListener("input", function (e) {
     if (!e.target.matches("input.codes")) return;
     var tr = rowOf(e.target), codes = e.target.value.toUpperCase();
-    cells(tr).forEach(function (c, i) { if (codes[i]) { c.textContent = codes[i]; } });
+    cells(tr).forEach(function (c, i) { if (codes[i]) { c.textContent = codes[i]; markFound(c, codes[i]); } });
     count(tr);
   });
 
