@@ -308,7 +308,9 @@ def facts_for(round_, appraisals):
     )
     present = {}
     for assignment_id, n in (
-        SpotCheck.objects.filter(assignment__in=ids, date__year=round_.year, found_present=True)
+        SpotCheck.objects.filter(
+            assignment__in=ids, date__year=round_.year, found_present=True, withdrawn_at__isnull=True
+        )
         .order_by()
         .values("assignment")
         .annotate(n=Count("pk"))
