@@ -77,7 +77,7 @@ def view_on_site(request, content_type_id, object_id):
 @admin.register(User)
 class UserAdmin(ScopedAdmin, BaseUserAdmin):
     manage_action = access.MANAGE_ACCOUNTS
-    list_display = ["username", "get_full_name", "role", "region", "unit", "is_active", "last_login"]
+    list_display = ["username", "full_name", "role", "region", "unit", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "first_name", "last_name", "phone"]
     autocomplete_fields = ["region", "unit"]
@@ -96,6 +96,10 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
 
     def has_module_permission(self, request):
         return access.can(request.user, access.MANAGE_ACCOUNTS)
+
+    @admin.display(description=_("Name"), ordering="last_name")
+    def full_name(self, obj):
+        return obj.get_full_name()
 
     def has_view_permission(self, request, obj=None):
         return access.can(request.user, access.MANAGE_ACCOUNTS)

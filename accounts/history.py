@@ -24,6 +24,7 @@ USER_LABELS = {
     "updated_by": _("updated by"),
     "decided_by": _("decided by"),
     "submitted_by": _("submitted by"),
+    "entered_by": _("entered by"),
     "approved_by": _("approver"),
     "reopened_by": _("reopened by"),
     "finalized_by": _("finalized by"),

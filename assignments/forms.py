@@ -13,7 +13,21 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class DispatchForm(forms.Form):
+class PromptToChoose:
+    """A form whose empty choices read "please choose" (请选择) instead of "---------"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        prompt = _("Please choose")
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                if field.empty_label is not None:
+                    field.empty_label = prompt
+            elif isinstance(field, forms.ChoiceField):
+                field.choices = [(v, prompt if v == "" else label) for v, label in field.choices]
+
+
+class DispatchForm(PromptToChoose, forms.Form):
     village = forms.ModelChoiceField(label=_("Village"), queryset=None, to_field_name="code")
     cadre = forms.ModelChoiceField(label=_("Cadre"), queryset=None)
     role = forms.ChoiceField(label=_("Role"), choices=Assignment.Role.choices)

@@ -19,7 +19,7 @@ from accounts import history as change_history
 
 from . import leave as rules
 from .filters import LeaveFilter, SpotCheckFilter, sorted_by
-from .forms import DateInput, apply_errors
+from .forms import DateInput, PromptToChoose, apply_errors
 from .models import Assignment, LeaveRequest, SpotCheck
 
 
@@ -39,7 +39,7 @@ class AssignmentChoice(forms.ModelChoiceField):
         return f"{a.cadre.name} · {a.village.name} · {a.get_role_display()}"
 
 
-class LeaveForm(forms.Form):
+class LeaveForm(PromptToChoose, forms.Form):
     assignment = AssignmentChoice(label=gettext_lazy("Cadre"), queryset=Assignment.objects.none())
     start_date = forms.DateField(label=gettext_lazy("First day of leave"), widget=DateInput())
     end_date = forms.DateField(label=gettext_lazy("Last day of leave"), widget=DateInput())
