@@ -31,7 +31,7 @@ def test_list_filters_offer_all_and_sort_options_by_their_labels(name, client_fo
     menu = re.search(r'<select name="o"[^>]*>.*?</select>', html, re.S)
     assert menu, "the list can be sorted"
     options = re.findall(r'<option value="(-?)(\w*)"[^>]*>([^<]*)</option>', menu.group(0))
-    for minus, param, label in options:
+    for _minus, param, label in options:
         if not param:
             continue
         assert label.strip() and label.strip().lower() != param, (param, label)
