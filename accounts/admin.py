@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import access, events
+from .forms import ask_to_choose
 from .models import Role, SecurityEvent, User
 
 MANAGED_ROLES = (Role.TOWNSHIP_CLERK, Role.UNIT_LIAISON)
@@ -23,6 +24,10 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return access.scope(request.user, super().get_queryset(request))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        return ask_to_choose(field) if field is not None else None
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model

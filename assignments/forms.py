@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PromptToChoose
 from cadres.models import Level
 
 from .models import Assignment
@@ -11,20 +12,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class PromptToChoose:
-    """A form whose empty choices read "please choose" (请选择) instead of "---------"."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        prompt = _("Please choose")
-        for field in self.fields.values():
-            if isinstance(field, forms.ModelChoiceField):
-                if field.empty_label is not None:
-                    field.empty_label = prompt
-            elif isinstance(field, forms.ChoiceField):
-                field.choices = [(v, prompt if v == "" else label) for v, label in field.choices]
 
 
 class DispatchForm(PromptToChoose, forms.Form):

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import access
 from accounts import history as change_history
+from accounts.forms import PromptToChoose
 
 from . import leave as rules
 from .filters import LeaveFilter, SpotCheckFilter, sorted_by
-from .forms import DateInput, PromptToChoose, apply_errors
+from .forms import DateInput, apply_errors
 from .models import Assignment, LeaveRequest, SpotCheck
 
 

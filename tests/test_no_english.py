@@ -98,3 +98,14 @@ def test_the_import_command_says_which_row_in_words_not_row(tree, make_user):
         assert not line.startswith("row ")
         if _translated("Row %(row)d · %(column)s · %(value)s: %(message)s"):
             assert line.startswith("第5行") and "：" in line
+
+
+def test_admin_forms_ask_to_choose_instead_of_showing_dashes(client, make_user, tree):
+    from accounts.models import Role
+
+    superuser = make_user("root", Role.COUNTY_ADMIN, tree["county"], is_superuser=True, is_staff=True)
+    client.force_login(superuser)
+    for name in ["cadres_cadre_add", "villages_village_add", "accounts_user_add", "cadres_unit_add"]:
+        response = client.get(reverse(f"admin:{name}"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert response.status_code == 200, name
+        assert "---------" not in "".join(_selects(response.content.decode())), name
