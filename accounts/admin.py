@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import access, events
+from .forms import ask_to_choose
 from .models import Role, SecurityEvent, User
 
 MANAGED_ROLES = (Role.TOWNSHIP_CLERK, Role.UNIT_LIAISON)
@@ -23,6 +24,10 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return access.scope(request.user, super().get_queryset(request))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        return ask_to_choose(field) if field is not None else None
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
@@ -77,7 +82,7 @@ def view_on_site(request, content_type_id, object_id):
 @admin.register(User)
 class UserAdmin(ScopedAdmin, BaseUserAdmin):
     manage_action = access.MANAGE_ACCOUNTS
-    list_display = ["username", "get_full_name", "role", "region", "unit", "is_active", "last_login"]
+    list_display = ["username", "full_name", "role", "region", "unit", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "first_name", "last_name", "phone"]
     autocomplete_fields = ["region", "unit"]
@@ -96,6 +101,10 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
 
     def has_module_permission(self, request):
         return access.can(request.user, access.MANAGE_ACCOUNTS)
+
+    @admin.display(description=_("Name"), ordering="last_name")
+    def full_name(self, obj):
+        return obj.get_full_name()
 
     def has_view_permission(self, request, obj=None):
         return access.can(request.user, access.MANAGE_ACCOUNTS)

@@ -4,6 +4,12 @@ The triggers record every insert, update and delete whatever wrote it (a page, t
 import, a bulk update, SQL), with the user and URL that the request middleware attached.
 """
 
+import re
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from pghistory.models import Events
 
@@ -18,12 +24,44 @@ USER_LABELS = {
     "updated_by": _("updated by"),
     "decided_by": _("decided by"),
     "submitted_by": _("submitted by"),
+    "entered_by": _("entered by"),
     "approved_by": _("approver"),
     "reopened_by": _("reopened by"),
     "finalized_by": _("finalized by"),
 }
+# Timestamps the history itself shows in its "when" column, or that say nothing to a reader.
+# Any other field whose automatic label would be English gets one here.
+FIELD_LABELS = {
+    "created_at": _("created at"),
+    "decided_at": _("decided at"),
+    "submitted_at": _("submitted at"),
+    "approved_at": _("approved at"),
+    "reopened_at": _("reopened at"),
+    "finalized_at": _("finalized at"),
+}
 # Shown in full on the object's own page; in the history it would be one long unreadable line.
 LONG = {"shortfall_reasons"}
+
+
+def _when(field, value):
+    """A stored date or timestamp as the reader's local date/time; None if it is neither."""
+    if not isinstance(value, str):
+        return None
+    if isinstance(field, models.DateTimeField):
+        moment = parse_datetime(value)
+        if moment is not None:
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return moment.strftime("%Y-%m-%d %H:%M")
+    elif isinstance(field, models.DateField):
+        day = parse_date(value)
+        if day is not None:
+            return day.strftime("%Y-%m-%d")
+    elif field is None and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d.*", value):
+        moment = parse_datetime(value)
+        if moment is not None and timezone.is_aware(moment):
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+    return None
 
 
 def _value(field, value):
@@ -31,6 +69,11 @@ def _value(field, value):
         return "—"
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
+    when = _when(field, value)
+    if when is not None:
+        return when
+    if isinstance(field, ArrayField):
+        field = field.base_field
     choices = dict(field.flatchoices) if field is not None and field.choices else {}
     if isinstance(value, list):
         return "、".join(
@@ -41,10 +84,52 @@ def _value(field, value):
     return str(choices.get(value, value))
 
 
+def _label(field, name):
+    if field is None:
+        return str(FIELD_LABELS.get(name, USER_LABELS.get(name.removesuffix("_id"), name)))
+    if field.verbose_name == field.name.replace("_", " "):
+        return str(USER_LABELS.get(field.name) or FIELD_LABELS.get(field.name) or field.verbose_name)
+    return str(field.verbose_name)
+
+
+def _related(events, fields, user_fields):
+    """{field name: {pk: str(object)}} for the objects the events' foreign keys name.
+
+    One query per foreign key of the model (not per event), so a page's count stays constant.
+    """
+    names = {
+        name: f
+        for name, f in fields.items()
+        if f.is_relation and f.many_to_one and name not in user_fields and name == f.column
+    }
+    wanted = {name: set() for name in names}
+    for e in events:
+        for source in (e.pgh_diff or {}, e.pgh_data or {}):
+            for name in names:
+                value = source.get(name)
+                if isinstance(value, list):
+                    wanted[name].update(v for v in value if v is not None)
+                elif value is not None:
+                    wanted[name].add(value)
+    found = {}
+    for name, f in names.items():
+        model, target = f.related_model, f.target_field.attname
+        qs = model._base_manager.filter(**{f"{target}__in": [*wanted[name]]})
+        related = [r.name for r in model._meta.concrete_fields if r.many_to_one]
+        found[name] = {getattr(o, target): str(o) for o in qs.select_related(*related)}
+    return found
+
+
+def _object(found, pk):
+    if pk is None or pk == "":
+        return "—"
+    return found.get(pk) or str(_("(deleted)"))
+
+
 def _user(users, pk):
     found = users.get(pk)
     if found is None:
-        return "—" if pk is None else str(pk)
+        return "—" if pk is None else str(_("(deleted)"))
     return found.get_full_name() or found.username
 
 
@@ -55,6 +140,7 @@ def for_object(obj, user, limit=100):
     events = list(Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:limit])
     fields = {f.attname: f for f in obj._meta.concrete_fields}
     fields.update({f.name: f for f in obj._meta.concrete_fields})
+    fields.update({f.column: f for f in obj._meta.concrete_fields})  # the events' keys
     # Who did it (the request's user), and the users a change names (created_by, finalized_by …).
     user_fields = {name for name, f in fields.items() if f.is_relation and f.related_model is User}
     user_ids = {(e.pgh_context or {}).get("user") for e in events}
@@ -65,6 +151,8 @@ def for_object(obj, user, limit=100):
     user_ids -= {None}
     # Always one query, even when no event names a user, so pages keep a constant query count.
     users = {u.pk: u for u in User.objects.filter(pk__in=[*user_ids, 0])}
+    related = _related(events, fields, user_fields)
+    shown_by_model = getattr(type(obj), "history_values", {})
     masked = not access.sees_id_numbers(user)
     rows = []
     for e in events:
@@ -79,13 +167,16 @@ def for_object(obj, user, limit=100):
             field = fields.get(name)
             if name in SENSITIVE and masked:
                 before, after = access.mask_id_number(before or ""), access.mask_id_number(after or "")
-            label = str(field.verbose_name) if field is not None else name
-            if field is not None and field.verbose_name == field.name.replace("_", " "):
-                label = str(USER_LABELS.get(field.name, label))
+            label = _label(field, name)
             if name in LONG:
                 changes.append((label, "…" if before else "—", "…" if after else "—"))
+            elif field is not None and field.name in shown_by_model:
+                changes.append((label, *shown_by_model[field.name](before, after)))
             elif name in user_fields:
                 changes.append((label, _user(users, before), _user(users, after)))
+            elif name in related:
+                found = related[name]
+                changes.append((label, _object(found, before), _object(found, after)))
             else:
                 changes.append((label, _value(field, before), _value(field, after)))
         if e.pgh_label == "update" and not changes:

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.admin import ScopedAdmin
@@ -40,7 +41,11 @@ class VillageResultAdmin(ScopedAdmin):
     list_filter = ["year"]
     list_select_related = ["village"]
     autocomplete_fields = ["village"]
-    readonly_fields = ["entered_by"]
+    readonly_fields = ["entered_by_user"]
+
+    @admin.display(description=_("entered by"))
+    def entered_by_user(self, obj):
+        return obj.entered_by or "—"
 
     def save_model(self, request, obj, form, change):
         obj.entered_by = request.user

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from accounts.admin import ScopedAdmin
@@ -101,13 +102,17 @@ class AttendanceSheetAdmin(ScopedAdmin):
     """The grid page is where sheets are kept; here they can be looked up, and open ones corrected."""
 
     manage_action = access.KEEP_ATTENDANCE
-    list_display = ["township", "month", "state", "needs_correction", "updated_by", "updated_at"]
+    list_display = ["township", "month", "state", "needs_correction", "last_changed_by", "updated_at"]
     list_filter = ["state", "needs_correction"]
     date_hierarchy = "month"
     list_select_related = ["township", "updated_by"]
     fields = ["township", "month", "state", "needs_correction", "correction_note"]
     readonly_fields = ["township", "month", "state", "needs_correction", "correction_note"]
     inlines = [RecordInline]
+
+    @admin.display(description=_("updated by"), ordering="updated_by")
+    def last_changed_by(self, obj):
+        return obj.updated_by
 
     def has_add_permission(self, request):
         return False

@@ -11,6 +11,22 @@ from . import coverage
 from .models import Assignment, LeaveRequest, SpotCheck
 
 
+class Ordering(django_filters.OrderingFilter):
+    """The "sort by" menu in the user's words: each column's label, its descending order, and
+    "default order" for no choice (instead of field names, "(descending)" and "---------")."""
+
+    descending_fmt = _("%s (descending)")
+
+    def __init__(self, columns):
+        """``columns``: [(model field, URL parameter, label)]."""
+        super().__init__(
+            fields=[(f, param) for f, param, _label in columns],
+            field_labels={f: label for f, _param, label in columns},
+            label=_("Sort by"),
+            empty_label=_("Default order"),
+        )
+
+
 def sorted_by(filterset, qs, *default):
     """The filtered rows in the user's column order (the ``o`` parameter), else in ``default``."""
     if filterset.is_bound and filterset.is_valid():
@@ -32,9 +48,13 @@ class VillageFilter(django_filters.FilterSet):
     region = django_filters.ModelChoiceFilter(
         label=_("County"), queryset=Region.objects.none(), to_field_name="code", method="filter_region"
     )
-    o = django_filters.OrderingFilter(
-        fields=[("code", "code"), ("name", "name"), ("township__code", "township"), ("team_size", "team")],
-        label=_("Sort by"),
+    o = Ordering(
+        [
+            ("code", "code", _("Village code")),
+            ("name", "name", _("Village name")),
+            ("township__code", "township", _("Township")),
+            ("team_size", "team", _("Work team size")),
+        ]
     )
 
     class Meta:
@@ -70,9 +90,13 @@ class CadreFilter(django_filters.FilterSet):
         method="filter_serving",
     )
 
-    o = django_filters.OrderingFilter(
-        fields=[("name", "name"), ("birth_date", "birth"), ("unit__name", "unit"), ("rank", "rank")],
-        label=_("Sort by"),
+    o = Ordering(
+        [
+            ("name", "name", _("Name")),
+            ("birth_date", "birth", _("Birth date")),
+            ("unit__name", "unit", _("Dispatching unit")),
+            ("rank", "rank", _("Rank")),
+        ]
     )
 
     class Meta:
@@ -114,9 +138,12 @@ class LeaveFilter(django_filters.FilterSet):
         ],
         method="filter_only",
     )
-    o = django_filters.OrderingFilter(
-        fields=[("start_date", "start"), ("assignment__cadre__name", "cadre"), ("state", "state")],
-        label=_("Sort by"),
+    o = Ordering(
+        [
+            ("start_date", "start", _("Start date")),
+            ("assignment__cadre__name", "cadre", _("Cadre")),
+            ("state", "state", _("State")),
+        ]
     )
 
     class Meta:
@@ -154,13 +181,12 @@ class SpotCheckFilter(django_filters.FilterSet):
         to_field_name="code",
         field_name="assignment__village__township",
     )
-    o = django_filters.OrderingFilter(
-        fields=[
-            ("date", "date"),
-            ("assignment__cadre__name", "cadre"),
-            ("assignment__village__code", "village"),
-        ],
-        label=_("Sort by"),
+    o = Ordering(
+        [
+            ("date", "date", _("Date")),
+            ("assignment__cadre__name", "cadre", _("Cadre")),
+            ("assignment__village__code", "village", _("Village")),
+        ]
     )
 
     class Meta:

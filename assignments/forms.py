@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PromptToChoose
 from cadres.models import Level
 
 from .models import Assignment
@@ -13,7 +14,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class DispatchForm(forms.Form):
+class DispatchForm(PromptToChoose, forms.Form):
     village = forms.ModelChoiceField(label=_("Village"), queryset=None, to_field_name="code")
     cadre = forms.ModelChoiceField(label=_("Cadre"), queryset=None)
     role = forms.ChoiceField(label=_("Role"), choices=Assignment.Role.choices)

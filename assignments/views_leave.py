@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import access
 from accounts import history as change_history
+from accounts.forms import PromptToChoose
 
 from . import leave as rules
 from .filters import LeaveFilter, SpotCheckFilter, sorted_by
@@ -39,7 +40,7 @@ class AssignmentChoice(forms.ModelChoiceField):
         return f"{a.cadre.name} · {a.village.name} · {a.get_role_display()}"
 
 
-class LeaveForm(forms.Form):
+class LeaveForm(PromptToChoose, forms.Form):
     assignment = AssignmentChoice(label=gettext_lazy("Cadre"), queryset=Assignment.objects.none())
     start_date = forms.DateField(label=gettext_lazy("First day of leave"), widget=DateInput())
     end_date = forms.DateField(label=gettext_lazy("Last day of leave"), widget=DateInput())

@@ -203,6 +203,35 @@ def region_figures(user, region, today=None, month=None):
     }
 
 
+# Home-page tiles that count a duty of the to-do list: (tile, to-do kind). On the user's own home
+# page the to-do count is the tile's number, so the tile, the header's badge and the to-do page
+# are one figure; a drill-down into a smaller region shows that region's own figure.
+TODO_TILES = [
+    ("sheets_waiting", "approve_sheet"),
+    ("leave_to_decide", "decide_leave"),
+    ("no_secretary", "replace_secretary"),
+    ("behind_periods", "behind_minimum"),
+    ("flagged", "recall"),
+]
+
+
+def tile_counts(figures, todo_counts=None):
+    """{tile: number} for a home page; ``todo_counts`` (reports.todos.counts) decides the duties."""
+    tiles = {
+        "sheets_waiting": figures.get("submitted_count"),
+        "leave_to_decide": figures.get("pending_leave_count", len(figures.get("pending_leave") or [])),
+        "no_secretary": (figures.get("summary") or {}).get("no_secretary"),
+        "behind_periods": len(figures.get("behind_periods") or []),
+        "flagged": len(figures.get("flagged") or []),
+    }
+    for tile, kind in TODO_TILES:
+        if todo_counts is not None and kind in todo_counts:
+            tiles[tile] = todo_counts[kind]
+    if todo_counts:  # a user with duties (viewers have none)
+        tiles["todo"] = sum(todo_counts.values())
+    return tiles
+
+
 def clerk_figures(user, today=None):
     """A township clerk's month: the sheet, who is behind so far, leave to decide, recent checks."""
     today = today or timezone.localdate()

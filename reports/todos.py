@@ -17,8 +17,6 @@ from assignments import attendance, coverage, leave
 from assignments.models import Assignment, AttendanceSheet, LeaveRequest, SpotCheck
 from villages.models import Village
 
-from . import dashboard
-
 LIMIT = 50  # items listed per kind; the count says how many there are in all
 
 
@@ -51,8 +49,8 @@ def _leave_items(leaves):
     ]
 
 
-def for_user(user, today=None, items=True):
-    """The user's to-do groups, biggest duties first; empty groups are left out.
+def for_user(user, today=None, items=True, keep_empty=False):
+    """The user's to-do groups, biggest duties first; empty groups are left out unless asked for.
 
     With ``items=False`` only the counts are computed (the header's badge on every page).
     """
@@ -117,7 +115,7 @@ def for_user(user, today=None, items=True):
             )
         )
     if access.can(user, access.KEEP_ATTENDANCE) and user.role == Role.TOWNSHIP_CLERK:
-        month = dashboard.first_of_month(today)
+        month = today.replace(day=1)
         fill_items = []
         open_sheets = list(
             AttendanceSheet.objects.filter(township=user.region, state=AttendanceSheet.State.OPEN)
@@ -266,8 +264,22 @@ def for_user(user, today=None, items=True):
                 ],
             )
         )
-    return [g for g in groups if g.count]
+    return groups if keep_empty else [g for g in groups if g.count]
+
+
+def counts(user, today=None):
+    """{kind: count} of every duty the user has (zero included): the one source of the header's
+    badge, the to-do page's counts and the home page's to-do tiles."""
+    return {g.kind: g.count for g in for_user(user, today, items=False, keep_empty=True)}
+
+
+def counts_for_request(request):
+    """counts() computed once per request (the home page's tiles and the header's badge)."""
+    cached = getattr(request, "_todo_counts", None)
+    if cached is None:
+        cached = request._todo_counts = counts(request.user)
+    return cached
 
 
 def count(user):
-    return sum(g.count for g in for_user(user, items=False))
+    return sum(counts(user).values())

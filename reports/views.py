@@ -16,10 +16,13 @@ def home(request):
     """Each role's first page: the figures of its jurisdiction, each linking to the list behind it."""
     user = request.user
     if user.role == Role.UNIT_LIAISON:
-        return render(request, "reports/home_liaison.html", dashboard.liaison_figures(user))
+        context = dashboard.liaison_figures(user)
+        context["tiles"] = dashboard.tile_counts(context, todos.counts_for_request(request))
+        return render(request, "reports/home_liaison.html", context)
     if user.role == Role.TOWNSHIP_CLERK:
         context = dashboard.clerk_figures(user)
         context["can_keep"] = access.can(user, access.KEEP_ATTENDANCE)
+        context["tiles"] = dashboard.tile_counts(context, todos.counts_for_request(request))
         return render(request, "reports/home_clerk.html", context)
     code = request.GET.get("region")
     # Drill-down from a city or province: only a region inside the user's own answers.
@@ -30,6 +33,8 @@ def home(request):
         raise Http404(_("No such month. Use the form YYYY-MM, e.g. 2026-03."))
     context = dashboard.viewer_figures(user, region, month=month)
     context["drilled"] = bool(code) and region != user.region
+    own = None if context["drilled"] else todos.counts_for_request(request)
+    context["tiles"] = dashboard.tile_counts(context, own)
     return render(request, "reports/home.html", context)
 
 

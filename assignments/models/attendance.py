@@ -32,6 +32,31 @@ CODE_LABELS = {
 }
 
 
+def days_for_history(before, after):
+    """A record's day codes as the change history shows them: the days that changed, in words."""
+    before, after = before or "", after or ""
+    if not before:  # a new row: how many days of each kind
+        counts = [(code, after.count(code)) for code in CODES if code in after]
+        return "—", "，".join(
+            str(_("%(kind)s: %(n)d days") % {"kind": CODE_LABELS[c], "n": n}) for c, n in counts
+        ) or "—"
+    changed = [i for i in range(max(len(before), len(after))) if before[i : i + 1] != after[i : i + 1]]
+
+    def words(codes):
+        return (
+            "，".join(
+                str(
+                    _("day %(day)d: %(kind)s")
+                    % {"day": i + 1, "kind": CODE_LABELS.get(codes[i : i + 1], "—")}
+                )
+                for i in changed
+            )
+            or "—"
+        )
+
+    return words(before), words(after)
+
+
 def month_bounds(month: datetime.date):
     first = month.replace(day=1)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
@@ -343,6 +368,8 @@ class AttendanceRecord(models.Model):
         related_name="attendance",
     )
     days = models.CharField(_("day codes"), max_length=31)
+    # How accounts.history shows a change of a field (instead of its stored value).
+    history_values = {"days": days_for_history}
     counts_business = models.BooleanField(
         _("official business counts as in village"),
         default=True,
