@@ -65,9 +65,7 @@ def test_the_spot_check_form_has_no_default_for_found_in_the_village(client_for,
     data = {"assignment": serving.pk, "date": "2026-03-03", "method": "phone", "note": ""}
     refused = clerk.post(reverse("spotchecks:new"), data)
     assert refused.status_code == 200 and not SpotCheck.objects.exists()
-    assert refused.context["form"].errors["found_present"] == [
-        "Found in the village: choose whether the cadre was on post (在岗) or not (不在岗)."
-    ]
+    assert refused.context["form"].errors["found_present"] == ["抽查时在村：请选择“在岗”或“不在岗”。"]
     assert clerk.post(reverse("spotchecks:new"), {**data, "found_present": "False"}).status_code == 302
     assert SpotCheck.objects.get().found_present is False
     clerk.post(reverse("spotchecks:new"), {**data, "date": "2026-03-04", "found_present": "True"})
