@@ -3,10 +3,11 @@
 For each persona the test opens the home page, reads the links of the main navigation of
 templates/base.html, opens each, and from every page it reaches follows the first two links of each
 kind of page (a village, a cadre, an assignment, a leave, a sheet, a round, an
-export job, a form…), three links deep. Every page that answers with HTML must have:
+export job, a form…), four links deep. Every page that answers with HTML must have:
 
 - a ``<title>`` without markup (no ``<`` and no ``&lt;`` in it);
-- no section heading (``h1``/``h2``/``h3``) twice;
+- no section heading (``h1``/``h2``/``h3``) twice, and none above the page's ``h1`` (item 1: the
+  appraisal sections were rendered into the title and the breadcrumbs, a copy above the heading);
 - no English word that is a word of a message id of the catalogue or of a model's field name or
   verbose name (the page is in Chinese, so such a word is an untranslated string or a field name
   shown raw); the small allow-list ``ALLOWED_WORDS`` says why each word may stay;
@@ -42,7 +43,7 @@ from . import matrix_objects as M
 # The personas of tests/conftest.py: county admin, township clerk, the clerk of another township,
 # the city and the province viewers, the unit liaison.
 PERSONAS = ["county_admin", "clerk", "other_clerk", "viewer", "province", "liaison"]
-DEPTH = 3  # the navigation's pages, the pages they link to, and the pages those link to
+DEPTH = 4  # the navigation's pages and three links further (list → detail → related → its forms)
 PER_KIND = 2  # links followed of each kind (e.g. this month's sheet and last month's, with data)
 ID_BASE = 7_000_000  # every table's ids start at ID_BASE + n * ID_STEP (see ``distinct_ids``)
 ID_STEP = 10_000
@@ -111,6 +112,7 @@ class Page(HTMLParser):
         self.stack = []  # (tag, attrs) of the open elements
         self.title_source = ""
         self.headings = []
+        self.levels = []  # h1, h2 or h3, in the order of ``headings``
         self.text = []  # readable text outside the skipped sections
         self.links = []
         self.nav_links = []
@@ -140,6 +142,7 @@ class Page(HTMLParser):
             return
         if tag in ("h1", "h2", "h3") and self._heading is not None:
             self.headings.append(" ".join("".join(self._heading).split()))
+            self.levels.append(tag)
             self._heading = None
         for i in range(len(self.stack) - 1, -1, -1):
             if self.stack[i][0] == tag:
@@ -208,6 +211,8 @@ def problems(page, ids, forbidden, codes, path="", names=frozenset()):
     }
     if "<" in page.title_source or "&lt;" in page.title_source:
         found.append(f"the <title> holds markup: {page.title_source.strip()[:120]!r}")
+    if "h1" in page.levels and page.levels[0] != "h1":
+        found.append(f"the section {page.headings[0]!r} comes before the page's heading (h1)")
     seen = set()
     for heading in page.headings:
         if heading and heading in seen and heading not in KNOWN_DUPLICATE_HEADINGS:
@@ -488,6 +493,9 @@ def test_the_checks_catch_what_they_are_for(vocabulary):
     text = "\n".join(found)
     assert "<title> holds markup" in text
     assert "'考核' appears twice" in text
+    assert "comes before the page's heading" not in text  # no h1: nothing to be above
+    above = problems(Page("<main><h2>考核结果</h2><h1>张伟</h1></main>"), set(), forbidden, codes)
+    assert above == ["the section '考核结果' comes before the page's heading (h1)"]
     assert "'first_secretary'" in text and "'True'" in text
     assert "'role'" in text  # a field name / message-id word
     assert "7000123" in text
