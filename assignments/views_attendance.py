@@ -106,7 +106,11 @@ def sheet(request, code, month):
             "can_edit": can_edit,
             "can_submit": sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet),
             "can_approve": access.can(request.user, access.APPROVE_ATTENDANCE, sheet),
-            "history": attendance.history(sheet, limit=50),
+            "history": attendance.history(
+                sheet,
+                limit=50,
+                records=access.scope(request.user, AttendanceRecord.objects.filter(sheet=sheet)),
+            ),
             "legend": CODE_LABELS.items(),
             "prev": (month - datetime.timedelta(days=1)).replace(day=1),
             "next": (month + datetime.timedelta(days=32)).replace(day=1),

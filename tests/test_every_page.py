@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 
-from assignments.models import Assignment
+from assignments.models import Assignment, AttendanceRecord
 from reports import exports
 
 from . import matrix_objects as M
@@ -281,13 +281,17 @@ def _more_of_the_world(world):
     other_unit = world.obj["assignment"]["t2"].cadre.unit
     member = M._cadre("他单位队员", other_unit, village.township.parent)
     world.put("cadre", "t1_other_unit", member)
-    Assignment.dispatch(
+    membership = Assignment.dispatch(
         cadre=member,
         village=village,
         role="team_member",
         start_date=datetime.date(2025, 3, 1),
         user=admin,
         dispatch_level="county",
+    )
+    # Their row on the township's sheet, in its change history too.
+    AttendanceRecord.objects.create(
+        sheet=world.obj["sheet"]["t1"], assignment=membership, days="P" * 30, required_days=20
     )
     for name, ending in [("期满干部", "term"), ("召回干部", "recall")]:
         cadre = M._cadre(name, world.obj["assignment"]["t1"].cadre.unit, village.township.parent)
@@ -438,7 +442,7 @@ def test_every_page_the_navigation_reaches_is_readable_in_chinese(persona, built
 def test_a_liaison_meets_on_village_and_sheet_pages_only_the_cadres_of_its_unit(page, built, db):
     """The village page and the township's sheet list what the user sees: a liaison sees the
     village and the sheet of its cadre, and neither the names nor the links (which answer it 404)
-    of another unit's cadres serving there."""
+    of another unit's cadres serving there — not in the sheet's rows, not in its change history."""
     world, sessions, _export_dir, _ids = built
     village = world.obj["village"]["t1"]
     sheet = world.obj["sheet"]["t1"]
