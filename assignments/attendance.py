@@ -652,10 +652,12 @@ def _changed_since(sheet, original):
     return changed
 
 
-def history(sheet, limit=200):
+def history(sheet, limit=200, records=None):
     """Changes to the sheet's rows and state, newest first: who, when, which days from what to what.
 
     Read from the trigger-written history (django-pghistory), so bulk saves are included.
+    ``records``, a queryset of the sheet's records, keeps the changes of those rows only (the rows
+    the user sees: a unit liaison, its own unit's cadres); None keeps every row's.
     """
     from django.apps import apps
     from django.contrib.auth import get_user_model
@@ -663,10 +665,13 @@ def history(sheet, limit=200):
     # Only the newest ``limit`` row events leave the database, each with the codes it replaced
     # (LAG over the row's own events): a sheet saved all month long gathers thousands of events,
     # and loading them all made the grid page slower with every save.
+    events = apps.get_model("assignments", "AttendanceRecordEvent").objects.filter(sheet_id=sheet.pk)
+    if records is not None:
+        events = events.filter(pgh_obj_id__in=records.values("pk"))
     record_events = list(
-        apps.get_model("assignments", "AttendanceRecordEvent")
-        .objects.filter(sheet_id=sheet.pk)
-        .annotate(before=Window(Lag("days"), partition_by=[F("pgh_obj_id")], order_by=F("pgh_id").asc()))
+        events.annotate(
+            before=Window(Lag("days"), partition_by=[F("pgh_obj_id")], order_by=F("pgh_id").asc())
+        )
         .select_related("pgh_context")
         .order_by("-pgh_created_at", "-pgh_id")[:limit]
     )

@@ -56,8 +56,10 @@ def village_detail(request, code):
     village = access.get_object_or_404(request.user, Village.objects.select_related("township"), code=code)
     today = timezone.localdate()
     status = coverage.village_status(village, today)
+    # Through the jurisdiction: a unit liaison sees the village of its cadre, not the other units'
+    # cadres serving there (their pages answer it 404).
     history = list(
-        Assignment.objects.filter(village=village)
+        access.scope(request.user, Assignment.objects.filter(village=village))
         .select_related("cadre__unit")
         .order_by("-start_date", "role")
     )

@@ -95,6 +95,14 @@ def sheet(request, code, month):
     ).get_or_create(township=township, month=month)
     sheet.township = township
     data = attendance.grid(sheet)
+    # The rows the user sees: a unit liaison sees the township's sheet for its own cadres only
+    # (another unit's cadres are outside its jurisdiction; their pages answer it 404).
+    shown = set(
+        access.scope(
+            request.user, Assignment.objects.filter(pk__in=[r.assignment.pk for r in data["rows"]])
+        ).values_list("pk", flat=True)
+    )
+    data["rows"] = [r for r in data["rows"] if r.assignment.pk in shown]
     can_edit = sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet)
     today = timezone.localdate()
     for row in data["rows"]:
@@ -111,7 +119,11 @@ def sheet(request, code, month):
             "can_edit": can_edit,
             "can_submit": sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet),
             "can_approve": access.can(request.user, access.APPROVE_ATTENDANCE, sheet),
-            "history": attendance.history(sheet, limit=50),
+            "history": attendance.history(
+                sheet,
+                limit=50,
+                records=access.scope(request.user, AttendanceRecord.objects.filter(sheet=sheet)),
+            ),
             "legend": CODE_LABELS.items(),
             "prev": (month - datetime.timedelta(days=1)).replace(day=1),
             "next": (month + datetime.timedelta(days=32)).replace(day=1),
