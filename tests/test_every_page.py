@@ -73,29 +73,21 @@ ALLOWED_WORDS = {
     # A 缺勤): the codes a clerk types. Single letters are never checked (see WORD below).
 }
 
-# Known problems that other parts of issue 13 fix; each entry names the item. When the fix is
-# merged, delete the entry: the test then holds the fix.
+# Known exceptions, each for a reason. Keep them few.
 KNOWN_EXCEPTIONS = set()  # words
-# Item 7 (no English on a Chinese page): the sort options of the lists' filters ("Birth
-# (descending)"), and the language menu (which will name each language in its own language, so
-# "English" stays there). Text inside these elements is not checked for English words or codes.
+# The language menu names each language in its own language, so "English" stays English there.
 KNOWN_EXCEPTION_ELEMENTS = [
-    ("select", "name", "o"),  # item 7: the sort options (django-filter's OrderingFilter)
-    ("select", "name", "language"),  # item 7: the language menu
+    ("select", "name", "language"),
 ]
-# Item 7 also covers the admin's column headers: Django's admin index shows Django's own untranslated
-# table captions ("Model name", "Add link", "Change or view list link").
+# Django's own admin index shows a few untranslated table captions ("Model name", "Add link",
+# "Change or view list link"); the project's admin columns are tested in tests/test_no_english.py.
 KNOWN_EXCEPTION_WORDS_ON = {
-    "/admin/": {"model", "name", "add", "link", "change", "or", "view", "list"},  # item 7
+    "/admin/": {"model", "name", "add", "link", "change", "or", "view", "list"},
 }
-# Item 6: the change history is called 历任记录 today, the heading of the past post-holders on a
-# village page too; it becomes 修改记录.
-KNOWN_DUPLICATE_HEADINGS = {"历任记录"}  # item 6
-# Item 6 of issue 13 (the change history: names, labels and local times, never ids, codes or
-# English field names) is fixed in accounts/history.py by another change; until it is merged the
-# history section (id="history") is left out of the English, code and id checks. Its headings
-# and the page title are still checked.
-SKIPPED_SECTIONS = {"history"}
+KNOWN_DUPLICATE_HEADINGS = set()
+# Sections left out of the English, code and id checks (none: the change history speaks the
+# user's words since issue 13 item 6, and is checked like the rest of the page).
+SKIPPED_SECTIONS = set()
 
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*[A-Za-z0-9]")  # two characters or more
 NUMBER = re.compile(r"(?<![\d.\-/])\d+(?![\d.\-/])")
@@ -503,5 +495,5 @@ def test_the_checks_catch_what_they_are_for(vocabulary):
     assert "'first_secretary'" in text and "'True'" in text
     assert "'role'" in text  # a field name / message-id word
     assert "7000123" in text
-    assert "poverty_exit" not in text  # the history section is skipped (issue 13 item 6)
+    assert "status: poverty_exit" in text  # the change history is checked like the rest of the page
     assert "Village" not in text  # scripts and attribute values are not text
