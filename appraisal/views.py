@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import access
 from accounts import history as change_history
+from accounts.forms import PromptToChoose
 from assignments.forms import apply_errors
 from assignments.models import Assignment
 from cadres.models import Unit
@@ -23,7 +24,7 @@ from . import rules, targets
 from .models import Appraisal, AppraisalRound, Grade, Inspection, VillageResult
 
 
-class RoundForm(forms.Form):
+class RoundForm(PromptToChoose, forms.Form):
     county = forms.ModelChoiceField(label=gettext_lazy("County or district"), queryset=Region.objects.none())
     year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=AppraisalRound.Kind.choices)
@@ -318,7 +319,7 @@ def suggestion_messages(request, s):
         messages.warning(request, _("Nobody in this round can be graded, so no grade was proposed."))
 
 
-class InspectionForm(forms.ModelForm):
+class InspectionForm(PromptToChoose, forms.ModelForm):
     class Meta:
         model = Inspection
         fields = [
@@ -367,7 +368,7 @@ def inspection_new(request, assignment_pk):
     return render(request, "appraisal/inspection_form.html", {"form": form, "a": assignment})
 
 
-class ResultForm(forms.ModelForm):
+class ResultForm(PromptToChoose, forms.ModelForm):
     class Meta:
         model = VillageResult
         fields = [

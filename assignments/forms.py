@@ -43,7 +43,7 @@ class DispatchForm(PromptToChoose, forms.Form):
         self.fields["cadre"].label_from_instance = lambda c: f"{c.name}（{c.unit.name}）"
 
 
-class EndForm(forms.Form):
+class EndForm(PromptToChoose, forms.Form):
     end_date = forms.DateField(label=_("Last day in the village"), widget=DateInput())
     end_reason = forms.ChoiceField(
         label=_("End reason"),

@@ -72,7 +72,7 @@ def found_present_field():
     )
 
 
-class SpotCheckForm(forms.ModelForm):
+class SpotCheckForm(PromptToChoose, forms.ModelForm):
     assignment = AssignmentChoice(label=gettext_lazy("Cadre"), queryset=Assignment.objects.none())
 
     class Meta:
@@ -90,7 +90,7 @@ class SpotCheckForm(forms.ModelForm):
         )
 
 
-class SpotCheckCorrectionForm(forms.Form):
+class SpotCheckCorrectionForm(PromptToChoose, forms.Form):
     """更正: the recorded facts, prefilled, and why they change."""
 
     date = forms.DateField(label=gettext_lazy("Date of the check"), widget=DateInput())

@@ -25,9 +25,7 @@ import datetime
 import re
 import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
-import polib
 import pytest
 from django.apps import apps
 from django.conf import settings as django_settings
@@ -37,6 +35,7 @@ from django.urls import Resolver404, resolve
 
 from assignments.models import Assignment, AttendanceRecord
 from reports import exports
+from tests.test_translations import entries as catalogue_entries
 
 from . import matrix_objects as M
 
@@ -163,11 +162,9 @@ def forbidden_words():
     """English words of the catalogue's message ids and of the models' field names and verbose
     names, lower-cased, without the allowed ones."""
     words = set()
-    po = polib.pofile(str(Path(django_settings.BASE_DIR) / "locale/zh_Hans/LC_MESSAGES/django.po"))
-    for entry in po:
-        words |= _words(re.sub(r"%\(\w+\)[sd]|\{\{.*?\}\}|<[^>]+>", " ", entry.msgid))
-        if entry.msgid_plural:
-            words |= _words(re.sub(r"%\(\w+\)[sd]|\{\{.*?\}\}|<[^>]+>", " ", entry.msgid_plural))
+    for entry in catalogue_entries():  # the catalogue as tests/test_translations.py reads it
+        for msgid in (entry["msgid"], entry.get("msgid_plural", "")):
+            words |= _words(re.sub(r"%\(\w+\)[sd]|\{\{.*?\}\}|<[^>]+>", " ", msgid))
     for model in _our_models():
         for field in model._meta.get_fields():
             words.add(field.name.lower())
