@@ -213,13 +213,6 @@ def working_days_between(township, first, last):
     return work_days(township).count(first, last)
 
 
-def last_working_day(township, month):
-    """The month's last working day (a sheet can be submitted from then on)."""
-    cal = calendar_for(township, month)
-    working = [d.date for d in cal.days if d.is_working_day]
-    return working[-1] if working else month_bounds(month)[1]
-
-
 def default_code(day, inside, on_leave, today):
     """What a day without anything reported holds: '-' outside the term, H on rest days, L on a
     working day of approved leave, '.' on a working day still to come, else P."""

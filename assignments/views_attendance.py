@@ -128,18 +128,9 @@ def sheet(request, code, month):
             "prev": (month - datetime.timedelta(days=1)).replace(day=1),
             "next": (month + datetime.timedelta(days=32)).replace(day=1),
             "below": sum(1 for r in data["rows"] if r.shortfall),
-            "submit_from": _submit_from(sheet, data, today),
+            "submit_from": sheet.submittable_from(today, policy=data["policy"], cal=data["calendar"]),
         },
     )
-
-
-def _submit_from(sheet, data, today):
-    """The month's last working day, when the sheet cannot be submitted before it (else None)."""
-    if not sheet.is_open or data["policy"].submit_before_month_end:
-        return None
-    working = [d.date for d in data["calendar"].days if d.is_working_day]
-    last = working[-1] if working else sheet.bounds[1]
-    return last if today < last else None
 
 
 def _save(request, code, month):

@@ -473,3 +473,19 @@ def test_a_leave_on_rest_days_only_is_refused_as_no_leave_needed(serving, person
     assert not LeaveRequest.objects.exists()
     # One working day inside makes it a leave.
     assert ask(serving, D(2026, 10, 8), D(2026, 10, 9), personas["clerk"], today=D(2026, 9, 1)).pk
+
+
+def test_a_county_page_loaded_before_a_leave_marked_the_sheet_cannot_approve_it(
+    client_for, personas, serving, tree
+):
+    # Two people at once: the county opened the submitted sheet; meanwhile a leave on it is approved.
+    # The county's copy is stale, but approval reads the locked row and refuses.
+    clerk = client_for(personas["clerk"])
+    record = make_sheet(clerk, tree["t1"], D(2026, 3, 1), serving)
+    AttendanceSheet.objects.get(pk=record.sheet_id).submit(personas["clerk"])
+    county_copy = AttendanceSheet.objects.get(pk=record.sheet_id)
+    ask(serving, D(2026, 3, 12), D(2026, 3, 13), personas["clerk"]).approve(personas["clerk"])
+    assert not county_copy.needs_correction
+    with pytest.raises(ValidationError, match="重新上报"):
+        county_copy.approve(personas["county_admin"])
+    assert AttendanceSheet.objects.get(pk=record.sheet_id).state == "submitted"

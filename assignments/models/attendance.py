@@ -222,24 +222,53 @@ class AttendanceSheet(models.Model):
         State.OPEN: _("Only a submitted or approved sheet can be reopened; this one is %(state)s."),
     }
 
-    def _move(self, allowed_from, to, user, **fields):
-        if self.state not in allowed_from:
-            raise ValidationError(self.REFUSALS[to] % {"state": self.get_state_display()})
-        self.state = to
-        for name, value in fields.items():
-            setattr(self, name, value)
-        self.save(update_fields=["state", *fields])
+    def _move(self, allowed_from, to, user, guard=None, **fields):
+        """Change state under a row lock: two people acting at once (the county approving while a
+        leave marks the sheet for correction, two clicks on submit) are served one after the other,
+        and ``guard(locked_sheet)`` checks the transition on the row as it is now."""
+        from django.db import transaction
+
+        with transaction.atomic():
+            locked = type(self).objects.select_for_update().get(pk=self.pk)
+            self.state, self.needs_correction, self.correction_note = (
+                locked.state,
+                locked.needs_correction,
+                locked.correction_note,
+            )
+            if locked.state not in allowed_from:
+                raise ValidationError(self.REFUSALS[to] % {"state": locked.get_state_display()})
+            if guard is not None:
+                guard(locked)
+            self.state = to
+            for name, value in fields.items():
+                setattr(self, name, value)
+            self.save(update_fields=["state", *fields])
+
+    def submittable_from(self, today=None, policy=None, cal=None):
+        """The day from which this open sheet can be submitted when that day has not come yet, else
+        None: a month is reported once its last working day has come, unless the policy allows
+        earlier (``submit_before_month_end``). ``policy`` and ``cal`` spare their queries."""
+        from .. import attendance
+        from .core import Policy
+
+        if self.state != self.State.OPEN:
+            return None
+        policy = policy or Policy.effective_for(self.township)
+        if policy.submit_before_month_end:
+            return None
+        cal = cal or attendance.calendar_for(self.township, self.month)
+        working = [d.date for d in cal.days if d.is_working_day]
+        last = working[-1] if working else self.bounds[1]
+        return last if (today or timezone.localdate()) < last else None
 
     def submit(self, user, today=None):
         """The township hands the month's sheet to the county (上报), once the month's last working
         day has come (``Policy.submit_before_month_end`` allows earlier)."""
-        from .. import attendance
-        from .core import Policy
-
         today = today or timezone.localdate()
-        if self.state == self.State.OPEN and not Policy.effective_for(self.township).submit_before_month_end:
-            last_working = attendance.last_working_day(self.township, self.month)
-            if today < last_working:
+
+        def guard(locked):
+            last_working = locked.submittable_from(today)
+            if last_working is not None:
                 raise ValidationError(
                     _(
                         "The sheet of %(month)s can be submitted from its last working day (%(day)s) on; "
@@ -247,12 +276,11 @@ class AttendanceSheet(models.Model):
                     )
                     % {"month": f"{self.month:%Y-%m}", "day": last_working.isoformat()}
                 )
-        if self.state == self.State.OPEN:
             # A day that has come cannot stay "not yet" ('.') on a sheet handed to the county.
             first, last = self.bounds
             elapsed = (min(today, last) - first).days + 1
             unrecorded = []
-            for name, days in self.records.order_by("assignment__cadre__name", "pk").values_list(
+            for name, days in locked.records.order_by("assignment__cadre__name", "pk").values_list(
                 "assignment__cadre__name", "days"
             ):
                 missing = [str(i + 1) for i, c in enumerate(days[: max(0, elapsed)]) if c == NOT_YET]
@@ -265,8 +293,14 @@ class AttendanceSheet(models.Model):
                     )
             if unrecorded:
                 raise ValidationError(unrecorded)
+
         self._move(
-            [self.State.OPEN], self.State.SUBMITTED, user, submitted_by=user, submitted_at=timezone.now()
+            [self.State.OPEN],
+            self.State.SUBMITTED,
+            user,
+            guard=guard,
+            submitted_by=user,
+            submitted_at=timezone.now(),
         )
 
     def approve(self, user):
@@ -277,15 +311,17 @@ class AttendanceSheet(models.Model):
         meantime never reprices a month already approved (issue 12, item 16)."""
         from .core import Policy
 
-        if self.state == self.State.SUBMITTED and self.needs_correction:
-            # Approving would fix the month (and its allowance) on days known to be wrong.
-            raise ValidationError(
-                _(
-                    "This sheet needs correction first (%(note)s): reopen it so the township can correct "
-                    "it, then approve it once it is submitted again."
+        def guard(locked):
+            if locked.needs_correction:
+                # Approving would fix the month (and its allowance) on days known to be wrong.
+                raise ValidationError(
+                    _(
+                        "This sheet needs correction first (%(note)s): reopen it so the township can correct "
+                        "it, then approve it once it is submitted again."
+                    )
+                    % {"note": locked.correction_note or _("see the sheet")}
                 )
-                % {"note": self.correction_note or _("see the sheet")}
-            )
+
         per_day, per_month = self.allowance_per_day, self.allowance_per_month
         if per_day is None or per_month is None:
             policy = Policy.effective_for(self.township)
@@ -294,6 +330,7 @@ class AttendanceSheet(models.Model):
             [self.State.SUBMITTED],
             self.State.APPROVED,
             user,
+            guard=guard,
             approved_by=user,
             approved_at=timezone.now(),
             allowance_per_day=per_day,
