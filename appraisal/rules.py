@@ -510,6 +510,15 @@ def quota(appraisals, facts, policy, kind=AppraisalRound.Kind.ANNUAL):
     )
 
 
+def grade_options(facts, current):
+    """(grade, label, disabled) for the round page: grades above the cap the facts allow are not
+    offered, unless it is the grade posted — it stays visible, marked, beside why it is refused."""
+    return [
+        (g, label, g in GRADE_ORDER and rank(g) < rank(facts.cap) and g != current)
+        for g, label in Grade.choices
+    ]
+
+
 def grade_problem(appraisal, facts):
     """Why this grade is not allowed, or None."""
     name = appraisal.cadre.name

@@ -133,12 +133,7 @@ def round_page(request, round_, posted=None, problems=(), refused=(), status=200
         a.problems = by_row.get(a.pk, [])
         if refused and a.grade != Grade.UNGRADED and (p := rules.grade_problem(a, a.facts)):
             a.problems.append(p)
-        # Grades above the cap are not offered (shown disabled), unless one was posted: it stays
-        # visible, marked, beside the reason it is refused.
-        a.options = [
-            (g, label, g in rules.GRADE_ORDER and rules.rank(g) < rules.rank(a.facts.cap) and g != a.grade)
-            for g, label in Grade.choices
-        ]
+        a.options = rules.grade_options(a.facts, a.grade)
     shown = [
         a
         for a in appraisals
@@ -262,18 +257,17 @@ def refused_save(request, round_, posted, problems):
         for p in problems:
             messages.error(request, p)
         return _back(round_, _filters(round_, request.user, request.POST))
-    if rows:
-        messages.error(
-            request,
-            ngettext(
-                "Nothing was saved. %(n)d row needs correcting, marked below with what is wrong; "
-                "every edit is still on the page: correct it and save again.",
-                "Nothing was saved. %(n)d rows need correcting, marked below with what is wrong; "
-                "every edit is still on the page: correct them and save again.",
-                rows,
-            )
-            % {"n": rows},
+    messages.error(
+        request,
+        ngettext(
+            "Nothing was saved. %(n)d row needs correcting, marked below with what is wrong; "
+            "every edit is still on the page: correct it and save again.",
+            "Nothing was saved. %(n)d rows need correcting, marked below with what is wrong; "
+            "every edit is still on the page: correct them and save again.",
+            rows,
         )
+        % {"n": rows},
+    )
     return round_page(request, round_, posted, problems)
 
 

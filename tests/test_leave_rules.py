@@ -489,3 +489,14 @@ def test_a_county_page_loaded_before_a_leave_marked_the_sheet_cannot_approve_it(
     with pytest.raises(ValidationError, match="重新上报"):
         county_copy.approve(personas["county_admin"])
     assert AttendanceSheet.objects.get(pk=record.sheet_id).state == "submitted"
+
+
+def test_a_leave_approved_by_one_clerk_cannot_then_be_rejected_from_a_page_loaded_before(serving, personas):
+    leave = ask(serving, D(2026, 3, 12), D(2026, 3, 13), personas["clerk"])
+    stale = LeaveRequest.objects.get(pk=leave.pk)
+    leave.approve(personas["clerk"])
+    with pytest.raises(ValidationError):
+        stale.reject(personas["county_admin"], "理由不充分")
+    with pytest.raises(ValidationError):
+        stale.cancel(personas["county_admin"])
+    assert LeaveRequest.objects.get(pk=leave.pk).state == "approved"

@@ -153,10 +153,24 @@ class LeaveRequest(models.Model):
             raise ValidationError(errors)
 
     def _decide(self, state, user, note=""):
-        if self.state != self.State.PENDING:
-            raise ValidationError(_("This leave is already %(state)s.") % {"state": self.get_state_display()})
-        self.state, self.decided_by, self.decided_at, self.decision_note = state, user, timezone.now(), note
-        self.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+        """Approve, reject or cancel under a row lock: of two people deciding at once, the second
+        finds the leave already decided."""
+        from django.db import transaction
+
+        with transaction.atomic():
+            LeaveRequest.objects.select_for_update().filter(pk=self.pk).first()
+            self.refresh_from_db(fields=["state"])
+            if self.state != self.State.PENDING:
+                raise ValidationError(
+                    _("This leave is already %(state)s.") % {"state": self.get_state_display()}
+                )
+            self.state, self.decided_by, self.decided_at, self.decision_note = (
+                state,
+                user,
+                timezone.now(),
+                note,
+            )
+            self.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
 
     def approve(self, user):
         """Approve; returns the closed sheets (submitted/approved) that could not take the L: each is
@@ -166,8 +180,6 @@ class LeaveRequest(models.Model):
         from .. import leave as rules
 
         with transaction.atomic():
-            LeaveRequest.objects.select_for_update().filter(pk=self.pk).first()
-            self.refresh_from_db(fields=["state"])
             self._decide(self.State.APPROVED, user)
             return rules.write_leave_into_sheets(self)
 
