@@ -326,3 +326,19 @@ def test_extending_a_stale_copy_after_another_extension_is_refused(
         stale.extend(datetime.date(2027, 5, 31), "工作需要", personas["county_admin"])
     a.refresh_from_db()
     assert a.planned_end_date == datetime.date(2027, 6, 30) and a.events.filter(kind="extended").count() == 1
+
+
+def test_a_page_loaded_before_another_recall_cannot_end_the_assignment_again(
+    make_cadre, make_village, dispatch, personas
+):
+    a = dispatch(make_cadre(), make_village())
+    stale = Assignment.objects.get(pk=a.pk)
+    a.recall(datetime.date(2025, 9, 30), "工作不胜任", personas["county_admin"])
+    with pytest.raises(ValidationError, match="2025-09-30"):
+        stale.end(datetime.date(2025, 12, 31), "term_completed", personas["county_admin"])
+    a.refresh_from_db()
+    assert (a.end_date, a.end_reason, a.events.filter(kind__in=["ended", "recalled"]).count()) == (
+        datetime.date(2025, 9, 30),
+        "recalled",
+        1,
+    )

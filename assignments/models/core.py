@@ -537,7 +537,18 @@ class Assignment(models.Model):
         return assignment
 
     def end(self, date, reason, user=None, note=""):
-        """Close the assignment on ``date`` (its last day in the village) for ``reason``."""
+        """Close the assignment on ``date`` (its last day in the village) for ``reason``.
+
+        Locks the row and checks it as it is now: a page loaded before another's end or extension
+        neither ends it twice nor ends it against a planned end that has moved."""
+        with transaction.atomic():
+            locked = (
+                Assignment.objects.select_for_update().only("end_date", "planned_end_date").get(pk=self.pk)
+            )
+            self.end_date, self.planned_end_date = locked.end_date, locked.planned_end_date
+            self._end(date, reason, user, note)
+
+    def _end(self, date, reason, user, note):
         if not self.is_open:
             raise ValidationError(
                 _("This assignment already ended on %(date)s.") % {"date": self.end_date.isoformat()}
