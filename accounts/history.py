@@ -39,8 +39,6 @@ FIELD_LABELS = {
     "reopened_at": _("reopened at"),
     "finalized_at": _("finalized at"),
 }
-# Shown in full on the object's own page; in the history it would be one long unreadable line.
-LONG = {"shortfall_reasons"}
 
 
 def _when(field, value):
@@ -168,7 +166,9 @@ def for_object(obj, user, limit=100):
             if name in SENSITIVE and masked:
                 before, after = access.mask_id_number(before or ""), access.mask_id_number(after or "")
             label = _label(field, name)
-            if name in LONG:
+            if isinstance(field, models.JSONField):
+                # A structured value (a round's shortfall reasons) is shown in full on the object's
+                # own page; in the history it would be one long unreadable line.
                 changes.append((label, "…" if before else "—", "…" if after else "—"))
             elif field is not None and field.name in shown_by_model:
                 changes.append((label, *shown_by_model[field.name](before, after)))
