@@ -27,7 +27,10 @@ from .models.attendance import (
     OUTSIDE,
     PRESENT,
     REST,
+    mark,
     month_bounds,
+    to_codes,
+    to_marks,
 )
 
 
@@ -277,6 +280,11 @@ class Row:
     def saved(self):
         return self.record is not None
 
+    @property
+    def marks(self):
+        """The row as the paper 考勤表 writes it (√ 差 假 休 ×): what the row's text box shows."""
+        return to_marks(self.days)
+
     def cells(self, cal):
         return list(zip(self.days, cal.days, strict=False))
 
@@ -310,16 +318,23 @@ def approved_leave_dates(assignments, first, last):
     return dates
 
 
+def refresh_calendar(sheet):
+    """The month's calendar; an open sheet keeps its copy (W/R per day) up to date with it."""
+    cal = calendar_for(sheet.township, sheet.month)
+    mask = calendar_mask(cal)
+    if sheet.is_open and sheet.calendar != mask:
+        sheet.calendar = mask
+        sheet.save(update_fields=["calendar"])
+    return cal
+
+
 def grid(sheet):
     """The rows of a sheet, for display: a constant number of queries whatever the row count."""
     first, last = sheet.bounds
     township = sheet.township
     policy = Policy.effective_for(township)
-    cal = calendar_for(township, sheet.month)
+    cal = refresh_calendar(sheet)
     mask = calendar_mask(cal)
-    if sheet.is_open and sheet.calendar != mask:
-        sheet.calendar = mask
-        sheet.save(update_fields=["calendar"])
     assignments = list(serving_in_month(township, sheet.month))
     records = {r.assignment_id: r for r in sheet.records.all()}
     leaves = approved_leave_dates([a.pk for a in assignments], first, last)
@@ -349,11 +364,23 @@ def grid(sheet):
     from . import leave as leave_rules
     from .models.leave import SpotCheck
 
+    # Most months have no check that found anyone away: one plain query says so, and the findings'
+    # rule (a large query to build) runs only over the checks that could be a discrepancy.
     found_away = {}
-    for check in leave_rules.discrepancies(
-        SpotCheck.objects.filter(assignment__in=[a.pk for a in assignments], date__gte=first, date__lte=last)
-    ).order_by("date", "pk"):
-        found_away.setdefault(check.assignment_id, {}).setdefault(check.date, check)
+    candidates = list(
+        SpotCheck.objects.filter(
+            assignment__in=[a.pk for a in assignments],
+            date__gte=first,
+            date__lte=last,
+            found_present=False,
+            withdrawn_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
+    if candidates:
+        for check in leave_rules.discrepancies(SpotCheck.objects.filter(pk__in=candidates)).order_by(
+            "date", "pk"
+        ):
+            found_away.setdefault(check.assignment_id, {}).setdefault(check.date, check)
     rows = []
     for number, a in enumerate(assignments, start=1):
         record = records.get(a.pk)
@@ -413,7 +440,7 @@ def validate_row(number, name, days, assignment, first, total, *, mask=None, lea
     label = _("Row %(n)d (%(name)s)") % {"n": number, "name": name}
     if len(days) != total:
         return [
-            _("%(row)s: %(got)d day codes for a month of %(total)d days.")
+            _("%(row)s: %(got)d day marks for a month of %(total)d days.")
             % {"row": label, "got": len(days), "total": total}
         ]
     for i, code in enumerate(days):
@@ -423,17 +450,20 @@ def validate_row(number, name, days, assignment, first, total, *, mask=None, lea
         args = {"row": label, "day": i + 1, "date": date.isoformat()}
         if code not in CODES:
             problems.append(
-                _("%(row)s, day %(day)d: “%(code)s” is not a day code; use P, B, L, H, A or “.”.")
+                _(
+                    "%(row)s, day %(day)d: “%(code)s” is not a day mark; use √ 差 假 休 × or · "
+                    "(the letters P B L H A and “.” work too)."
+                )
                 % {**args, "code": code}
             )
         elif inside and code == OUTSIDE:
             problems.append(
-                _("%(row)s, day %(day)d: the cadre serves that day, so it needs P, B, L, H or A, not -.")
+                _("%(row)s, day %(day)d: the cadre serves that day, so it needs √, 差, 假, 休 or ×, not ／.")
                 % args
             )
         elif not inside and code != OUTSIDE:
             problems.append(
-                _("%(row)s, day %(day)d: outside the assignment (%(start)s – %(end)s), it stays -.")
+                _("%(row)s, day %(day)d: outside the assignment (%(start)s – %(end)s), it stays ／.")
                 % {**args, "start": assignment.start_date.isoformat(), "end": assignment.last_day.isoformat()}
             )
         elif not inside:
@@ -441,37 +471,37 @@ def validate_row(number, name, days, assignment, first, total, *, mask=None, lea
         elif code == LEAVE and leave_dates is not None and date not in leave_dates:
             problems.append(
                 _(
-                    "%(row)s, day %(day)d (%(date)s): L is only for days of approved leave, and there is none that day."
+                    "%(row)s, day %(day)d (%(date)s): 假 is only for days of approved leave, and there is none that day."
                 )
                 % args
             )
         elif code == LEAVE and rest:
             problems.append(
                 _(
-                    "%(row)s, day %(day)d (%(date)s): a rest day or holiday inside a leave stays H; leave counts working days."
+                    "%(row)s, day %(day)d (%(date)s): a rest day or holiday inside a leave stays 休; leave counts working days."
                 )
                 % args
             )
         elif code == NOT_YET and rest:
             problems.append(
                 _(
-                    "%(row)s, day %(day)d (%(date)s): a rest day or holiday is H; “.” is for working days still to come."
+                    "%(row)s, day %(day)d (%(date)s): a rest day or holiday is 休; · is for working days still to come."
                 )
                 % args
             )
         elif code == REST and mask is not None and not rest:
             problems.append(
                 _(
-                    "%(row)s, day %(day)d (%(date)s): H is only for rest days and holidays of the work calendar; this is a working day."
+                    "%(row)s, day %(day)d (%(date)s): 休 is only for rest days and holidays of the work calendar; this is a working day."
                 )
                 % args
             )
         elif code in (PRESENT, ABSENT, BUSINESS) and today is not None and date > today:
             problems.append(
                 _(
-                    "%(row)s, day %(day)d (%(date)s): the day has not come yet, so it cannot be %(code)s; leave it “.”."
+                    "%(row)s, day %(day)d (%(date)s): the day has not come yet, so it cannot be %(code)s; leave it ·."
                 )
-                % {**args, "code": code}
+                % {**args, "code": mark(code)}
             )
     return problems
 
@@ -590,7 +620,7 @@ def save_grid(sheet, posted, version, user, original=None):
                 % {"id": pk}
             )
             continue
-        days = (days or "").strip().upper()
+        days = to_codes(days)
         problems += validate_row(
             numbers[pk],
             assignment.cadre.name,
@@ -683,7 +713,11 @@ def history(sheet, limit=200, records=None):
             continue
         changes = []
         if before is not None:
-            changes = [(i + 1, x, y) for i, (x, y) in enumerate(zip(before, e.days, strict=False)) if x != y]
+            changes = [
+                (i + 1, mark(x), mark(y))
+                for i, (x, y) in enumerate(zip(before, e.days, strict=False))
+                if x != y
+            ]
         entries.append(
             {
                 "at": e.pgh_created_at,

@@ -51,6 +51,8 @@ class EffectivePolicy:
     sources: dict = field(default_factory=dict)  # setting -> region name that set it ("" = default)
 
     def __getattr__(self, name):
+        if name.startswith("__") or name in ("values", "sources"):  # unpickling (the grid's cache)
+            raise AttributeError(name)
         try:
             return self.values[name]
         except KeyError:

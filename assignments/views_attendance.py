@@ -4,11 +4,13 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -21,7 +23,7 @@ from villages.models import Region
 
 from . import attendance, leave
 from .models import Assignment, AttendanceRecord, AttendanceSheet, LeaveRequest, SpotCheck
-from .models.attendance import CODE_LABELS
+from .models.attendance import MARKS, legend
 
 WEEKDAYS = [
     pgettext_lazy("weekday initial", "Mo"),
@@ -63,6 +65,7 @@ def _cells_html(cells, can_edit, leave_dates=frozenset(), today=None, discrepanc
     discrepancies = discrepancies or {}
     for i, (code, day) in enumerate(cells):
         c = escape(code)
+        m = escape(MARKS.get(code, code))
         tab = ' tabindex="0"' if can_edit and code != "-" else ""
         extra = (" future" if today and day.date > today else "") + (
             " onleave" if day.date in leave_dates else ""
@@ -75,11 +78,11 @@ def _cells_html(cells, can_edit, leave_dates=frozenset(), today=None, discrepanc
                 _(
                     "Discrepancy: a spot check on %(date)s found the cadre away (不在岗); the sheet says %(code)s."
                 )
-                % {"date": day.date.isoformat(), "code": code}
+                % {"date": day.date.isoformat(), "code": MARKS.get(code, code)}
             )
             extra += " discrepancy"
             found = f' title="{text}" data-found="{text}"'
-        parts.append(f'<td class="cell {escape(day.kind)}{extra} code-{c}" data-i="{i}"{tab}{found}>{c}</td>')
+        parts.append(f'<td class="cell {escape(day.kind)}{extra} code-{c}" data-i="{i}"{tab}{found}>{m}</td>')
     return mark_safe("".join(parts))
 
 
@@ -94,6 +97,61 @@ def sheet(request, code, month):
         "updated_by", "submitted_by", "approved_by"
     ).get_or_create(township=township, month=month)
     sheet.township = township
+    can_edit = sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet)
+    today = timezone.localdate()
+    attendance.refresh_calendar(sheet)  # before the cache key: a write moves the data generation
+    part = _grid_part(request, sheet, can_edit, today)
+    return render(
+        request,
+        "assignments/sheet.html",
+        {
+            "sheet": sheet,
+            **part,
+            "can_edit": can_edit,
+            "can_submit": sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet),
+            "can_approve": access.can(request.user, access.APPROVE_ATTENDANCE, sheet),
+            "legend": legend(),
+            "marks": "".join(code + mark for code, mark in MARKS.items()),
+            "prev": (month - datetime.timedelta(days=1)).replace(day=1),
+            "next": (month + datetime.timedelta(days=32)).replace(day=1),
+        },
+    )
+
+
+# The grid, its rows and its history change only when the data under them does: cached by the data
+# generation (reports/migrations/0002) and the sheet's version, which is read first, so a cached grid
+# is never older than the version a save will be checked against (docs/performance.md).
+GRID_CACHE_SECONDS = 300
+
+
+def _grid_part(request, sheet, can_edit, today):
+    from reports.todos import generation
+
+    user = request.user
+    key = ":".join(
+        str(v)
+        for v in (
+            "grid",
+            sheet.pk,
+            sheet.version,
+            sheet.state,
+            generation(),
+            today,
+            translation.get_language(),
+            can_edit,
+            user.role,
+            user.region_id,
+            user.unit_id,
+        )
+    )
+    part = cache.get(key)
+    if part is None:
+        part = _compute_grid_part(request, sheet, can_edit, today)
+        cache.set(key, part, GRID_CACHE_SECONDS)
+    return part
+
+
+def _compute_grid_part(request, sheet, can_edit, today):
     data = attendance.grid(sheet)
     # The rows the user sees: a unit liaison sees the township's sheet for its own cadres only
     # (another unit's cadres are outside its jurisdiction; their pages answer it 404).
@@ -102,35 +160,30 @@ def sheet(request, code, month):
             request.user, Assignment.objects.filter(pk__in=[r.assignment.pk for r in data["rows"]])
         ).values_list("pk", flat=True)
     )
-    data["rows"] = [r for r in data["rows"] if r.assignment.pk in shown]
-    can_edit = sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet)
-    today = timezone.localdate()
-    for row in data["rows"]:
+    rows = [r for r in data["rows"] if r.assignment.pk in shown]
+    for row in rows:
         row.cells_html = _cells_html(row.cell_list, can_edit, row.leave_dates, today, row.discrepancies)
-    return render(
-        request,
-        "assignments/sheet.html",
-        {
-            "sheet": sheet,
-            "rows": data["rows"],
-            "calendar": data["calendar"],
-            "headers": [(day, WEEKDAYS[day.date.weekday()]) for day in data["calendar"].days],
-            "policy": data["policy"],
-            "can_edit": can_edit,
-            "can_submit": sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet),
-            "can_approve": access.can(request.user, access.APPROVE_ATTENDANCE, sheet),
-            "history": attendance.history(
-                sheet,
-                limit=50,
-                records=access.scope(request.user, AttendanceRecord.objects.filter(sheet=sheet)),
-            ),
-            "legend": CODE_LABELS.items(),
-            "prev": (month - datetime.timedelta(days=1)).replace(day=1),
-            "next": (month + datetime.timedelta(days=32)).replace(day=1),
-            "below": sum(1 for r in data["rows"] if r.shortfall),
-            "submit_from": sheet.submittable_from(today, policy=data["policy"], cal=data["calendar"]),
-        },
+        del row.cell_list  # drawn: not kept in the cache
+    headers = [(day, WEEKDAYS[day.date.weekday()]) for day in data["calendar"].days]
+    grid_html = render_to_string(
+        "assignments/_sheet_grid.html",
+        {"rows": rows, "headers": headers, "can_edit": can_edit},
+        request=request,
     )
+    cal = data["calendar"]
+    return {
+        "rows": rows,
+        "grid_html": mark_safe(grid_html),  # noqa: S308 - rendered by the template engine above
+        "calendar": cal,
+        "policy": data["policy"],
+        "below": sum(1 for r in rows if r.shortfall),
+        "submit_from": sheet.submittable_from(today, policy=data["policy"], cal=cal),
+        "history": attendance.history(
+            sheet,
+            limit=50,
+            records=access.scope(request.user, AttendanceRecord.objects.filter(sheet=sheet)),
+        ),
+    }
 
 
 def _save(request, code, month):

@@ -440,7 +440,7 @@ REJECT_NOTES = [
 CANCEL_NOTES = ["本人申请撤销", "家中事情已处理，撤销请假"]
 REOPEN_REASONS = [
     "第{day}日{name}的记录有误，请更正",
-    "第{day}日{name}在县里开会，应记为公务外出（B），请更正",
+    "第{day}日{name}在县里开会，应记为因公外出（差），请更正",
     "第{day}日{name}的考勤与电话查岗情况不符，请核实后更正",
 ]
 PRESENT_NOTES = {

@@ -37,7 +37,7 @@ from appraisal.models import Appraisal, AppraisalRound
 from assignments import attendance as attendance_rules
 from assignments import coverage as coverage_rules
 from assignments.models import Assignment, AttendanceRecord
-from assignments.models.attendance import month_bounds
+from assignments.models.attendance import legend, month_bounds, to_marks
 from villages.models import Region, Village
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -327,10 +327,11 @@ def build_roster(assignments, out, *, region_label, day=None, mask_ids=False):
 
 
 # --- 2. attendance 考勤表 ----------------------------------------------------------------------------
-LEGEND = (
-    "图例：P 在村　B 因公外出（已报备）　L 请假　H 休息日、节假日　A 缺勤　- 不在任期内　. 尚未到来的工作日；"
-    "灰底为休息日、节假日。"
-)
+def attendance_legend():
+    """The grid's legend (models.attendance.legend), in the export's language: one legend everywhere."""
+    with override(LANGUAGE):
+        marks = "　".join(f"{m} {label}" for _code, m, label in legend())
+        return f"图例：{marks}；灰底为休息日、节假日。"
 
 
 def build_attendance(records, out, *, region_label, month):
@@ -382,7 +383,7 @@ def build_attendance(records, out, *, region_label, month):
                     village,
                     cadre,
                     role_label.get(role, role),
-                    *days.ljust(ndays)[:ndays],
+                    *to_marks(days.ljust(ndays)[:ndays]),
                     present,
                     required,
                     "是" if present >= required else "否",
@@ -390,7 +391,7 @@ def build_attendance(records, out, *, region_label, month):
                 ],
                 fills=fills,
             )
-        sheet.append([LEGEND], merge_to=len(columns))
+        sheet.append([attendance_legend()], merge_to=len(columns))
         wb.save(out)
     return sheet.rows
 

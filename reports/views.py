@@ -40,4 +40,4 @@ def home(request):
 
 @login_required
 def todo_list(request):
-    return render(request, "reports/todos.html", {"groups": todos.for_user(request.user)})
+    return render(request, "reports/todos.html", {"groups": todos.groups_for_request(request)})

@@ -175,12 +175,12 @@ def test_attendance_sheet_per_township_with_totals_legend_and_shaded_holidays(wo
     rows = data_rows(ws)
     assert rows[0][0] == "乡镇：沐浴店镇"
     evil, member = rows[1], rows[2]
-    assert evil[2] == "=1+1" and evil[4] == "P" and evil[24] == "L"
+    assert evil[2] == "=1+1" and evil[4] == "√" and evil[24] == "假"
     assert evil[32:] == (20, 16, "是", 3)
     assert member[32:] == (10, 16, "否", 0)
     assert rows[3][0] == "乡镇：团旺镇" and rows[4][2] == "王五"
     assert all("赵六" not in (r[2] or "") for r in rows if len(r) > 2)
-    assert rows[-1][0].startswith("图例：P 在村")
+    assert rows[-1][0].startswith("图例：√ 在村")
     # 2026-02-01 is a Sunday: shaded; 2026-02-02 a Monday: not.
     assert ws.cell(4, 5).fill.fgColor.rgb.endswith("D9D9D9")
     assert ws.cell(4, 6).fill.fill_type is None

@@ -172,7 +172,7 @@ def test_any_other_character_is_refused_naming_the_row_and_the_day(days, index, 
 def test_a_row_of_the_wrong_length_is_refused_with_both_lengths(days):
     assume(len(days) != 28)
     (problem,) = attendance.validate_row(1, "甲", days, ALL_MONTH, FEB, 28)
-    assert f"{len(days)} day codes for a month of 28 days" in problem
+    assert f"{len(days)} day marks for a month of 28 days" in problem
 
 
 @FAST

@@ -32,6 +32,61 @@ CODE_LABELS = {
 }
 
 
+# The marks clerks write on the paper 考勤表: the grid, the export and the print show these, with one
+# legend (``legend()``). The database keeps the Latin codes (DESIGN.md), and either can be typed.
+MARKS = {
+    PRESENT: "√",
+    BUSINESS: "差",
+    LEAVE: "假",
+    REST: "休",
+    ABSENT: "×",
+    OUTSIDE: "／",
+    NOT_YET: "·",
+}
+# What a clerk may type for each code besides the code itself: the mark, and the look-alikes a keyboard
+# or an input method gives for it (✓ for √, ✗ for ×, the ASCII slash for ／). Not the letter X: it is
+# no code, and a value that might be misread is refused, not guessed.
+_TYPED = {
+    **{mark: code for code, mark in MARKS.items()},
+    "✓": PRESENT,
+    "✔": PRESENT,
+    "✗": ABSENT,
+    "╳": ABSENT,
+    "/": OUTSIDE,
+    "－": OUTSIDE,
+    "—": OUTSIDE,
+    "。": NOT_YET,
+    "．": NOT_YET,
+    "・": NOT_YET,
+}
+
+
+def mark(code):
+    """The paper mark of one stored day code (the code itself if it has none)."""
+    return MARKS.get(code, code)
+
+
+def to_marks(codes):
+    return "".join(MARKS.get(c, c) for c in codes or "")
+
+
+def to_codes(text):
+    """Typed day marks or codes → stored codes. Letters may be lower case; whitespace is dropped.
+    A character that is neither stays as it is, so validation names it instead of guessing."""
+    out = []
+    for ch in (text or "").strip():
+        if ch.isspace():
+            continue
+        up = ch.upper()
+        out.append(up if up in CODES else _TYPED.get(up, _TYPED.get(ch, ch)))
+    return "".join(out)
+
+
+def legend():
+    """[(code, mark, label)] for the grid, its print and the export: one legend everywhere."""
+    return [(code, MARKS[code], CODE_LABELS[code]) for code in CODES]
+
+
 def days_for_history(before, after):
     """A record's day codes as the change history shows them: the days that changed, in words."""
     before, after = before or "", after or ""
@@ -487,6 +542,7 @@ class AttendanceRecord(models.Model):
             return
         if not self.sheet.is_open:
             raise ValidationError(_("The sheet is not open: the county must reopen it before rows change."))
+        self.days = to_codes(self.days)  # marks (√ 差 假 休 ×) or letters, stored as codes
         first, last = self.sheet.bounds
         mask = attendance.calendar_mask(attendance.calendar_for(self.sheet.township, self.sheet.month))
         leave = attendance.approved_leave_dates([self.assignment_id], first, last).get(
@@ -495,7 +551,7 @@ class AttendanceRecord(models.Model):
         problems = attendance.validate_row(
             1,
             self.assignment.cadre.name,
-            (self.days or "").upper(),
+            self.days,
             self.assignment,
             first,
             (last - first).days + 1,

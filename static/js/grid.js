@@ -1,11 +1,24 @@
-/* The attendance grid: click or type to set day codes, fill rows and columns, live counts.
-   Without JavaScript each row's codes are a plain text box, so the page still works. */
+/* The attendance grid: click or type to set days, fill rows and columns, live counts.
+   Cells show the paper 考勤表's marks (√ 差 假 休 ×); the stored codes are letters (P B L H A), and
+   either may be typed. Without JavaScript each row is a plain text box of marks, so the page still works. */
 (function () {
   "use strict";
   var form = document.getElementById("grid-form");
   if (!form) return;
   var editable = form.dataset.editable === "1";
   var CODES = "PBLHA.";
+  // data-marks: code, mark, code, mark… (assignments/models/attendance.py MARKS); what can be typed
+  // for a code mirrors to_codes() there.
+  var MARK = {}, TYPED = { "✓": "P", "✔": "P", "✗": "A", "╳": "A", "/": "-", "。": ".", "．": ".", "・": ".", "－": "-", "—": "-" };
+  var pairs = form.dataset.marks || "";
+  for (var p = 0; p + 1 < pairs.length; p += 2) { MARK[pairs[p]] = pairs[p + 1]; TYPED[pairs[p + 1]] = pairs[p]; }
+  function mark(code) { return MARK[code] || code; }
+  function codeOf(ch) {
+    var up = ch.toUpperCase();
+    return (CODES + "-").indexOf(up) >= 0 ? up : (TYPED[up] || TYPED[ch] || ch);
+  }
+  function toCodes(text) { var out = ""; for (var k = 0; k < text.length; k++) if (text[k].trim()) out += codeOf(text[k]); return out; }
+  function toMarks(codes) { var out = ""; for (var k = 0; k < codes.length; k++) out += mark(codes[k]); return out; }
   var refusal = document.getElementById("grid-refusal");
   form.classList.add("js");
 
@@ -14,7 +27,7 @@
   function cells(tr) { return tr.querySelectorAll("td.cell"); }
 
   function count(tr) {
-    var codes = input(tr).value, business = tr.dataset.business === "1", n = 0;
+    var codes = toCodes(input(tr).value), business = tr.dataset.business === "1", n = 0;
     for (var i = 0; i < codes.length; i++) {
       if (codes[i] === "P" || (business && codes[i] === "B")) n++;
     }
@@ -49,7 +62,7 @@
   }
 
   function set(td, code, quiet) {
-    if (!editable || td.textContent === "-") return;
+    if (!editable || td.classList.contains("code--")) return;
     var why = refused(td, code);
     if (why) {
       if (!quiet && refusal) { refusal.textContent = why; td.classList.add("refused"); }
@@ -57,10 +70,10 @@
     }
     td.classList.remove("refused");
     var tr = rowOf(td), box = input(tr), i = parseInt(td.dataset.i, 10);
-    var codes = box.value.split("");
+    var codes = toCodes(box.value).split("");
     codes[i] = code;
-    box.value = codes.join("");
-    td.textContent = code;
+    box.value = toMarks(codes.join(""));
+    td.textContent = mark(code);
     td.className = td.className.replace(/code-\S/, "code-" + code);
     markFound(td, code);
     tr.classList.add("changed");
@@ -96,8 +109,8 @@
   form.addEventListener("keydown", function (e) {
     var td = e.target.closest && e.target.closest("td.cell");
     if (!td) return;
-    var key = e.key.toUpperCase();
-    if (CODES.indexOf(key) >= 0 && key.length === 1) { set(td, key); e.preventDefault(); return; }
+    var key = e.key.length === 1 ? codeOf(e.key) : "";
+    if (key && CODES.indexOf(key) >= 0) { set(td, key); e.preventDefault(); return; }
     var tr = rowOf(td), i = parseInt(td.dataset.i, 10), target = null;
     if (e.key === "ArrowRight") target = tr.querySelector('td.cell[data-i="' + (i + 1) + '"]');
     if (e.key === "ArrowLeft") target = tr.querySelector('td.cell[data-i="' + (i - 1) + '"]');
@@ -109,8 +122,11 @@
   // Typing in the text box (kept for keyboard users) updates the cells too.
   form.addEventListener("input", function (e) {
     if (!e.target.matches("input.codes")) return;
-    var tr = rowOf(e.target), codes = e.target.value.toUpperCase();
-    cells(tr).forEach(function (c, i) { if (codes[i]) { c.textContent = codes[i]; markFound(c, codes[i]); } });
+    var tr = rowOf(e.target), codes = toCodes(e.target.value);
+    cells(tr).forEach(function (c, i) {
+      if (codes[i]) { c.textContent = mark(codes[i]); c.className = c.className.replace(/code-\S/, "code-" + codes[i]); markFound(c, codes[i]); }
+    });
+    tr.classList.add("changed");
     count(tr);
   });
 
