@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import access
 from accounts.models import Role
+from config.generation import data_generation
 from villages.models import Region
 
 from . import attendance, leave
@@ -125,8 +126,6 @@ GRID_CACHE_SECONDS = 300
 
 
 def _grid_part(request, sheet, can_edit, today):
-    from reports.todos import generation
-
     user = request.user
     key = ":".join(
         str(v)
@@ -135,7 +134,7 @@ def _grid_part(request, sheet, can_edit, today):
             sheet.pk,
             sheet.version,
             sheet.state,
-            generation(),
+            data_generation(),
             today,
             translation.get_language(),
             can_edit,

@@ -404,7 +404,10 @@ def grid_rows(township):
 
 
 def _flip(days, flip):
-    """Swap the first working day between P and A, so every row changes on every save."""
+    """Swap the first working day between P and A, so every row changes on every save (on the first
+    of a month no day has passed yet: the row is saved as it is)."""
+    if "P" not in days and "A" not in days:
+        return days
     i = days.index("P") if "P" in days else days.index("A")
     return days[:i] + ("A" if flip else "P") + days[i + 1 :]
 

@@ -7,7 +7,6 @@ the count in the header agree with what the user may open.
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from appraisal.models import AppraisalRound
 from assignments import attendance, coverage, leave
 from assignments.models import Assignment, AttendanceSheet, LeaveRequest, SpotCheck
 from assignments.models.attendance import mark
+from config.generation import data_generation
 from villages.models import Village
 
 LIMIT = 50  # items listed per kind; the count says how many there are in all
@@ -282,11 +282,7 @@ def counts(user, today=None):
 CACHE_SECONDS = 120
 
 
-def generation():
-    with connection.cursor() as cursor:
-        # Before the first write last_value is 1 but not yet handed out (is_called false).
-        cursor.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM zhucun_data_generation")
-        return cursor.fetchone()[0]
+generation = data_generation  # the number the cache keys hold (config/generation.py)
 
 
 def cached_counts(user, today=None):

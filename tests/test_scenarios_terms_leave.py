@@ -820,7 +820,7 @@ def test_the_attendance_workbook_counts_leave_over_spring_festival_in_working_da
     header = next(r for r in rows if "请假天数" in r)
     row = next(r for r in rows if "在岗书记" in r)
     assert row[header.index("请假天数")] == 3
-    assert row[header.index("16")] == "H" and row[header.index("14")] == "L"
+    assert row[header.index("16")] == "休" and row[header.index("14")] == "假"
     record.refresh_from_db()
     assert record.leave_days == 3
 
