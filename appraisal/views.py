@@ -21,6 +21,7 @@ from cadres.models import Unit
 from villages.models import Region, Village
 
 from . import rules, targets
+from .filters import round_filters, shows
 from .models import Appraisal, AppraisalRound, Grade, Inspection, VillageResult
 
 
@@ -67,17 +68,6 @@ def round_list(request):
     )
 
 
-def _filters(round_, user, data):
-    """The township and role filters of the round page (from GET or POST), validated, with the
-    choices to offer: the townships of the round's county the user sees, and the roles."""
-    townships = list(
-        access.scope(user, Region.objects.filter(parent=round_.county, level="township")).order_by("code")
-    )
-    township = next((t for t in townships if str(t.pk) == (data.get("township") or "")), None)
-    role = data.get("role") if data.get("role") in Assignment.Role.values else ""
-    return {"townships": townships, "township": township, "role": role, "roles": Assignment.Role.choices}
-
-
 def _filter_query(filters):
     query = QueryDict(mutable=True)
     if filters["township"]:
@@ -112,7 +102,7 @@ def round_page(request, round_, posted=None, problems=(), refused=(), status=200
     they were typed, unsaved, with the rows ``problems`` name marked and their messages beside them;
     ``refused`` are the finalize problems (those of a row go beside it, the quota's once, above)."""
     posted = posted or {}
-    filters = _filters(round_, request.user, request.POST if request.method == "POST" else request.GET)
+    filters = round_filters(round_, request.user, request.POST if request.method == "POST" else request.GET)
     appraisals = list(
         access.scope(request.user, round_.appraisals.all())
         .select_related("cadre__unit")
@@ -134,16 +124,7 @@ def round_page(request, round_, posted=None, problems=(), refused=(), status=200
         if refused and a.grade != Grade.UNGRADED and (p := rules.grade_problem(a, a.facts)):
             a.problems.append(p)
         a.options = rules.grade_options(a.facts, a.grade)
-    shown = [
-        a
-        for a in appraisals
-        if not (filters["township"] or filters["role"])
-        or any(
-            (not filters["township"] or s.village.township_id == filters["township"].code)
-            and (not filters["role"] or s.role == filters["role"])
-            for s in a.facts.assignments
-        )
-    ]
+    shown = [a for a in appraisals if shows(filters, a.facts)]
     results = {
         (r.village_id, r.year): r
         for r in VillageResult.objects.filter(
@@ -206,7 +187,7 @@ def round_detail(request, pk):
 def round_action(request, pk, action):
     round_ = access.get_object_or_404(request.user, AppraisalRound.objects.select_related("county"), pk=pk)
     access.require(request.user, access.RUN_APPRAISAL, round_)
-    filters = _filters(round_, request.user, request.POST)
+    filters = round_filters(round_, request.user, request.POST)
     posted = _posted(request.POST)
     if action == "save":
         problems = rules.save_grades(round_, posted)
@@ -256,7 +237,7 @@ def refused_save(request, round_, posted, problems):
     if not rows:  # the round itself refuses (finalized meanwhile): say so on the page as it is now
         for p in problems:
             messages.error(request, p)
-        return _back(round_, _filters(round_, request.user, request.POST))
+        return _back(round_, round_filters(round_, request.user, request.POST))
     messages.error(
         request,
         ngettext(

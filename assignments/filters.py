@@ -1,4 +1,5 @@
 import django_filters
+from django.core.validators import EMPTY_VALUES
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,11 +28,32 @@ class Ordering(django_filters.OrderingFilter):
         )
 
 
+def _applies(filterset):
+    """Whether the list filters at all: a filter that does not validate leaves the list whole."""
+    return filterset.is_bound and filterset.is_valid()
+
+
 def sorted_by(filterset, qs, *default):
     """The filtered rows in the user's column order (the ``o`` parameter), else in ``default``."""
-    if filterset.is_bound and filterset.is_valid():
+    if _applies(filterset):
         return filterset.qs if filterset.form.cleaned_data.get("o") else filterset.qs.order_by(*default)
     return qs.order_by(*default)
+
+
+def selected(filterset_class, data, queryset, *, user):
+    """The rows of ``queryset`` that the list page of ``filterset_class`` shows for the query
+    ``data`` — every page of them, in no particular order: what an export from that page writes.
+    The same filter set and the same rule as the page (``sorted_by``); only the order is left out,
+    since each export has its own (and the page may sort by a column the export's rows lack).
+    Returns the rows and the filter set that chose them, or None when the list is not filtered."""
+    filterset = filterset_class(data or None, queryset=queryset, user=user)
+    if not _applies(filterset):
+        return queryset, None
+    cleaned = filterset.form.cleaned_data
+    cleaned.pop("o", None)
+    if all(value in EMPTY_VALUES for value in cleaned.values()):
+        return queryset, None
+    return filterset.qs, filterset
 
 
 class VillageFilter(django_filters.FilterSet):

@@ -412,9 +412,11 @@ APPRAISAL_COLUMNS = [
 ]
 
 
-def build_appraisal(appraisals, out, *, region_label, round_):
+def build_appraisal(appraisals, out, *, region_label, round_, shown=None):
     """The round's results (one row per person) with the grade caps and their reasons, the quota
-    summary line naming the setting that applies, and the shortfall recorded when it was closed."""
+    summary line naming the setting that applies, and the shortfall recorded when it was closed.
+    ``shown``, a test of a person's facts, lists only the people the round page's filters show; the
+    quota line still counts the whole round, as the page does."""
     rows = list(
         appraisals.filter(round=round_).select_related("cadre__unit").order_by("cadre__name", "pk")
     )  # facts_for needs them all at once: a round is one county's cadres
@@ -433,10 +435,11 @@ def build_appraisal(appraisals, out, *, region_label, round_):
             )
 
         rows.sort(key=place)
+        listed = rows if shown is None else [ap for ap in rows if shown(facts[ap.pk])]
         period = f"{round_.year}年{round_.get_kind_display()}"
         wb = _workbook()
         sheet = Sheet(wb, "考核结果", _title("appraisal", region_label, period), APPRAISAL_COLUMNS)
-        for n, ap in enumerate(rows, start=1):
+        for n, ap in enumerate(listed, start=1):
             f = facts[ap.pk]
             served = f.assignments  # every assignment of the person in the county that year
             sheet.append(
@@ -456,6 +459,11 @@ def build_appraisal(appraisals, out, *, region_label, round_):
             )
         limit = f"至多 {quota.max_allowed} 人" if quota.max_allowed is not None else "不设上限"
         summary = (
+            ""
+            if listed is rows
+            else f"本表列出筛选出的 {len(listed)} 人；优秀名额按全轮 {len(rows)} 人计算。"
+        )
+        summary += (
             f"优秀名额：参加定等 {quota.graded} 人，评为优秀 {quota.excellent} 人"
             f"（{quota.percent}%），至少 {quota.min_needed} 人，{limit}；可评优秀 {quota.eligible} 人。"
             f"适用设置：{quota.setting}。"
@@ -718,9 +726,10 @@ def filename(kind, region_label, period):
     return f"{KINDS[kind]}-{region_label}-{period}.xlsx"
 
 
-def build(kind, scope, out, *, region_label, day=None, month=None, round_=None, mask_ids=False):
+def build(kind, scope, out, *, region_label, day=None, month=None, round_=None, mask_ids=False, shown=None):
     """Write export ``kind`` to ``out``; ``scope`` narrows a queryset to the jurisdiction.
-    Returns the file name to offer. ``round_`` must already be looked up within the jurisdiction."""
+    Returns the file name to offer. ``round_`` must already be looked up within the jurisdiction;
+    ``shown`` picks the people an appraisal export lists (``build_appraisal``)."""
     check_kind(kind)
     today = timezone.localdate()
     if kind == "roster":
@@ -740,6 +749,8 @@ def build(kind, scope, out, *, region_label, day=None, month=None, round_=None, 
         return filename(kind, region_label, f"{month:%Y-%m}")
     if round_ is None:
         raise ExportError(_("Choose the appraisal round or the year."))
-    build_appraisal(scope(Appraisal.objects.all()), out, region_label=region_label, round_=round_)
+    build_appraisal(
+        scope(Appraisal.objects.all()), out, region_label=region_label, round_=round_, shown=shown
+    )
     with override(LANGUAGE):
         return filename(kind, region_label, f"{round_.year}-{round_.get_kind_display()}")

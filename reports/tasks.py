@@ -2,13 +2,14 @@
 
 import datetime
 
+from django.http import QueryDict
 from django.utils import timezone
 from django_tasks import task
 
 from accounts import access, events
 from appraisal.models import AppraisalRound
 
-from . import exports
+from . import exports, selection
 from .models import ExportJob
 
 
@@ -36,17 +37,21 @@ def run_export(job_id):
         round_ = None
         if p.get("round"):
             round_ = access.scope(user, AppraisalRound.objects.all()).get(pk=p["round"])
+        # The page's filters or township, as the request that queued the job read them.
+        label = p.get("region_label", "")
+        chosen = selection.read(job.kind, user, QueryDict(p.get("query", "")), place=label, round_=round_)
         job.path.parent.mkdir(parents=True, exist_ok=True)
         with open(job.path, "wb") as out:
             name = exports.build(
                 job.kind,
-                lambda qs: access.scope(user, qs),
+                chosen.scope,
                 out,
-                region_label=p.get("region_label", ""),
+                region_label=label,
                 day=_date(p.get("day")),
                 month=_date(p.get("month")),
                 round_=round_,
                 mask_ids=not access.sees_id_numbers(user),
+                shown=chosen.shown,
             )
         job.state, job.filename, job.rows_done = ExportJob.State.DONE, name, written
         events.record(

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts import access, events
 from appraisal.models import AppraisalRound
-from reports import exports, tasks
+from reports import exports, selection, tasks
 from reports.models import ExportJob
 
 
@@ -47,9 +47,10 @@ def export(request, kind):
                 raise exports.ExportError(_("Choose the appraisal round or the year."))
     except exports.ExportError as e:
         return HttpResponseBadRequest(str(e), content_type="text/plain; charset=utf-8")
-
-    def scope(queryset):
-        return access.scope(user, queryset)
+    # What the page the link is on shows (its filters, its township), within the jurisdiction: a
+    # township outside it answers 404.
+    chosen = selection.read(kind, user, request.GET, place=_region_label(user), round_=round_)
+    scope = chosen.scope
 
     if exports.estimate_rows(kind, scope, round_=round_, **params) > settings.EXPORT_FOREGROUND_MAX_ROWS:
         # Too big to write inside a request (gunicorn kills a worker after 30 s): a background job.
@@ -60,7 +61,8 @@ def export(request, kind):
                 "month": params["month"].isoformat() if params["month"] else "",
                 "day": params["day"].isoformat() if params["day"] else "",
                 "round": round_.pk if round_ else None,
-                "region_label": _region_label(user),
+                "region_label": chosen.label,
+                "query": chosen.query,
             },
             rows_total=exports.estimate_rows(kind, scope, round_=round_, **params),
         )
@@ -72,9 +74,10 @@ def export(request, kind):
         kind,
         scope,
         buffer,
-        region_label=_region_label(user),
+        region_label=chosen.label,
         round_=round_,
         mask_ids=not access.sees_id_numbers(user),
+        shown=chosen.shown,
         **params,
     )
     events.record(request, events.Kind.EXPORT, export=kind, stage="served", file=name)

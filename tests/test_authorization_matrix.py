@@ -234,6 +234,18 @@ def _exports(w):
             cases.append(get(f"{url}?year={M.ROUND_YEAR}", action=action, ok=(200, 302, 400)))
         else:
             cases.append(get(f"{url}?month={MONTH}", action=action))
+        if kind in ("attendance", "allowance"):
+            # A township's sheet exports that township: looked up through the jurisdiction.
+            cases += [
+                get(f"{url}?month={MONTH}&township={s.township.code}", action=action, place=p)
+                for p, s in w.places("sheet")
+            ]
+        if kind in ("roster", "coverage"):
+            # The village list's filters: a township the list does not offer filters nothing.
+            cases += [
+                get(f"{url}?township={s.township.code}&category=poverty_exit", action=action)
+                for _p, s in w.places("sheet")
+            ]
     return cases
 
 
