@@ -128,8 +128,18 @@ def sees_history(user):
     )
 
 
+# The digits a masked ID number shows at its end (and all that a user who sees it masked may search by).
+ID_TAIL = 4
+
+
 def mask_id_number(value):
-    return f"{value[:6]}********{value[-4:]}" if value else ""
+    return f"{value[:6]}********{value[-ID_TAIL:]}" if value else ""
+
+
+def searchable_id_tail(user):
+    """How many trailing characters of an ID number ``user`` may search by: the whole number for those
+    who see it (``sees_id_numbers``), else only the tail a masked number shows."""
+    return 18 if sees_id_numbers(user) else ID_TAIL
 
 
 def require(user, action, obj=None):

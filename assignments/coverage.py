@@ -147,6 +147,40 @@ def summary(villages, day):
     )
 
 
+# What a village's coverage comes to, in the order the dispatch page lists them: gaps first.
+GROUPS = {
+    "gap": _("Villages with a gap"),
+    "covered": _("Villages fully covered"),
+    "not_required": _("Villages that need no cadres"),
+}
+
+
+def group_of(v):
+    """The group ("gap", "covered" or "not_required") of a village of ``annotate`` (as ``state_condition``)."""
+    if v.lacks_secretary or v.team_short:
+        return "gap"
+    return "covered" if v.needs_secretary or v.needs_team else "not_required"
+
+
+def gap_words(v):
+    """What a village of ``annotate`` lacks, in words (缺第一书记, 召回待补派 …), or that it lacks
+    nothing (已配齐 / 无需选派): the words of the village list's badges, for places without badges."""
+    words = []
+    if v.recall_gap:
+        words.append(STATES["recall_gap"])
+    elif v.term_gap:
+        words.append(STATES["term_gap"])
+    elif v.awaiting:
+        words.append(_("Ended, awaiting replacement"))
+    elif v.lacks_secretary:
+        words.append(STATES["no_secretary"])
+    if v.team_short:
+        words.append(_("Work team too small (%(n)s/%(min)s)") % {"n": v.team_size, "min": v.team_min})
+    if not words:
+        words.append(STATES["covered"] if group_of(v) == "covered" else STATES["not_required"])
+    return words
+
+
 def village_status(village, day):
     """The same facts for one village (its page)."""
     return annotate(Village.objects.filter(pk=village.pk), day).get()

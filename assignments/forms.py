@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import PromptToChoose
 from cadres.models import Level
 
+from . import pickers
 from .models import Assignment
 
 
@@ -15,8 +16,12 @@ class DateInput(forms.DateInput):
 
 
 class DispatchForm(PromptToChoose, forms.Form):
-    village = forms.ModelChoiceField(label=_("Village"), queryset=None, to_field_name="code")
-    cadre = forms.ModelChoiceField(label=_("Cadre"), queryset=None)
+    """Lists, for the start date ``day``: the villages with their coverage gap (gaps first) and the
+    cadres not serving that day that ``query`` finds; accepts any village and cadre of the
+    jurisdiction, so that ``Assignment.dispatch`` alone decides (see assignments/pickers.py)."""
+
+    village = pickers.VillagePicker(label=_("Village"), queryset=None, to_field_name="code")
+    cadre = pickers.CadrePicker(label=_("Cadre"), queryset=None)
     role = forms.ChoiceField(label=_("Role"), choices=Assignment.Role.choices)
     start_date = forms.DateField(label=_("Start date"), widget=DateInput())
     planned_end_date = forms.DateField(
@@ -35,12 +40,30 @@ class DispatchForm(PromptToChoose, forms.Form):
     liaison_name = forms.CharField(label=_("Unit liaison"), max_length=40, required=False)
     liaison_phone = forms.CharField(label=_("Liaison's phone"), max_length=20, required=False)
 
-    def __init__(self, *args, villages, cadres, **kwargs):
+    # 先定村、再定人: the village, the role and the day first; the cadres listed are those free that day.
+    field_order = ["village", "role", "start_date", "cadre", "planned_end_date"]
+
+    def __init__(self, *args, villages, cadres, user, day, query="", keep=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["village"].queryset = villages.select_related("township")
-        self.fields["cadre"].queryset = cadres.select_related("unit")
-        self.fields["village"].label_from_instance = lambda v: f"{v.township.name} · {v.name}（{v.code}）"
-        self.fields["cadre"].label_from_instance = lambda c: f"{c.name}（{c.unit.name}）"
+        self.day, self.query = day, query
+        offered, self.search_note = pickers.offered_cadres(cadres, day, query, user, keep)
+        self.fields["village"].offer(villages, pickers.offered_villages(villages, day))
+        self.fields["cadre"].offer(cadres, offered)
+        self.fields["village"].help_text = _(
+            "Each village with what it lacks on %(day)s; villages with a gap come first."
+        ) % {"day": day.isoformat()}
+        self.fields["cadre"].help_text = _(
+            "The cadres not serving on %(day)s. After changing the start date, press “Find” to list "
+            "the cadres free on the new date."
+        ) % {"day": day.isoformat()}
+
+    @classmethod
+    def day_of(cls, value, default):
+        """The start date as entered (the day the pickers list for), else ``default``."""
+        try:
+            return cls.base_fields["start_date"].to_python(value) or default
+        except forms.ValidationError:
+            return default
 
 
 class EndForm(PromptToChoose, forms.Form):

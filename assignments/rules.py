@@ -1,6 +1,6 @@
 """Who may be sent where (选派标准), from the effective policy. Used by Assignment.clean()."""
 
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -101,6 +101,15 @@ def eligibility_errors(cadre, role, start, policy):
             )
         )
     return found
+
+
+def not_serving_on(cadres, day):
+    """The cadres of ``cadres`` free to be sent on ``day``: none of their assignments serves that day
+    (``AssignmentQuerySet.serving_on``: started, and neither ended nor past its planned end). What the
+    dispatch page offers; ``overlap_errors`` and the exclusion constraint still decide a dispatch."""
+    from .models import Assignment
+
+    return cadres.exclude(Exists(Assignment.objects.filter(cadre=OuterRef("pk")).serving_on(day)))
 
 
 def _overlapping(qs, start, last_day):

@@ -187,13 +187,25 @@ def dispatch(request):
     access.require(request.user, access.DISPATCH)
     villages = access.scope(request.user, Village.objects.all())
     cadres = access.scope(request.user, Cadre.objects.all())
-    initial = {
-        "village": request.GET.get("village"),
-        "role": request.GET.get("role"),
-        "start_date": timezone.localdate(),
+    today = timezone.localdate()
+    # "Find" (查找) posts the form to list the cadres its search box finds, keeping what is entered;
+    # a GET prefills the same way (?village=<code>&role= from a village page or the to-do list).
+    finding = request.method == "POST" and "find" in request.POST
+    entered = request.GET if request.method == "GET" else request.POST
+    initial = {"start_date": today} | {
+        name: value for name in DispatchForm.base_fields if (value := entered.get(name, "").strip())
     }
-    form = DispatchForm(request.POST or None, initial=initial, villages=villages, cadres=cadres)
-    if request.method == "POST" and form.is_valid():
+    form = DispatchForm(
+        request.POST if request.method == "POST" and not finding else None,
+        initial=initial,
+        villages=villages,
+        cadres=cadres,
+        user=request.user,
+        day=DispatchForm.day_of(entered.get("start_date"), today),
+        query=entered.get("q", "")[:40],
+        keep=entered.get("cadre"),
+    )
+    if request.method == "POST" and not finding and form.is_valid():
         data = dict(form.cleaned_data)
         access.require(request.user, access.DISPATCH, data["village"])
         try:
@@ -215,7 +227,11 @@ def dispatch(request):
             for warning in assignment.warnings():
                 messages.warning(request, warning)
             return redirect(assignment)
-    return render(request, "assignments/dispatch.html", {"form": form})
+    return render(
+        request,
+        "assignments/dispatch.html",
+        {"form": form, "id_tail_max": access.searchable_id_tail(request.user)},
+    )
 
 
 def _change(request, pk, form_class, action, template_title, success):
