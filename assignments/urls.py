@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_attendance, views_leave
+from . import views, views_attendance, views_cadres, views_leave
 
 villages = (
     [
@@ -13,7 +13,9 @@ villages = (
 cadres = (
     [
         path("", views.cadre_list, name="list"),
+        path("new/", views_cadres.cadre_new, name="new"),
         path("<int:pk>/", views.cadre_detail, name="detail"),
+        path("<int:pk>/edit/", views_cadres.cadre_edit, name="edit"),
     ],
     "cadres",
 )

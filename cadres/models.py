@@ -272,7 +272,8 @@ class Cadre(models.Model):
         try:
             birth, gender = idcard.parse(self.id_number)
         except idcard.IdNumberError as exc:
-            errors["id_number"] = str(exc)
+            if self.id_number:  # an empty one is the field's own "required" (clean_fields, a form)
+                errors["id_number"] = str(exc)
         else:
             if self.birth_date and self.birth_date != birth:
                 errors["birth_date"] = _(

@@ -38,7 +38,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from accounts import access
 from assignments import rules
 from assignments.models import Assignment, AssignmentEvent, Policy
-from cadres import idcard
+from cadres import filing, idcard
 from cadres.dates import term_end
 from cadres.models import Cadre, Level, Unit
 from villages.models import Region, Village
@@ -828,13 +828,9 @@ class CadreImporter(_Importer):
         for row in rows:
             id_number = row.cells["id_number"]
             cadre = existing.get(id_number)
-            if cadre is not None and not access.owns(self.user, cadre):
-                self.error(
-                    row,
-                    "id_number",
-                    _("This cadre is filed with %(region)s, outside your jurisdiction.")
-                    % {"region": cadre.region.name},
-                )
+            refused = filing.registered_outside(self.user, cadre) if cadre is not None else None
+            if refused:
+                self.error(row, "id_number", refused)
                 continue
             before = self.snapshot(cadre) if cadre else None
             obj = cadre or Cadre(id_number=id_number)
@@ -871,7 +867,7 @@ class CadreImporter(_Importer):
             if bad:
                 continue
             if cadre is None:
-                obj.region = self.user.region if self.user.region_id else obj.unit.region
+                obj.region = filing.filing_region(self.user, obj.unit)
             try:
                 obj.full_clean(exclude=["unit", "region"], validate_unique=False, validate_constraints=False)
             except ValidationError as e:

@@ -284,6 +284,13 @@ CASES = {
     "cadres:detail": lambda w: per(
         w, "cadre", lambda c, p: [get(reverse("cadres:detail", args=[c.pk]), place=p)]
     ),
+    # Registering a cadre and editing the record: the action of the admin and the import.
+    "cadres:new": lambda w: both(reverse("cadres:new"), action=access.MANAGE_REFERENCE),
+    "cadres:edit": lambda w: per(
+        w,
+        "cadre",
+        lambda c, p: both(reverse("cadres:edit", args=[c.pk]), action=access.MANAGE_REFERENCE, place=p),
+    ),
     "assignments:dispatch": lambda w: both(reverse("assignments:dispatch"), action=access.DISPATCH),
     "assignments:detail": lambda w: per(
         w, "assignment", lambda a, p: [get(reverse("assignments:detail", args=[a.pk]), place=p)]
