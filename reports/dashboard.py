@@ -25,6 +25,7 @@ from assignments.models import (
     SpotCheck,
 )
 from assignments.models.attendance import month_bounds
+from config.generation import data_generation
 from villages.models import Region, Village
 
 from . import charts
@@ -309,13 +310,33 @@ def liaison_figures(user, today=None):
 # City and province viewers read figures over thousands of villages and act on none of them; their
 # dashboards are computed at most once per VIEWER_CACHE_SECONDS per region (and per process).
 VIEWER_CACHE_SECONDS = 300
+LIVE_CACHE_SECONDS = 300  # bounds the one gap a generation key leaves (docs/architecture.md)
 
 
 def viewer_figures(user, region, month=None):
-    """region_figures, cached for read-only viewers; counties always get live figures."""
-    if user.role not in (Role.PROVINCE, Role.CITY):
-        return region_figures(user, region, month=month)
+    """region_figures, cached. A county's figures are cached by the data generation, so they are
+    always live (any write moves it: config/generation.py); read-only viewers above the county get
+    figures up to VIEWER_CACHE_SECONDS old (the page says when they were computed), since at their
+    scale some write somewhere moves the generation almost every second."""
     today = timezone.localdate()
+    if user.role not in (Role.PROVINCE, Role.CITY):
+        key = ":".join(
+            [
+                "dashboard-live",
+                str(user.role),
+                str(user.region_id),
+                region.code if region else "-",
+                str(month),
+                str(today),
+                str(data_generation()),
+            ]
+        )
+        figures = cache.get(key)
+        if figures is None:
+            figures = region_figures(user, region, today=today, month=month)
+            figures = {k: list(v) if isinstance(v, QuerySet) else v for k, v in figures.items()}
+            cache.set(key, figures, LIVE_CACHE_SECONDS)
+        return figures
     key = ":".join(
         ["dashboard", user.role, str(user.region_id), region.code if region else "-", str(month), str(today)]
     )

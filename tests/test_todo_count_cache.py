@@ -90,3 +90,15 @@ def test_an_unchanged_badge_is_not_computed_again(
     assert len(fresh) > 3
     assert todos.cached_counts(personas["county_admin"]) == todos.counts(personas["county_admin"])
     assert len(page) >= 1
+
+
+def test_the_county_home_is_reused_until_anything_changes_then_live(client_for, personas, make_village):
+    admin = client_for(personas["county_admin"])
+    with CaptureQueriesContext(connection) as fresh:
+        first = admin.get(reverse("home"))
+    with CaptureQueriesContext(connection) as cached:
+        again = admin.get(reverse("home"))
+    assert len(cached) < len(fresh) // 2
+    assert again.context["summary"] == first.context["summary"]
+    make_village(name="新村")  # by anyone, through any path: the generation moves
+    assert admin.get(reverse("home")).context["summary"]["total"] == first.context["summary"]["total"] + 1
