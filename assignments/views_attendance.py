@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import access
 from accounts.models import Role
-from config.generation import data_generation
+from config.generation import data_generation, forget
 from villages.models import Region
 
 from . import attendance, leave
@@ -100,14 +101,18 @@ def sheet(request, code, month):
     sheet.township = township
     can_edit = sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet)
     today = timezone.localdate()
-    attendance.refresh_calendar(sheet)  # before the cache key: a write moves the data generation
-    part = _grid_part(request, sheet, can_edit, today)
+    part, data = _grid_part(request, sheet, can_edit, today)
     return render(
         request,
         "assignments/sheet.html",
         {
             "sheet": sheet,
             **part,
+            # The rows, calendar and history as data: read from the cache only if something uses
+            # them (the page itself shows the drawn HTML).
+            "rows": SimpleLazyObject(lambda: data()["rows"]),
+            "calendar": SimpleLazyObject(lambda: data()["calendar"]),
+            "history": SimpleLazyObject(lambda: data()["history"]),
             "can_edit": can_edit,
             "can_submit": sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet),
             "can_approve": access.can(request.user, access.APPROVE_ATTENDANCE, sheet),
@@ -120,21 +125,21 @@ def sheet(request, code, month):
 
 
 # The grid, its rows and its history change only when the data under them does: cached by the data
-# generation (reports/migrations/0002) and the sheet's version, which is read first, so a cached grid
-# is never older than the version a save will be checked against (docs/performance.md).
+# generation (config/generation.py) and the sheet's version, which is read first, so a cached grid is
+# never older than the version a save will be checked against (docs/architecture.md).
 GRID_CACHE_SECONDS = 300
 
 
-def _grid_part(request, sheet, can_edit, today):
+def _grid_key(request, sheet, can_edit, today):
     user = request.user
-    key = ":".join(
+    return ":".join(
         str(v)
         for v in (
             "grid",
             sheet.pk,
             sheet.version,
             sheet.state,
-            data_generation(),
+            data_generation(request),
             today,
             translation.get_language(),
             can_edit,
@@ -143,11 +148,28 @@ def _grid_part(request, sheet, can_edit, today):
             user.unit_id,
         )
     )
+
+
+def _grid_part(request, sheet, can_edit, today):
+    """(what the page shows, a function giving the rows, calendar and history as data)."""
+    key = _grid_key(request, sheet, can_edit, today)
     part = cache.get(key)
     if part is None:
-        part = _compute_grid_part(request, sheet, can_edit, today)
-        cache.set(key, part, GRID_CACHE_SECONDS)
-    return part
+        # The sheet keeps its copy of the month's calendar up to date; a holiday entered since moved
+        # the generation, so this runs whenever it could have changed. A write moves the number
+        # again: the key is taken after it.
+        attendance.refresh_calendar(sheet)
+        forget(request)
+        key = _grid_key(request, sheet, can_edit, today)
+        part, data = _compute_grid_part(request, sheet, can_edit, today)
+        cache.set_many({key: part, key + ":data": data}, GRID_CACHE_SECONDS)
+        return part, lambda: data
+
+    def data():
+        found = cache.get(key + ":data")
+        return found if found is not None else _compute_grid_part(request, sheet, can_edit, today)[1]
+
+    return part, data
 
 
 def _compute_grid_part(request, sheet, can_edit, today):
@@ -163,26 +185,29 @@ def _compute_grid_part(request, sheet, can_edit, today):
     for row in rows:
         row.cells_html = _cells_html(row.cell_list, can_edit, row.leave_dates, today, row.discrepancies)
         del row.cell_list  # drawn: not kept in the cache
-    headers = [(day, WEEKDAYS[day.date.weekday()]) for day in data["calendar"].days]
+    cal = data["calendar"]
+    headers = [(day, WEEKDAYS[day.date.weekday()]) for day in cal.days]
+    history = attendance.history(
+        sheet, limit=50, records=access.scope(request.user, AttendanceRecord.objects.filter(sheet=sheet))
+    )
     grid_html = render_to_string(
         "assignments/_sheet_grid.html",
         {"rows": rows, "headers": headers, "can_edit": can_edit},
         request=request,
     )
-    cal = data["calendar"]
-    return {
-        "rows": rows,
-        "grid_html": mark_safe(grid_html),  # noqa: S308 - rendered by the template engine above
-        "calendar": cal,
+    history_html = render_to_string("assignments/_sheet_history.html", {"history": history}, request=request)
+    part = {
+        # Rendered by the template engine just above: safe to insert as they are.
+        "grid_html": mark_safe(grid_html),  # noqa: S308
+        "history_html": mark_safe(history_html),  # noqa: S308
+        "row_count": len(rows),
+        "calendar_official": cal.official,
+        "calendar_year": cal.year,
         "policy": data["policy"],
         "below": sum(1 for r in rows if r.shortfall),
         "submit_from": sheet.submittable_from(today, policy=data["policy"], cal=cal),
-        "history": attendance.history(
-            sheet,
-            limit=50,
-            records=access.scope(request.user, AttendanceRecord.objects.filter(sheet=sheet)),
-        ),
     }
+    return part, {"rows": rows, "calendar": cal, "history": history}
 
 
 def _save(request, code, month):

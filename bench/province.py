@@ -315,9 +315,14 @@ def checked_get(client, url):
     return get
 
 
+# The county's home page is opened most after the grid (issue 13): a tighter target.
+TARGET_MS_BY_PAGE = {"page.county_dashboard": 100, "page.county_dashboard_fresh": 100}
+
+
 def page_result(name, url, times, queries, queries_small, **extra):
     p50 = statistics.median(times)
-    met = p50 <= TARGET_PAGE_MS and (queries_small is None or queries <= queries_small)
+    target_ms = TARGET_MS_BY_PAGE.get(name, TARGET_PAGE_MS)
+    met = p50 <= target_ms and (queries_small is None or queries <= queries_small)
     return {
         "name": name,
         "url": url,
@@ -328,7 +333,7 @@ def page_result(name, url, times, queries, queries_small, **extra):
         "queries_small": queries_small,
         "rss_mb": round(rss_mb(), 1),
         "ratio": None,
-        "target": f"p50 ≤ {TARGET_PAGE_MS} ms, queries not growing with data",
+        "target": f"p50 ≤ {target_ms} ms, queries not growing with data",
         "met": met,
         **extra,
     }
@@ -393,6 +398,26 @@ def measure_pages(fx, reps):
             extra["rows"] = grid_rows(fx.township)
         out.append(page_result(name, url, times, queries, queries_small, **extra))
         log(f"  {name:28} {out[-1]['p50_ms']:8.1f} ms  {queries:3d} queries (small: {queries_small})")
+    # The pages opened most are served from caches keyed by the data generation (issue 13); the first
+    # load after any write computes afresh. Measured too, with the cache emptied before each request.
+    from django.core.cache import cache
+
+    for name, user, url in (
+        ("page.county_dashboard_fresh", fx.county_admin, "/"),
+        ("page.grid_get_fresh", fx.clerk, f"/attendance/{fx.township.code}/{month}/"),
+    ):
+        get = checked_get(client_for(user), url)
+
+        def fresh(get=get):
+            cache.clear()
+            return get()
+
+        times = time_requests(fresh, reps)
+        queries = count_queries(fresh)
+        out.append(
+            page_result(name, url, times, queries, None, user=user.username, cache="emptied each time")
+        )
+        log(f"  {name:28} {out[-1]['p50_ms']:8.1f} ms  {queries:3d} queries (cache emptied)")
     out.append(measure_grid_post(fx, reps))
     return out
 

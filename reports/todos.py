@@ -183,7 +183,6 @@ def for_user(user, today=None, items=True, keep_empty=False):
         # Found away (不在岗) on a day the sheet still records in the village: the township explains
         # or corrects the sheet, the county looks before approving. This year's, as on the home page.
         checks = access.scope(user, SpotCheck.objects.filter(date__year=today.year))
-        found = leave.discrepancies(checks)
         groups.append(
             Group(
                 "discrepancy",
@@ -200,9 +199,9 @@ def for_user(user, today=None, items=True, keep_empty=False):
                         },
                         c.get_absolute_url(),
                     )
-                    for c in found.select_related("assignment__cadre", "assignment__village").order_by(
-                        "date", "pk"
-                    )[:LIMIT]
+                    for c in leave.discrepancies(checks)
+                    .select_related("assignment__cadre", "assignment__village")
+                    .order_by("date", "pk")[:LIMIT]
                 ]
                 if items
                 else [],
@@ -285,11 +284,11 @@ CACHE_SECONDS = 120
 generation = data_generation  # the number the cache keys hold (config/generation.py)
 
 
-def cached_counts(user, today=None):
+def cached_counts(user, today=None, request=None):
     """counts(user), reused from the cache while no data it depends on has changed (the header's
     badge is on every page: computing it afresh cost the grid page a quarter of its time)."""
     today = today or timezone.localdate()
-    key = f"todo-counts:{user.pk}:{user.role}:{user.region_id}:{user.unit_id}:{today}:{generation()}"
+    key = f"todo-counts:{user.pk}:{user.role}:{user.region_id}:{user.unit_id}:{today}:{generation(request)}"
     found = cache.get(key)
     if found is None:
         found = counts(user, today)
@@ -301,7 +300,7 @@ def counts_for_request(request):
     """The counts once per request (the home page's tiles and the header's badge)."""
     found = getattr(request, "_todo_counts", None)
     if found is None:
-        found = request._todo_counts = cached_counts(request.user)
+        found = request._todo_counts = cached_counts(request.user, request=request)
     return found
 
 
