@@ -322,7 +322,7 @@ def refresh_calendar(sheet):
     """The month's calendar; an open sheet keeps its copy (W/R per day) up to date with it."""
     cal = calendar_for(sheet.township, sheet.month)
     mask = calendar_mask(cal)
-    if sheet.is_open and sheet.calendar != mask:
+    if sheet.pk and sheet.is_open and sheet.calendar != mask:
         sheet.calendar = mask
         sheet.save(update_fields=["calendar"])
     return cal
@@ -336,7 +336,8 @@ def grid(sheet):
     cal = refresh_calendar(sheet)
     mask = calendar_mask(cal)
     assignments = list(serving_in_month(township, sheet.month))
-    records = {r.assignment_id: r for r in sheet.records.all()}
+    # A sheet not saved yet (a GET never creates one) has no rows: every row shows its defaults.
+    records = {r.assignment_id: r for r in sheet.records.all()} if sheet.pk else {}
     leaves = approved_leave_dates([a.pk for a in assignments], first, last)
     today = timezone.localdate()
     q_first, q_last = quarter_bounds(sheet.month)
@@ -637,6 +638,11 @@ def save_grid(sheet, posted, version, user, original=None):
         raise GridError(problems)
     now = timezone.now()
     with transaction.atomic():
+        if sheet.pk is None:
+            # The month's first save creates its sheet (opening the page does not); if another save
+            # created it meanwhile, the version check below finds out.
+            created, _new = AttendanceSheet.objects.get_or_create(township=sheet.township, month=sheet.month)
+            sheet.pk = created.pk
         bumped = AttendanceSheet.objects.filter(
             pk=sheet.pk, version=version, state=AttendanceSheet.State.OPEN
         ).update(version=F("version") + 1, updated_at=now, updated_by=user, calendar=mask)
@@ -685,6 +691,8 @@ def history(sheet, limit=200, records=None):
     from django.apps import apps
     from django.contrib.auth import get_user_model
 
+    if sheet.pk is None:
+        return []
     # Only the newest ``limit`` row events leave the database, each with the codes it replaced
     # (LAG over the row's own events): a sheet saved all month long gathers thousands of events,
     # and loading them all made the grid page slower with every save.

@@ -95,9 +95,13 @@ def sheet(request, code, month):
     if request.method == "POST":
         return _save(request, code, month)
     township = access.get_object_or_404(request.user, Region.objects.townships(), code=code)
-    sheet, _created = AttendanceSheet.objects.select_related(
-        "updated_by", "submitted_by", "approved_by"
-    ).get_or_create(township=township, month=month)
+    # A GET never writes: a month nobody has saved yet is shown from its defaults, and the sheet is
+    # created by the first save.
+    sheet = (
+        AttendanceSheet.objects.select_related("updated_by", "submitted_by", "approved_by")
+        .filter(township=township, month=month)
+        .first()
+    ) or AttendanceSheet(township=township, month=month)
     sheet.township = township
     can_edit = sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet)
     today = timezone.localdate()
@@ -187,8 +191,12 @@ def _compute_grid_part(request, sheet, can_edit, today):
         del row.cell_list  # drawn: not kept in the cache
     cal = data["calendar"]
     headers = [(day, WEEKDAYS[day.date.weekday()]) for day in cal.days]
-    history = attendance.history(
-        sheet, limit=50, records=access.scope(request.user, AttendanceRecord.objects.filter(sheet=sheet))
+    history = (
+        attendance.history(
+            sheet, limit=50, records=access.scope(request.user, AttendanceRecord.objects.filter(sheet=sheet))
+        )
+        if sheet.pk
+        else []
     )
     grid_html = render_to_string(
         "assignments/_sheet_grid.html",
@@ -211,10 +219,14 @@ def _compute_grid_part(request, sheet, can_edit, today):
 
 
 def _save(request, code, month):
-    sheet = access.get_object_or_404(
-        request.user, AttendanceSheet.objects.select_related("township"), township__code=code, month=month
+    township = access.get_object_or_404(request.user, Region.objects.townships(), code=code)
+    access.require(request.user, access.KEEP_ATTENDANCE, AttendanceSheet(township=township, month=month))
+    # A month nobody has saved yet has no sheet: save_grid creates it with the first valid save, so a
+    # refused save writes nothing.
+    sheet = AttendanceSheet.objects.filter(township=township, month=month).first() or AttendanceSheet(
+        township=township, month=month
     )
-    access.require(request.user, access.KEEP_ATTENDANCE, sheet)
+    sheet.township = township
     posted, original = {}, {}
     for key, value in request.POST.items():
         if key.startswith("row-") and key[4:].isdigit():

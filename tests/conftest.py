@@ -30,6 +30,17 @@ def empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    # A test that switches the language (a request, translation.activate) must not leave the next
+    # test reading English where the site's default is Chinese.
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # PBKDF2's deliberate slowness costs half a second per persona; tests don't need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -171,7 +171,7 @@ def test_bad_codes_are_refused_naming_row_and_day_and_nothing_is_written(client_
     assert "27" in response.content.decode()
     response = post_grid(client, tree["t1"], {serving.pk: "-" + days[1:]}, version)
     assert not AttendanceRecord.objects.exists()
-    assert AttendanceSheet.objects.get().version == version
+    assert not AttendanceSheet.objects.exists()  # refused first saves create no sheet either
 
 
 def test_days_outside_the_assignment_must_stay_dash(
@@ -247,13 +247,24 @@ def test_grid_get_and_post_run_constant_queries(
     n, client_for, personas, make_village, make_cadre, dispatch, tree
 ):
     counts = {}
+    AttendanceSheet.objects.create(
+        township=tree["t1"], month=FEB
+    )  # saved before, as in every month after the first
     for size in (5, n):
         while len(attendance.serving_in_month(tree["t1"], FEB)) < size:
             i = len(attendance.serving_in_month(tree["t1"], FEB))
             birth = datetime.date(1975, 1, 1) + datetime.timedelta(days=i * 41)
             dispatch(make_cadre(name=f"干部{i}", birth=birth), make_village())
         client = client_for(personas["clerk"])
-        open_sheet(client, tree["t1"])
+        warm = open_sheet(client, tree["t1"])
+        # Saved once by the clerk (the first save creates the month's sheet), as every month is.
+        client.post(
+            sheet_url(tree["t1"]),
+            {
+                "version": warm.context["sheet"].version,
+                **{f"row-{r.assignment.pk}": r.days for r in warm.context["rows"]},
+            },
+        )
         cache.clear()  # the rows computed afresh, not the cached grid
         with CaptureQueriesContext(connection) as get_ctx:
             response = open_sheet(client, tree["t1"])
@@ -589,3 +600,28 @@ def test_the_cadre_page_gives_no_verdict_on_a_month_still_in_progress(client_for
     body = client_for(personas["county_admin"]).get(reverse("cadres:detail", args=[serving.cadre.pk]))
     text = body.content.decode()
     assert text.count("本月进行中") == 1 and "差20天" in text
+
+
+def test_opening_a_month_writes_nothing_and_the_first_save_creates_its_sheet(
+    client_for, personas, serving, tree
+):
+    client = client_for(personas["clerk"])
+    with CaptureQueriesContext(connection) as queries:
+        response = open_sheet(client, tree["t1"])
+    writes = [
+        q["sql"] for q in queries.captured_queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")
+    ]
+    assert writes == []
+    assert not AttendanceSheet.objects.exists()
+    body = response.content.decode()
+    assert "本月考勤表尚未保存" in body and "/submit/" not in body
+    row = response.context["rows"][0]
+    post_grid(client, tree["t1"], {serving.pk: row.days}, response.context["sheet"].version)
+    sheet = AttendanceSheet.objects.get(township=tree["t1"], month=FEB)
+    assert sheet.records.get().days == row.days
+
+
+def test_a_viewer_posting_to_an_unsaved_month_creates_nothing(client_for, personas, serving, tree):
+    response = client_for(personas["viewer"]).post(sheet_url(tree["t1"]), {"version": 0})
+    assert response.status_code == 403
+    assert not AttendanceSheet.objects.exists()

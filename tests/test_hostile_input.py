@@ -397,7 +397,14 @@ PAYLOADS = [
     ),
     Payload("grid_other_townships_sheet", "clerk", lambda w, c: grid_post(w, c, township="t2"), 404),
     Payload("grid_month_13", "clerk", lambda w, c: grid_post(w, c, month="2026-13"), 404),
-    Payload("grid_month_never_opened", "clerk", lambda w, c: grid_post(w, c, month="2026-05"), 404),
+    # No sheet exists for May (a GET never creates one): a refused first save creates none either.
+    Payload(
+        "grid_month_never_opened",
+        "clerk",
+        lambda w, c: grid_post(w, c, month="2026-05", version=0),
+        200,
+        ("28 day marks for a month of 31 days", "Nothing was saved."),
+    ),
     Payload(
         "grid_submitted_sheet",
         "clerk",
