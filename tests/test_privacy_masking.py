@@ -143,3 +143,39 @@ def test_a_clerk_asking_for_full_id_numbers_is_refused(
     clerk = client_for(personas["clerk"])
     assert 'name="ids"' not in clerk.get(reverse("reports:exports")).content.decode()
     assert clerk.get(reverse("reports:export", args=["roster"]), {"ids": "full"}).status_code == 403
+
+
+def test_a_background_roster_keeps_the_choice_and_records_it(
+    settings,
+    tmp_path,
+    client_for,
+    personas,
+    make_cadre,
+    make_village,
+    dispatch,
+    django_capture_on_commit_callbacks,
+):
+    from reports import tasks
+    from reports.models import ExportJob
+
+    settings.EXPORT_FOREGROUND_MAX_ROWS = 0  # everything goes to the worker
+    settings.EXPORT_DIR = tmp_path
+    cadre = make_cadre(birth=BIRTH)
+    dispatch(cadre, make_village(), start=datetime.date.today() - datetime.timedelta(days=5))
+    county = client_for(personas["county_admin"])
+    found = {}
+    for query in ({}, {"ids": "full"}):
+        with django_capture_on_commit_callbacks(execute=True):
+            county.get(reverse("reports:export", args=["roster"]), query)
+        job = ExportJob.objects.latest("pk")
+        tasks.run_export.call(job.pk)
+        download = county.get(reverse("reports:job_download", args=[job.pk]))
+        values = [
+            c.value
+            for row in load_workbook(io.BytesIO(b"".join(download.streaming_content))).active.iter_rows()
+            for c in row
+        ]
+        found[bool(query)] = cadre.id_number in values
+        written = SecurityEvent.objects.filter(kind="export", detail__stage="written").latest("at")
+        assert written.detail["full_ids"] is bool(query)
+    assert found == {False: False, True: True}
