@@ -76,6 +76,13 @@ def test_no_template_holds_inline_script_or_style():
 
 def test_the_privacy_page_exists_in_both_languages_and_the_readme_links_it():
     text = (ROOT / "docs" / "privacy.md").read_text(encoding="utf-8")
-    for words in ("身份号码", "保存多久", "如何删除", "Who sees it", "How long it is kept", "How it is deleted"):
+    for words in (
+        "身份号码",
+        "保存多久",
+        "如何删除",
+        "Who sees it",
+        "How long it is kept",
+        "How it is deleted",
+    ):
         assert words in text, words
     assert "docs/privacy.md" in (ROOT / "README.md").read_text(encoding="utf-8")
