@@ -30,5 +30,8 @@ class PrivacyHeadersMiddleware:
         response = self.get_response(request)
         if "no-store" not in response.get("Cache-Control", ""):
             response["Cache-Control"] = "no-store"
+        if settings.DEBUG and response.status_code >= 400:
+            # Django's technical 404 and 500 pages (DEBUG only) carry their own inline style and script.
+            return response
         response.setdefault("Content-Security-Policy", content_security_policy())
         return response
