@@ -31,12 +31,14 @@ CORRECT_SPOT_CHECK = "correct_spot_check"
 WITHDRAW_SPOT_CHECK = "withdraw_spot_check"
 RUN_APPRAISAL = "run_appraisal"  # rounds, grades, half-year inspections
 ENTER_RESULTS = "enter_results"  # a village's yearly figures (工作实绩)
+SEE_ID_NUMBERS = "see_id_numbers"  # full resident ID numbers, on demand and logged (sees_id_numbers)
 
 ROLE_ACTIONS = {
-    Role.PROVINCE: {VIEW, MANAGE_POLICY},
-    Role.CITY: {VIEW, MANAGE_POLICY},
+    Role.PROVINCE: {VIEW, MANAGE_POLICY, SEE_ID_NUMBERS},
+    Role.CITY: {VIEW, MANAGE_POLICY, SEE_ID_NUMBERS},
     Role.COUNTY_ADMIN: {
         VIEW,
+        SEE_ID_NUMBERS,
         MANAGE_REFERENCE,
         DISPATCH,
         MANAGE_ACCOUNTS,
@@ -116,9 +118,12 @@ RECORDER_OR_COUNTY = {CORRECT_SPOT_CHECK, WITHDRAW_SPOT_CHECK}
 
 
 def sees_id_numbers(user):
-    """Full resident ID numbers: for the organisation departments that file and report cadres
-    (county, city, province); township clerks and unit liaisons see them masked."""
-    return _active(user) and (user.is_superuser or user.role in (Role.COUNTY_ADMIN, Role.CITY, Role.PROVINCE))
+    """Who may see full resident ID numbers: the organisation departments that file and report cadres
+    (county, city, province). Township clerks and unit liaisons only ever see them masked (pages,
+    exports, history, the admin). Even those who may see them get them masked by default and ask for
+    the full number (the cadre page's "show" button, an export's explicit choice), which is recorded
+    in the security event log (个人信息保护法 Art. 6: no more than the duty needs; docs/privacy.md)."""
+    return can(user, SEE_ID_NUMBERS)
 
 
 def sees_history(user):
@@ -134,6 +139,15 @@ ID_TAIL = 4
 
 def mask_id_number(value):
     return f"{value[:6]}********{value[-ID_TAIL:]}" if value else ""
+
+
+def mask_birth_date(value):
+    """A birth date shown beside a masked ID number: year and month only (the full date is the ID's
+    characters 7–14, so with the masked number it would rebuild the whole). Takes a date or an ISO
+    string (a history record's value)."""
+    if not value:
+        return ""
+    return value[:7] if isinstance(value, str) else f"{value:%Y-%m}"
 
 
 def searchable_id_tail(user):

@@ -17,6 +17,8 @@ from . import access
 from .models import User
 
 SENSITIVE = {"id_number"}
+# Shown as year-month wherever the ID number is masked (the full date would rebuild it).
+BIRTH = {"birth_date"}
 HIDDEN = {"pgh_id", "pgh_created_at", "pgh_label", "pgh_obj", "pgh_context", "updated_at", "version"}
 # Who-did-it fields declared without a label of their own (their automatic label is English).
 USER_LABELS = {
@@ -151,7 +153,6 @@ def for_object(obj, user, limit=100):
     users = {u.pk: u for u in User.objects.filter(pk__in=[*user_ids, 0])}
     related = _related(events, fields, user_fields)
     shown_by_model = getattr(type(obj), "history_values", {})
-    masked = not access.sees_id_numbers(user)
     rows = []
     for e in events:
         if e.pgh_label == "insert":
@@ -163,8 +164,12 @@ def for_object(obj, user, limit=100):
             if name in HIDDEN or name == "id":
                 continue
             field = fields.get(name)
-            if name in SENSITIVE and masked:
+            # Masked for everyone: a full ID number is shown only on demand and logged (the cadre
+            # page's "show" button), never as a side effect of reading the history.
+            if name in SENSITIVE:
                 before, after = access.mask_id_number(before or ""), access.mask_id_number(after or "")
+            if name in BIRTH:
+                before, after = access.mask_birth_date(before) or None, access.mask_birth_date(after) or None
             label = _label(field, name)
             if isinstance(field, models.JSONField):
                 # A structured value (a round's shortfall reasons) is shown in full on the object's

@@ -140,6 +140,7 @@ class SecurityEvent(models.Model):
         PASSWORD_CHANGED = "password_changed", _("Password changed")
         EXPORT = "export", _("Export")
         IMPORT = "import", _("Import")
+        ID_NUMBER_SHOWN = "id_number_shown", _("Full ID number shown")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)

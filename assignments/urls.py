@@ -16,6 +16,7 @@ cadres = (
         path("new/", views_cadres.cadre_new, name="new"),
         path("<int:pk>/", views.cadre_detail, name="detail"),
         path("<int:pk>/edit/", views_cadres.cadre_edit, name="edit"),
+        path("<int:pk>/id-number/", views_cadres.cadre_id_number, name="id_number"),
     ],
     "cadres",
 )

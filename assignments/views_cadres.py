@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import access
+from accounts import access, events
 from cadres import filing
 from cadres.forms import CadreForm
 from cadres.models import Cadre
@@ -62,3 +62,15 @@ def cadre_edit(request, pk):
         "assignments/cadre_form.html",
         {"form": form, "cadre": cadre, "name": name},
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def cadre_id_number(request, pk):
+    """The full ID number, asked for on purpose (the cadre page's "show" button), recorded in the
+    security event log: who looked at whose number, and when. Everyone else, and everyone by
+    default, sees it masked (accounts.access.sees_id_numbers; docs/privacy.md)."""
+    cadre = access.get_object_or_404(request.user, Cadre.objects.all(), pk=pk)
+    access.require(request.user, access.SEE_ID_NUMBERS)
+    events.record(request, events.Kind.ID_NUMBER_SHOWN, cadre=cadre.pk, name=cadre.name)
+    return render(request, "assignments/cadre_id_number.html", {"cadre": cadre})

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (static files keep their cache headers): no-store and the CSP on everything else.
+    "config.headers.PrivacyHeadersMiddleware",
     # Outside everything that may query: a lost database connection answers the 503 page.
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

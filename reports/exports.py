@@ -306,7 +306,7 @@ def build_roster(assignments, out, *, region_label, day=None, mask_ids=False):
                     "、".join(category[c] for c in r[4] if c in category),
                     r[5],
                     gender.get(r[6], r[6]),
-                    r[7],
+                    r[7].replace(day=1) if mask_ids and r[7] else r[7],  # beside a masked ID: year-month
                     mask_id_number(r[8]) if mask_ids else r[8],
                     status.get(r[9], r[9]),
                     r[10],

@@ -51,6 +51,11 @@ def export(request, kind):
     # township outside it answers 404.
     chosen = selection.read(kind, user, request.GET, place=_region_label(user), round_=round_)
     scope = chosen.scope
+    # ID numbers (the roster's) are masked, birth dates cut to year-month, unless someone who may see
+    # them asks for the full ones on purpose; that choice is recorded with the export (docs/privacy.md).
+    full_ids = request.GET.get("ids") == "full"
+    if full_ids:
+        access.require(user, access.SEE_ID_NUMBERS)
 
     if exports.estimate_rows(kind, scope, round_=round_, **params) > settings.EXPORT_FOREGROUND_MAX_ROWS:
         # Too big to write inside a request (gunicorn kills a worker after 30 s): a background job.
@@ -63,11 +68,12 @@ def export(request, kind):
                 "round": round_.pk if round_ else None,
                 "region_label": chosen.label,
                 "query": chosen.query,
+                "full_ids": full_ids,
             },
             rows_total=exports.estimate_rows(kind, scope, round_=round_, **params),
         )
         transaction.on_commit(lambda: tasks.run_export.enqueue(job.pk))
-        events.record(request, events.Kind.EXPORT, export=kind, stage="queued", job=job.pk)
+        events.record(request, events.Kind.EXPORT, export=kind, stage="queued", job=job.pk, full_ids=full_ids)
         return redirect(job)
     buffer = io.BytesIO()
     name = exports.build(
@@ -76,11 +82,11 @@ def export(request, kind):
         buffer,
         region_label=chosen.label,
         round_=round_,
-        mask_ids=not access.sees_id_numbers(user),
+        mask_ids=not full_ids,
         shown=chosen.shown,
         **params,
     )
-    events.record(request, events.Kind.EXPORT, export=kind, stage="served", file=name)
+    events.record(request, events.Kind.EXPORT, export=kind, stage="served", file=name, full_ids=full_ids)
     response = HttpResponse(buffer.getvalue(), content_type=exports.CONTENT_TYPE)
     ascii_name = f"{kind}.xlsx"
     response["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
@@ -103,6 +109,7 @@ def export_index(request):
             "month": today.replace(day=1),
             "rounds": rounds,
             "kinds": exports.KINDS,
+            "can_see_ids": access.sees_id_numbers(request.user),
         },
     )
 

@@ -284,6 +284,17 @@ CASES = {
     "cadres:detail": lambda w: per(
         w, "cadre", lambda c, p: [get(reverse("cadres:detail", args=[c.pk]), place=p)]
     ),
+    # The full ID number, on demand (a POST, recorded): whoever may see ID numbers, inside the jurisdiction.
+    "cadres:id_number": lambda w: [
+        get(reverse("cadres:id_number", args=[w.places("cadre")[0][1].pk]), action=None, allowed_answer=405),
+        *per(
+            w,
+            "cadre",
+            lambda c, p: [
+                post(reverse("cadres:id_number", args=[c.pk]), action=access.SEE_ID_NUMBERS, place=p)
+            ],
+        ),
+    ],
     # Registering a cadre and editing the record: the action of the admin and the import.
     "cadres:new": lambda w: both(reverse("cadres:new"), action=access.MANAGE_REFERENCE),
     "cadres:edit": lambda w: per(

@@ -415,7 +415,7 @@ def test_a_large_export_runs_in_the_background_with_progress(
     assert other.get(job.get_absolute_url()).status_code == 404
 
 
-def test_id_numbers_are_masked_for_clerks_but_not_for_the_county(
+def test_id_numbers_are_masked_for_clerks_and_full_for_the_county_only_when_asked_for(
     client_for, personas, make_village, make_cadre, dispatch
 ):
     from django.urls import reverse
@@ -423,14 +423,15 @@ def test_id_numbers_are_masked_for_clerks_but_not_for_the_county(
     cadre = make_cadre(name="身份证测试")
     dispatch(cadre, make_village(), start=datetime.date.today() - datetime.timedelta(days=5))
 
-    def ids(user):
-        response = client_for(user).get(reverse("reports:export", args=["roster"]))
+    def ids(user, **query):
+        response = client_for(user).get(reverse("reports:export", args=["roster"]), query)
         cells = [
             c.value for row in load_workbook(io.BytesIO(response.content)).active.iter_rows() for c in row
         ]
         return [v for v in cells if isinstance(v, str) and len(v) == 18 and v.startswith(cadre.id_number[:6])]
 
-    assert ids(personas["county_admin"]) == [cadre.id_number]
+    assert ids(personas["county_admin"]) == [cadre.masked_id_number]
+    assert ids(personas["county_admin"], ids="full") == [cadre.id_number]
     assert ids(personas["clerk"]) == [cadre.masked_id_number]
     page = client_for(personas["clerk"]).get(cadre.get_absolute_url()).content.decode()
     assert cadre.id_number not in page and cadre.masked_id_number in page
