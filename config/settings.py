@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: refuses a body over the limit by its Content-Length, before anything reads it.
+    "config.bodylimit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside everything that may query: a lost database connection answers the 503 page.
@@ -169,6 +171,15 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # An appraisal round of a large county posts four fields a person (score, grade, reason, comments):
 # Django's default of 1000 fields refuses a round of 250 people with a bare 400 page.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=20000)
+# Request bodies (issue 14.12; config/bodylimit.py, README "Limits in front"): a form body is parsed
+# in memory up to 2.5 MB (over: 400); an uploaded file up to 2.5 MB stays in memory, a larger one is
+# spooled to a temporary file; any body over REQUEST_BODY_MAX_BYTES (UPLOAD_BODY_MAX_BYTES on the
+# upload URLs) is refused with 413 by its Content-Length before anything reads it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=3 * 1024 * 1024)
+UPLOAD_BODY_MAX_BYTES = env.int("UPLOAD_BODY_MAX_BYTES", default=20 * 1024 * 1024)
+UPLOAD_PATH_PREFIXES = ["/imports/"]
 
 LOGGING = {
     "version": 1,
