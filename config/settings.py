@@ -196,6 +196,9 @@ PAGE_SIZE = 50
 # db_worker` runs the queue (`make run` starts one beside the web server).
 TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
 EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(BASE_DIR / "var" / "exports")))
+# Background export files (mode 0600) are deleted this many days after they were written, by the
+# worker (`manage.py export_worker`: db_worker plus an hourly clean-up).
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 # An export expected to write more rows than this runs in the background: a county is a few
 # hundred rows a month, a province tens of thousands.
 EXPORT_FOREGROUND_MAX_ROWS = env.int("EXPORT_FOREGROUND_MAX_ROWS", default=5000)
