@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import mask_id_number
+from config.textguard import formula_errors
 
 from . import idcard
 
@@ -67,6 +68,11 @@ class Unit(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        errors = formula_errors(self, ["name"])
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def jurisdiction_code(self):
@@ -268,7 +274,7 @@ class Cadre(models.Model):
         super().clean_fields(exclude)
 
     def clean(self):
-        errors = {}
+        errors = formula_errors(self, ["name", "position", "specialty"])
         try:
             birth, gender = idcard.parse(self.id_number)
         except idcard.IdNumberError as exc:

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: refuses a body over the limit by its Content-Length, before anything reads it.
+    "config.bodylimit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise (static files keep their cache headers): no-store and the CSP on everything else.
@@ -171,6 +173,15 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # An appraisal round of a large county posts four fields a person (score, grade, reason, comments):
 # Django's default of 1000 fields refuses a round of 250 people with a bare 400 page.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=20000)
+# Request bodies (issue 14.12; config/bodylimit.py, README "Limits in front"): a form body is parsed
+# in memory up to 2.5 MB (over: 400); an uploaded file up to 2.5 MB stays in memory, a larger one is
+# spooled to a temporary file; any body over REQUEST_BODY_MAX_BYTES (UPLOAD_BODY_MAX_BYTES on the
+# upload URLs) is refused with 413 by its Content-Length before anything reads it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=3 * 1024 * 1024)
+UPLOAD_BODY_MAX_BYTES = env.int("UPLOAD_BODY_MAX_BYTES", default=20 * 1024 * 1024)
+UPLOAD_PATH_PREFIXES = ["/imports/"]
 
 LOGGING = {
     "version": 1,
@@ -187,6 +198,9 @@ PAGE_SIZE = 50
 # db_worker` runs the queue (`make run` starts one beside the web server).
 TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
 EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(BASE_DIR / "var" / "exports")))
+# Background export files (mode 0600) are deleted this many days after they were written, by the
+# worker (`manage.py export_worker`: db_worker plus an hourly clean-up).
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 # An export expected to write more rows than this runs in the background: a county is a few
 # hundred rows a month, a province tens of thousands.
 EXPORT_FOREGROUND_MAX_ROWS = env.int("EXPORT_FOREGROUND_MAX_ROWS", default=5000)

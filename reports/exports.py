@@ -85,11 +85,17 @@ def safe(ws, value):
     prefix, so they show and stay literal even when the user edits the cell.
     """
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        cell = WriteOnlyCell(ws, value)
+        return text_cell(ws, value)
+    return value
+
+
+def text_cell(ws, value):
+    """A cell object (for chrome: the title, the headers) that goes through the same guard."""
+    cell = WriteOnlyCell(ws, value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         cell.data_type = "s"
         cell.quotePrefix = True
-        return cell
-    return value
+    return cell
 
 
 @dataclass
@@ -129,7 +135,7 @@ class Sheet:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
-        title = WriteOnlyCell(ws, self.title)
+        title = text_cell(ws, self.title)  # the region's name comes first: guarded like any cell
         title.font, title.alignment = _TITLE_FONT, _CENTER
         ws.append([title])
         # The header row is as tall as its longest wrapped header (a CJK character is two widths),
@@ -138,7 +144,7 @@ class Sheet:
         ws.row_dimensions[2].height = 15 * max(lines, 1) + 3
         headers = []
         for col in self.columns:
-            cell = WriteOnlyCell(ws, col.header)
+            cell = text_cell(ws, col.header)
             cell.font, cell.alignment, cell.fill, cell.border = _BOLD, _CENTER, _HEADER_FILL, _BORDER
             headers.append(cell)
         ws.append(headers)

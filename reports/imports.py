@@ -22,9 +22,11 @@ The Chinese headers are data (the column names of the roster export and the offi
 
 import datetime
 import io
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from xml.parsers import expat
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -394,10 +396,29 @@ def check_archive(data: bytes, filename: str | None = None):
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2 compound file: .xls, or an encrypted workbook
 MAX_CELLS = 3_000_000  # rows × columns of a sheet's used area (calamine holds the whole rectangle)
-_ODD_REF_RE = re.compile(rb'r="(?:[A-Z]{2}|[A-Z]?[0-9]{6})')  # a column past Z or a row past 99,999
-_VALUED_CELL_RE = re.compile(rb'<c\b[^>]*?\sr="([A-Z]{1,3})([0-9]{1,9})"[^>]*?(?<!/)>')
-_CELL_REF_RE = re.compile(rb'<c\b[^>]*?\sr="([A-Z]{1,3}[0-9]{1,9})"')
-_FORMULA_TAGS = (b"<f>", b"<f ", b"<f/")
+MAX_SHEET_ROWS = 1_048_576  # Excel's own limits: a reference past them is not one Excel writes
+MAX_SHEET_COLUMNS = 16_384
+MAX_SHARED_STRINGS = MAX_CELLS
+_CELL_REF = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})\Z")
+_RANGE_REF = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}(?::[A-Z]{1,3}[1-9][0-9]{0,6})?\Z")
+_ROW_REF = re.compile(r"[1-9][0-9]{0,6}\Z")
+# Inside <sheetData> only these elements, each under its own parent; anything else is refused.
+_SHEET_DATA_PARENT = {
+    "row": {"sheetData"},
+    "c": {"row"},
+    "v": {"c"},
+    "f": {"c"},
+    "is": {"c"},
+    "t": {"is", "r", "rPh"},
+    "r": {"is"},
+    "rPh": {"is"},
+    "phoneticPr": {"is"},
+    "rPr": {"r"},
+    "extLst": {"row", "c"},
+}
+_FREE_INSIDE = {"rPr", "extLst", "phoneticPr"}  # formatting and extensions: never read as data
+_SKIPPED_PARTS = (".png", ".jpeg", ".jpg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".bin", ".vml")
+_SKIPPED_DIRS = ("xl/media/", "xl/embeddings/", "xl/printerSettings/")
 
 
 def _column_number(letters):
@@ -407,70 +428,240 @@ def _column_number(letters):
     return n
 
 
-def _chunks(zf, info, size=4 << 20, overlap=512):
-    """A member's bytes in chunks that overlap, so no tag is cut in two."""
-    tail = b""
-    with zf.open(info) as f:
-        while chunk := f.read(size):
-            yield tail + chunk
-            tail = chunk[-overlap:]
+class _Refused(Exception):
+    """Raised inside the expat callbacks; carries the ImportRefused message out of the parser."""
+
+
+class _SheetScan:
+    """One streaming pass over an XML part of the workbook (expat: no tree, no entity expansion).
+
+    Accepts only what it understands: every cell reference must be one Excel writes (A1 … XFD1048576,
+    upper case), every cell carries one, the elements inside <sheetData> are the known few, formulas
+    are refused; it records the used rectangle of valued cells, the number of rows and cells, and the
+    number of shared strings. A refusal raises ``ImportRefused`` naming the part and the problem.
+    """
+
+    def __init__(self, part):
+        self.part = part
+        self.stack = []
+        self.root = None
+        self.in_data = False
+        self.free = 0  # depth inside a formatting/extension element
+        self.cell = None  # (ref, row, col) of the open <c>
+        self.valued = False
+        self.max_row = self.max_col = 0
+        self.rows = self.cells = self.strings = 0
+        self.formula_at = None
+
+    def refuse(self, message):
+        raise _Refused(message)
+
+    def bad_ref(self, ref, what):
+        self.refuse(
+            _(
+                "The sheet %(part)s has %(what)s %(ref)s, which is not a cell reference Excel or WPS writes "
+                "(such as B12, at most XFD1048576). Save the file again from Excel or WPS."
+            )
+            % {"part": self.part, "what": what, "ref": repr(ref)[:40]}
+        )
+
+    def start(self, name, attrs):
+        local = name.rpartition(" ")[2]
+        stack = self.stack
+        parent = stack[-1] if stack else None
+        stack.append(local)
+        if self.free:
+            self.free += 1
+        elif self.in_data:  # the hot path: rows and cells
+            if parent not in _SHEET_DATA_PARENT.get(local, ()):
+                self.refuse(
+                    _(
+                        "The sheet %(part)s holds an element <%(tag)s> (inside <%(parent)s>) that this "
+                        "import does not understand. Save the file again from Excel or WPS as a plain "
+                        ".xlsx workbook."
+                    )
+                    % {"part": self.part, "tag": local[:40], "parent": parent}
+                )
+            if local == "c":
+                self.start_cell(attrs.get("r"))
+            elif local == "v" or local == "is" or local == "f":
+                self.value(local)
+            elif local == "row":
+                self.rows += 1
+                ref = attrs.get("r")
+                if ref is not None and not (_ROW_REF.match(ref) and int(ref) <= MAX_SHEET_ROWS):
+                    self.bad_ref(ref, _("a row number"))
+            elif local in _FREE_INSIDE:
+                self.free = 1
+        elif self.root is None:
+            self.root = local
+        elif self.root == "sst":
+            if local == "si" and parent == "sst":
+                self.strings += 1
+                if self.strings > MAX_SHARED_STRINGS:
+                    self.refuse(
+                        _("The workbook holds more than %(max)d texts; at most that many can be read.")
+                        % {"max": MAX_SHARED_STRINGS}
+                    )
+        elif self.root in ("worksheet", "dialogsheet") and parent == self.root:
+            if local == "sheetData":
+                self.in_data = True
+            elif local == "dimension":
+                ref = attrs.get("ref", "")
+                if not _RANGE_REF.match(ref):
+                    self.bad_ref(ref, _("the dimension"))
+
+    def start_cell(self, ref):
+        if ref is None:
+            self.refuse(
+                _(
+                    "The sheet %(part)s has a cell without a cell reference (in its row %(row)d), which "
+                    "Excel and WPS always write. Save the file again from Excel or WPS."
+                )
+                % {"part": self.part, "row": self.rows}
+            )
+        m = _CELL_REF.match(ref)
+        if not m:
+            self.bad_ref(ref, _("the cell reference"))
+        row, col = int(m.group(2)), _column_number(m.group(1))
+        if row > MAX_SHEET_ROWS or col > MAX_SHEET_COLUMNS:
+            self.bad_ref(ref, _("the cell reference"))
+        self.cells += 1
+        if self.cells > MAX_CELLS:
+            self.refuse(
+                _("The sheet holds more than %(max)d cells; at most that many can be read. Split the file.")
+                % {"max": MAX_CELLS}
+            )
+        self.cell, self.valued = (ref, row, col), False
+
+    def value(self, local):
+        cell = self.cell
+        if local == "f" and self.formula_at is None:
+            self.formula_at = cell[0]
+        if not self.valued:
+            self.valued = True
+            if cell[1] > self.max_row:
+                self.max_row = cell[1]
+            if cell[2] > self.max_col:
+                self.max_col = cell[2]
+
+    def end(self, name):
+        local = self.stack.pop()
+        if self.free:
+            self.free -= 1
+        elif local == "sheetData":
+            self.in_data = False
+        elif local == "c" and self.in_data:
+            self.cell = None
+
+    def doctype(self, *args):
+        self.refuse(
+            _(
+                "The workbook's XML declares entities (%(part)s), which Excel never writes: "
+                "refused as a possible XML bomb. Save the file again from Excel or WPS."
+            )
+            % {"part": self.part}
+        )
+
+    def run(self, stream):
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.StartDoctypeDeclHandler = self.doctype
+        parser.EntityDeclHandler = self.doctype
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        try:
+            while chunk := stream.read(1 << 20):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except _Refused as e:
+            raise ImportRefused(str(e)) from None
+        except expat.ExpatError as e:
+            raise ImportRefused(
+                _(
+                    "The workbook's part %(part)s is not well-formed XML (%(error)s). Save it again from Excel or WPS."
+                )
+                % {"part": self.part, "error": expat.ErrorString(e.code)}
+            ) from None
+
+
+def _relationship_targets(zf, names):
+    """The parts xl/workbook.xml points at (sheets, shared strings…), as calamine resolves them."""
+    rels = "xl/_rels/workbook.xml.rels"
+    if rels not in names:
+        return set()
+    targets = set()
+
+    def start(name, attrs):
+        target = attrs.get("Target")
+        if name.rpartition(" ")[2] == "Relationship" and target and attrs.get("TargetMode") != "External":
+            path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            targets.update({path, posixpath.normpath(path)})
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = _SheetScan(rels).doctype
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        with zf.open(rels) as f:
+            parser.ParseFile(f)
+    except _Refused as e:
+        raise ImportRefused(str(e)) from None
+    except expat.ExpatError:
+        raise ImportRefused(
+            _(
+                "The workbook's part %(part)s is not well-formed XML (%(error)s). Save it again from Excel or WPS."
+            )
+            % {"part": rels, "error": "relationships"}
+        ) from None
+    return targets & names
 
 
 def check_sheets(data: bytes):
-    """Scan the sheets' XML (without parsing it) before calamine builds a sheet in memory.
+    """A streaming whitelist pass over the workbook's XML before calamine builds a sheet in memory.
 
     calamine allocates the used rectangle (last row × last column) at once, so one stray cell at
-    XFD1048576 would take tens of gigabytes and abort the process; formulas are refused (their cached
-    value may be stale or missing; paste values instead); a DOCTYPE (entity declarations, as in
-    "billion laughs") never comes from Excel. One regex pass per sheet in the usual case (~50 ms for
-    10,000 × 21 cells); the exact extent is only computed for sheets past column Z or row 99,999.
+    XFD1048576 takes tens of gigabytes and aborts the process. Every XML part (and every part the
+    workbook's relationships point at, whatever its name) is parsed with expat, which never expands
+    entities: a DOCTYPE is refused; in a sheet, every cell reference is checked (``_SheetScan``),
+    formulas are refused (their cached value may be stale or missing; paste values instead), and the
+    used rectangle, the number of cells and of shared strings are bounded. Anything not understood is
+    refused with a message naming the part; so calamine only ever sees a sheet of known, bounded size.
     """
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = set(zf.namelist())
+        targets = _relationship_targets(zf, names)
         for info in zf.infolist():
             name = info.filename
-            if not name.lower().endswith((".xml", ".rels")):
+            lower = name.lower()
+            if info.is_dir() or name == "xl/_rels/workbook.xml.rels":
                 continue
-            is_sheet = name.startswith("xl/worksheets/")
-            odd, formula_at = False, None
-            for i, buf in enumerate(_chunks(zf, info)):
-                if i == 0 and (b"<!DOCTYPE" in buf[:4096] or b"<!ENTITY" in buf[:4096]):
-                    raise ImportRefused(
-                        _(
-                            "The workbook's XML declares entities (%(part)s), which Excel never writes: "
-                            "refused as a possible XML bomb. Save the file again from Excel or WPS."
-                        )
-                        % {"part": name}
-                    )
-                if not is_sheet:
-                    break
-                odd = odd or bool(_ODD_REF_RE.search(buf))
-                at = min((p for p in (buf.find(t) for t in _FORMULA_TAGS) if p >= 0), default=-1)
-                if formula_at is None and at >= 0:
-                    refs = _CELL_REF_RE.findall(buf, max(0, at - 400), at)
-                    formula_at = refs[-1].decode() if refs else "?"
-            if formula_at is not None:
+            if name not in targets and (lower.endswith(_SKIPPED_PARTS) or lower.startswith(_SKIPPED_DIRS)):
+                continue
+            scan = _SheetScan(name)
+            with zf.open(info) as f:
+                scan.run(f)
+            if scan.formula_at is not None:
                 raise ImportRefused(
                     _(
                         "The sheet holds formulas (the first in cell %(cell)s). Copy the table and paste it "
                         "as values only, then import."
                     )
-                    % {"cell": formula_at}
+                    % {"cell": scan.formula_at}
                 )
-            if not odd:
-                continue
-            max_row = max_col = 0
-            for buf in _chunks(zf, info):
-                for letters, row in _VALUED_CELL_RE.findall(buf):
-                    max_row = max(max_row, int(row))
-                    max_col = max(max_col, _column_number(letters.decode()))
-            if max_row * max_col > MAX_CELLS:
+            if scan.max_row * scan.max_col > MAX_CELLS:
                 raise ImportRefused(
                     _(
                         "The sheet reaches row %(row)d and column %(col)d, %(cells)d cells in all; at most "
                         "%(max)d can be read. Delete the stray cells below or right of the table (Ctrl+End "
                         "in Excel shows the last one), or split the file."
                     )
-                    % {"row": max_row, "col": max_col, "cells": max_row * max_col, "max": MAX_CELLS}
+                    % {
+                        "row": scan.max_row,
+                        "col": scan.max_col,
+                        "cells": scan.max_row * scan.max_col,
+                        "max": MAX_CELLS,
+                    }
                 )
 
 

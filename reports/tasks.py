@@ -40,8 +40,7 @@ def run_export(job_id):
         # The page's filters or township, as the request that queued the job read them.
         label = p.get("region_label", "")
         chosen = selection.read(job.kind, user, QueryDict(p.get("query", "")), place=label, round_=round_)
-        job.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(job.path, "wb") as out:
+        with job.open_for_writing() as out:
             name = exports.build(
                 job.kind,
                 chosen.scope,

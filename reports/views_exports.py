@@ -59,10 +59,10 @@ def export(request, kind):
 
     if exports.estimate_rows(kind, scope, round_=round_, **params) > settings.EXPORT_FOREGROUND_MAX_ROWS:
         # Too big to write inside a request (gunicorn kills a worker after 30 s): a background job.
-        job = ExportJob.objects.create(
-            user=user,
-            kind=kind,
-            params={
+        job, created = ExportJob.start(
+            user,
+            kind,
+            {
                 "month": params["month"].isoformat() if params["month"] else "",
                 "day": params["day"].isoformat() if params["day"] else "",
                 "round": round_.pk if round_ else None,
@@ -72,6 +72,8 @@ def export(request, kind):
             },
             rows_total=exports.estimate_rows(kind, scope, round_=round_, **params),
         )
+        if not created:  # the same export is already on its way: show its progress
+            return redirect(job)
         transaction.on_commit(lambda: tasks.run_export.enqueue(job.pk))
         events.record(request, events.Kind.EXPORT, export=kind, stage="queued", job=job.pk, full_ids=full_ids)
         return redirect(job)

@@ -10,6 +10,8 @@ from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from config.textguard import formula_errors
+
 from .fields import ChoiceArrayField
 
 # Significant digits of each level in a 12-digit code: PP CC DD TTT VVV.
@@ -123,14 +125,14 @@ class Region(models.Model):
         return self.name if self.parent_id is None else f"{self.parent.name} {self.name}"
 
     def clean(self):
-        errors = {}
+        errors = formula_errors(self, ["name"])
         level = level_of_code(self.code)
         if self.code and self.level and level != self.level:
             errors["code"] = _(
                 "Code %(code)s is not a %(level)s code: a province code ends in 10 zeros, a city "
                 "code in 8, a county code in 6 and a township code in 3, with its own digits not all zero."
             ) % {"code": self.code, "level": self.get_level_display()}
-        if self.parent_id and self.code and not errors:
+        if self.parent_id and self.code and "code" not in errors:
             parent = self.parent
             order = list(PREFIX_LENGTH)
             if order.index(parent.level) >= order.index(self.level or "province"):
@@ -266,7 +268,7 @@ class Village(models.Model):
         return "、".join(str(labels.get(c, c)) for c in self.categories)
 
     def clean(self):
-        errors = {}
+        errors = formula_errors(self, ["name"])
         if self.code and self.township_id and not self.code.startswith(self.township_id[:9]):
             errors["code"] = _(
                 "Village code %(code)s does not lie under township %(township)s: it must start with %(prefix)s."
