@@ -507,8 +507,10 @@ def _admin_page(model, page):
                         )
                     )
             elif page == "history":
-                # Django's history page looks the object up first, then asks for the view permission.
-                cases.append(get(url("history", obj.pk), action=row.view, place=place, owner=False))
+                # Django's history page looks the object up first, then asks for the view permission;
+                # who changed what is access.VIEW_HISTORY's (not the units' liaisons).
+                history = access.VIEW_HISTORY if row.view == VIEW else row.view
+                cases.append(get(url("history", obj.pk), action=history, place=place, owner=False))
             elif page == "password":
                 target = reverse("admin:auth_user_password_change", args=[obj.pk])
                 cases += both(target, action=row.change, place=place, admin_order=True)
