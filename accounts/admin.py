@@ -50,6 +50,20 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return not self.read_only and access.can(request.user, self.manage_action, obj)
 
+    def render_change_form(self, request, context, *args, **kwargs):
+        # No "History" button for those the history page refuses (templates/admin/change_form_object_tools.html).
+        context["hide_history"] = not access.sees_history(request.user)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def history_view(self, request, object_id, extra_context=None):
+        # Who changed what: the same people as on the pages (not the dispatching units' liaisons).
+        # Looked up first, as Django's own refusal: outside the jurisdiction is 404 all the same.
+        if not access.sees_history(request.user):
+            if self.get_object(request, unquote(object_id)) is None:
+                raise Http404
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django redirects to the index for an object it cannot find; here that means "absent or
         # outside the jurisdiction", which every page of the project answers with 404.

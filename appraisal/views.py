@@ -110,9 +110,18 @@ def round_page(request, round_, posted=None, problems=(), refused=(), status=200
     )
     facts, policy = rules.facts_for(round_, appraisals)
     by_row = rules.problems_by_row(problems)
+    # The verdict counts all of a person's assignments in the county that year; the villages listed
+    # are those of the viewer's jurisdiction (a township clerk does not read another township's).
+    own = set(
+        access.scope(
+            request.user,
+            Assignment.objects.filter(pk__in=[s.pk for f in facts.values() for s in f.assignments]),
+        ).values_list("pk", flat=True)
+    )
     for a in appraisals:
         a.facts = facts[a.pk]
-        a.latest = a.facts.assignments[-1] if a.facts.assignments else None
+        a.shown_assignments = [s for s in a.facts.assignments if s.pk in own]
+        a.latest = a.shown_assignments[-1] if a.shown_assignments else None
         if a.pk in posted:
             score, grade, comments, reason = posted[a.pk]
             a.score, a.grade = score, grade

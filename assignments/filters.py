@@ -127,6 +127,7 @@ class CadreFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.filters["unit"].queryset = access.scope(user, Unit.objects.all())
 
     def search(self, queryset, name, value):
@@ -134,7 +135,12 @@ class CadreFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__contains=value) | Q(phone__contains=value))
 
     def filter_serving(self, queryset, name, value):
-        serving = Exists(Assignment.objects.filter(cadre=OuterRef("pk")).serving_on(timezone.localdate()))
+        # Serving inside the jurisdiction: another county's current assignment is not the viewer's.
+        serving = Exists(
+            access.scope(self.user, Assignment.objects.filter(cadre=OuterRef("pk"))).serving_on(
+                timezone.localdate()
+            )
+        )
         return queryset.filter(serving) if value == "yes" else queryset.exclude(serving)
 
 

@@ -86,7 +86,9 @@ def village_detail(request, code):
 @login_required
 def cadre_list(request):
     today = timezone.localdate()
-    current = Assignment.objects.filter(cadre=OuterRef("pk")).serving_on(today)
+    # The current assignment inside the jurisdiction: a cadre who served here and now serves in
+    # another county shows no village of that county.
+    current = access.scope(request.user, Assignment.objects.filter(cadre=OuterRef("pk"))).serving_on(today)
     cadres = access.scope(request.user, Cadre.objects.select_related("unit")).annotate(
         village_name=Subquery(current.values("village__name")[:1]),
         village_code=Subquery(current.values("village__code")[:1]),
@@ -108,22 +110,26 @@ def cadre_list(request):
 @login_required
 def cadre_detail(request, pk):
     cadre = access.get_object_or_404(request.user, Cadre.objects.select_related("unit", "region"), pk=pk)
+    # Every list through the jurisdiction: a cadre who served in two counties shows each county
+    # (each township, each unit) only its own assignments and what hangs off them.
+    user = request.user
     history = list(
-        Assignment.objects.filter(cadre=cadre).select_related("village__township").order_by("-start_date")
+        access.scope(user, Assignment.objects.filter(cadre=cadre))
+        .select_related("village__township")
+        .order_by("-start_date")
     )
     today = timezone.localdate()
     records = (
-        AttendanceRecord.objects.filter(assignment__cadre=cadre)
+        access.scope(user, AttendanceRecord.objects.filter(assignment__cadre=cadre))
         .select_related("sheet__township")
         .order_by("-sheet__month")[:14]
     )
-    checks = leave_rules.with_findings(SpotCheck.objects.filter(assignment__cadre=cadre)).order_by("-date")[
-        :20
-    ]
+    checks = leave_rules.with_findings(
+        access.scope(user, SpotCheck.objects.filter(assignment__cadre=cadre))
+    ).order_by("-date")[:20]
+    leave = access.scope(user, LeaveRequest.objects.filter(assignment__cadre=cadre))
     leaves = leave_rules.mark_leaves(
-        LeaveRequest.objects.filter(assignment__cadre=cadre)
-        .select_related("assignment__village__township")
-        .order_by("-start_date")[:20]
+        leave.select_related("assignment__village__township").order_by("-start_date")[:20]
     )
     serving = next((a for a in history if a.is_serving_on(today)), None)
     return render(
@@ -142,9 +148,7 @@ def cadre_detail(request, pk):
             "sections": pages.render_sections(pages.CADRE_SECTIONS, request, cadre),
             "checks": checks,
             "leaves": leaves,
-            "overdue_leave": leave_rules.overdue_returns(
-                LeaveRequest.objects.filter(assignment__cadre=cadre), today
-            ),
+            "overdue_leave": leave_rules.overdue_returns(leave, today),
             "leave_cap": leave_rules.over_leave_cap(serving, today.year) if serving else None,
             "unexcused": sum(
                 leave_rules.unexcused_absences_by_assignment([a.pk for a in history], today.year).values()
@@ -170,7 +174,7 @@ def assignment_detail(request, pk):
             else None,
             "a": assignment,
             "leaves": leave_rules.mark_leaves(
-                LeaveRequest.objects.filter(assignment=assignment)
+                access.scope(request.user, LeaveRequest.objects.filter(assignment=assignment))
                 .select_related("assignment__village__township")
                 .order_by("-start_date")[:20]
             ),

@@ -870,15 +870,39 @@ class VillageImporter(_Importer):
 
     def run(self, rows, result):
         refuse_duplicates(rows, lambda r: text(r.cells.get("code")), "村代码")
-        codes = [text(r.cells["code"]) for r in rows]
-        existing = {v.code: v for v in Village.objects.filter(code__in=codes)}
-        township_codes = {self._township_code(r) for r in rows}
-        townships = {t.code: t for t in Region.objects.filter(code__in=township_codes - {""})}
-        county_codes = {c[:6] + "000000" for c in township_codes if c}
-        counties = {c.code: c for c in Region.objects.filter(code__in=county_codes, level="county")}
+        # Whose a code is follows from its digits: a code outside the jurisdiction is refused before
+        # anything is looked up, with the same words whether it is registered or not; everything
+        # looked up comes through the jurisdiction (no existence oracle).
+        inside = []
+        for row in rows:
+            code, tcode = text(row.cells["code"]), self._township_code(row)
+            if re.fullmatch(r"\d{12}", tcode) and not access.owns(self.user, Region(code=tcode)):
+                self.error(
+                    row,
+                    "township_code",
+                    _("Township %(code)s lies outside your jurisdiction.") % {"code": tcode},
+                    value=tcode,
+                )
+            elif re.fullmatch(r"\d{12}", code) and not access.owns(self.user, Village(code=code)):
+                self.error(
+                    row, "code", _("Village %(code)s lies outside your jurisdiction.") % {"code": code}
+                )
+            else:
+                inside.append(row)
+        codes = [text(r.cells["code"]) for r in inside]
+        existing = {v.code: v for v in access.scope(self.user, Village.objects.filter(code__in=codes))}
+        township_codes = {self._township_code(r) for r in inside} - {""}
+        townships = {
+            t.code: t for t in access.scope(self.user, Region.objects.filter(code__in=township_codes))
+        }
+        county_codes = {c[:6] + "000000" for c in township_codes}
+        counties = {
+            c.code: c
+            for c in access.scope(self.user, Region.objects.filter(code__in=county_codes, level="county"))
+        }
         new_townships = {}
         creates, updates = [], []
-        for row in rows:
+        for row in inside:
             code = text(row.cells["code"])
             tcode = self._township_code(row)
             township = townships.get(tcode) or new_townships.get(tcode)
@@ -886,21 +910,7 @@ class VillageImporter(_Importer):
                 township = self._new_township(row, tcode, counties)
                 if township is not None:
                     new_townships[tcode] = township
-            if township is not None and not access.owns(self.user, township):
-                self.error(
-                    row,
-                    "township_code",
-                    _("Township %(code)s (%(name)s) lies outside your jurisdiction.")
-                    % {"code": township.code, "name": township.name},
-                    value=tcode,
-                )
-                continue
             village = existing.get(code)
-            if village is not None and not access.owns(self.user, village):
-                self.error(
-                    row, "code", _("Village %(code)s lies outside your jurisdiction.") % {"code": code}
-                )
-                continue
             before = self.snapshot(village) if village else None
             obj = village or Village(code=code)
             bad = False
@@ -976,8 +986,6 @@ class VillageImporter(_Importer):
             )
             return None
         township = Region(code=tcode, name=name, level=Region.Level.TOWNSHIP, parent=county)
-        if not access.owns(self.user, township):
-            return township  # reported by the caller as outside the jurisdiction
         try:
             township.full_clean(exclude=["parent"], validate_unique=False, validate_constraints=False)
         except ValidationError as e:
@@ -1146,20 +1154,24 @@ class AssignmentImporter(_Importer):
             lambda r: (r.cells["id_number"], text(r.cells.get("village")), _start_of(parsed, r)),
             "身份证号 / 村代码 / 任职时间",
         )
+        # Looked up through the jurisdiction: another county's cadre or village reads exactly as one
+        # that does not exist (no existence oracle, and no dispatching a cadre one cannot see).
         cadres = {
             c.id_number: c
-            for c in Cadre.objects.filter(id_number__in=[p[0].cells["id_number"] for p in parsed])
+            for c in access.scope(
+                self.user, Cadre.objects.filter(id_number__in=[p[0].cells["id_number"] for p in parsed])
+            )
         }
         villages = {
             v.code: v
-            for v in Village.objects.filter(
-                code__in=[text(p[0].cells["village"]) for p in parsed]
+            for v in access.scope(
+                self.user, Village.objects.filter(code__in=[text(p[0].cells["village"]) for p in parsed])
             ).select_related("township")
         }
         existing = {
             (a.cadre_id, a.village_id, a.start_date): a
-            for a in Assignment.objects.filter(
-                cadre__in=cadres.values(), village__in=villages.values()
+            for a in access.scope(
+                self.user, Assignment.objects.filter(cadre__in=cadres.values(), village__in=villages.values())
             ).select_related("cadre", "village")
         }
         policies = {}

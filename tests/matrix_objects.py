@@ -150,6 +150,81 @@ def _cadre(name, unit, region):
     )
 
 
+# A cadre who served in three counties: 中原区 (far), then 海阳市 (t3), now 莱阳市 (t1, in the
+# village of t1 beside its first secretary), sent by 莱阳市农业农村局 (not the liaison's unit) and
+# filed in 莱阳市. Each of those places holds a sheet row, a leave, a spot check and an inspection
+# of his; 莱阳's and 海阳's rounds appraise him both. Whoever sees one place must see nothing of
+# the others on any page (his own included). Seen by whoever sees t1 or t3.
+TRAVELLED = "t1_t3"
+SEES[TRAVELLED] = _ABOVE | {"county_admin", "clerk", "other_admin"}
+OWNS[TRAVELLED] = _ABOVE | {"county_admin"}  # filed with 莱阳市
+TRAVELLED_SPANS = {
+    "far": (
+        datetime.date(2021, 3, 1),
+        datetime.date(2023, 2, 28),
+        "first_secretary",
+        datetime.date(2022, 6, 1),
+        datetime.date(2022, 6, 13),  # a Monday
+    ),
+    "t3": (
+        datetime.date(2023, 3, 1),
+        datetime.date(2025, 2, 28),
+        "first_secretary",
+        datetime.date(2024, 6, 1),
+        datetime.date(2024, 6, 17),
+    ),
+    "t1": (datetime.date(2025, 3, 1), None, "team_member", MONTH, datetime.date(2026, 12, 14)),
+}
+
+
+def _travelled(w, unit, county, personas):
+    """The cadre of ``TRAVELLED``; returns his assignments by place."""
+    cadre = w.put("cadre", TRAVELLED, _cadre("矩阵干部跨县", unit, county))
+    served = {}
+    for place, (start, end, role, month, leave_day) in TRAVELLED_SPANS.items():
+        village = w.obj["village"][place]
+        a = served[place] = Assignment.dispatch(
+            cadre=cadre,
+            village=village,
+            role=role,
+            start_date=start,
+            user=personas["county_admin"],
+            dispatch_level="county",
+        )
+        if end:
+            a.end(end, "term_completed")
+        sheet = (
+            w.obj["sheet"][place]
+            if month == MONTH
+            else AttendanceSheet.objects.create(township=village.township, month=month)
+        )
+        AttendanceRecord.objects.create(sheet=sheet, assignment=a, days="A" * 30, required_days=20)
+        day = month.replace(day=8)
+        leave_rules.request_leave(
+            a, leave_day, leave_day + datetime.timedelta(days=1), f"跨县事假{place}", personas["county_admin"]
+        )
+        SpotCheck.objects.create(
+            assignment=a,
+            date=day,
+            method="unannounced",
+            found_present=True,
+            note=f"跨县抽查{place}",
+            checked_by=personas["county_admin"],
+        )
+        Inspection.objects.create(
+            assignment=a,
+            year=month.year,
+            half=2,
+            work_style="good",
+            people_first="good",
+            discipline="good",
+            results="good",
+            summary=f"跨县考察{place}",
+            inspected_by=personas["county_admin"],
+        )
+    return served
+
+
 def build(export_dir):
     """Create the world: the tree and the personas of tests/conftest.py, then the rest."""
     tree = build_tree()
@@ -264,6 +339,8 @@ def build(export_dir):
                 village=village, year=ROUND_YEAR, collective_income=10, entered_by=admin
             ),
         )
+
+    w.travelled = _travelled(w, second_unit, tree["county"], personas)
 
     for place, county in [("county", tree["county"]), ("other_county", tree["other_county"])]:
         w.put("round", place, AppraisalRound.start(county, ROUND_YEAR, "annual", admin))

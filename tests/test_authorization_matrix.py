@@ -518,8 +518,10 @@ def _admin_page(model, page):
                         )
                     )
             elif page == "history":
-                # Django's history page looks the object up first, then asks for the view permission.
-                cases.append(get(url("history", obj.pk), action=row.view, place=place, owner=False))
+                # Django's history page looks the object up first, then asks for the view permission;
+                # who changed what is access.VIEW_HISTORY's (not the units' liaisons).
+                history = access.VIEW_HISTORY if row.view == VIEW else row.view
+                cases.append(get(url("history", obj.pk), action=history, place=place, owner=False))
             elif page == "password":
                 target = reverse("admin:auth_user_password_change", args=[obj.pk])
                 cases += both(target, action=row.change, place=place, admin_order=True)
@@ -750,3 +752,61 @@ def test_each_role_gets_what_its_jurisdiction_allows_and_nothing_else(key, world
         f"  {persona:13} {method:4} {url}  expected {expected}, got {got}"
         for persona, url, method, expected, got in mismatches
     )
+
+
+# --- a cadre who served in several counties ------------------------------------------------------
+@pytest.mark.parametrize("persona", M.PERSONAS)
+def test_the_page_of_a_cadre_who_served_in_several_counties_lists_only_the_viewers_part(
+    persona, world, clients
+):
+    """By context and by text: the assignments, attendance, leave, spot checks, inspections and
+    appraisals of the places the persona sees, all of them, and nothing of the others (the city
+    sees 莱阳 and 海阳, both in 烟台, but not 中原区; the liaison's unit did not send him: 404)."""
+    cadre = world.obj["cadre"][M.TRAVELLED]
+    served = world.travelled
+    response = clients[persona].get(reverse("cadres:detail", args=[cadre.pk]))
+    if persona not in M.SEES[M.TRAVELLED]:
+        assert response.status_code == 404
+        return
+    assert response.status_code == 200
+    mine = {place for place in served if persona in M.SEES[place]}
+    assert mine and mine != set(served), "each persona who sees him sees part of his record"
+    expected = {served[place].pk for place in mine}
+    context = response.context
+    section = next(s for s in context["sections"] if "appraisals" in s)
+    assert {a.pk for a in context["history"]} == expected
+    assert {r.assignment_id for r in context["records"]} == expected
+    assert {lv.assignment_id for lv in context["leaves"]} == expected
+    assert {c.assignment_id for c in context["checks"]} == expected
+    assert {i.assignment_id for i in section["inspections"]} == expected
+    counties = {served[place].village.township.parent_id for place in mine}
+    rounds = {a.round for a in section["appraisals"]}
+    assert {r.county_id for r in rounds} == counties & {r.county_id for r in world.obj["round"].values()}
+    assert rounds, "莱阳's and 海阳's rounds appraise him"
+    body = response.content.decode()
+    for place, a in served.items():
+        texts = [
+            a.village.name,
+            f"跨县事假{place}",
+            f"跨县抽查{place}",
+            f"跨县考察{place}",
+            a.get_absolute_url(),
+        ]
+        shown = [t for t in texts if t in body]
+        assert shown == (texts if place in mine else []), (place, shown)
+    for round_ in world.obj["round"].values():
+        assert (round_.get_absolute_url() in body) == (round_ in rounds)
+
+
+@pytest.mark.parametrize("persona", ["county_admin", "clerk", "viewer", "other_admin"])
+def test_the_cadre_list_shows_a_cadre_serving_in_another_county_as_not_serving_here(persona, world, clients):
+    """海阳 sees the cadre it once had, but not his village in 莱阳 now, nor him among those serving."""
+    cadre = world.obj["cadre"][M.TRAVELLED]
+    serving_here = persona in M.SEES["t1"]
+    listed = clients[persona].get(reverse("cadres:list"), {"q": cadre.name})
+    row = next(c for c in listed.context["page"].object_list if c.pk == cadre.pk)
+    assert row.village_name == (world.obj["village"]["t1"].name if serving_here else None)
+    serving = clients[persona].get(reverse("cadres:list"), {"q": cadre.name, "serving": "yes"})
+    assert (cadre.pk in {c.pk for c in serving.context["page"].object_list}) == serving_here
+    not_serving = clients[persona].get(reverse("cadres:list"), {"q": cadre.name, "serving": "no"})
+    assert (cadre.pk in {c.pk for c in not_serving.context["page"].object_list}) != serving_here
