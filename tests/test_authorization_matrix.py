@@ -291,7 +291,13 @@ CASES = {
             w,
             "cadre",
             lambda c, p: [
-                post(reverse("cadres:id_number", args=[c.pk]), action=access.SEE_ID_NUMBERS, place=p)
+                # Reading, not changing: whoever sees the cadre (a county he served in included).
+                post(
+                    reverse("cadres:id_number", args=[c.pk]),
+                    action=access.SEE_ID_NUMBERS,
+                    place=p,
+                    owner=False,
+                )
             ],
         ),
     ],

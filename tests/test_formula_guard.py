@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from accounts import access
@@ -19,6 +20,14 @@ from reports import exports
 from villages.models import Region, Village
 
 from .test_cadre_registration import NEW, form_data
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    # These assertions read the messages' English wording; the site's default language is Chinese.
+    with translation.override("en"):
+        yield
+
 
 HYPERLINK = '=HYPERLINK("http://evil.example/","点我")'
 DAY = datetime.date(2026, 2, 10)

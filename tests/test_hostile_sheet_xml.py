@@ -17,10 +17,19 @@ import zipfile
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from reports import imports
 
 from .test_hostile_input import FILES, page_text, snapshot, upload
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    # These assertions read the messages' English wording; the site's default language is Chinese.
+    with translation.override("en"):
+        yield
+
 
 SHEET = "xl/worksheets/sheet1.xml"
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
