@@ -168,3 +168,20 @@ class SecurityEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.username or '-'} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class FormSubmission(models.Model):
+    """A form's one-time key (accounts/once.py): the same form sent twice — a double click, a resend,
+    two tabs — makes one object; the second request is told it was already recorded."""
+
+    key = models.UUIDField(_("form key"), unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    url = models.CharField(_("page of what it made"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+
+    def __str__(self):
+        return str(self.key)

@@ -6,7 +6,7 @@ import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -194,14 +194,18 @@ class AppraisalRound(models.Model):
 
         if county.level != Region.Level.COUNTY:
             raise ValidationError({"county": _("An appraisal round belongs to a county.")})
+        exists = ValidationError(
+            _("%(county)s already has a %(kind)s round for %(year)d.")
+            % {"county": county.name, "kind": cls.Kind(kind).label, "year": year}
+        )
         if cls.objects.filter(county=county, year=year, kind=kind).exists():
-            raise ValidationError(
-                _("%(county)s already has a %(kind)s round for %(year)d.")
-                % {"county": county.name, "kind": cls.Kind(kind).label, "year": year}
-            )
-        with transaction.atomic():
-            round_ = cls.objects.create(county=county, year=year, kind=kind, created_by=user)
-            Appraisal.objects.bulk_create(rules.population(round_))
+            raise exists
+        try:
+            with transaction.atomic():
+                round_ = cls.objects.create(county=county, year=year, kind=kind, created_by=user)
+                Appraisal.objects.bulk_create(rules.population(round_))
+        except IntegrityError:
+            raise exists from None  # created by someone else between the check and the insert
         return round_
 
     def finalize(self, user):

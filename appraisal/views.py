@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.http import QueryDict
 from django.shortcuts import redirect, render
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import access
+from accounts import access, once
 from accounts import history as change_history
 from accounts.forms import PromptToChoose
 from assignments.forms import apply_errors
@@ -52,7 +53,12 @@ def round_list(request):
             d = form.cleaned_data
             access.require(request.user, access.RUN_APPRAISAL, d["county"])
             try:
-                round_ = AppraisalRound.start(d["county"], d["year"], d["kind"], request.user)
+                with once.submission(request) as made:
+                    round_ = AppraisalRound.start(d["county"], d["year"], d["kind"], request.user)
+                    made(round_)
+            except once.AlreadySent as sent:
+                messages.info(request, _("This round was already created by the same form."))
+                return redirect(sent.url or "appraisal:rounds")
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
@@ -346,9 +352,18 @@ def inspection_new(request, assignment_pk):
     form.instance.assignment = assignment
     form.instance.inspected_by = request.user
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Half-year inspection recorded."))
-        return redirect(assignment.cadre)
+        try:
+            with once.submission(request) as made:
+                made(form.save())
+        except once.AlreadySent:
+            messages.info(request, _("This inspection was already sent and is recorded once."))
+            return redirect(assignment.cadre)
+        except IntegrityError:
+            # Someone else recorded this half year's inspection between the check and the save.
+            form.add_error(None, _("This cadre already has an inspection for that half year."))
+        else:
+            messages.success(request, _("Half-year inspection recorded."))
+            return redirect(assignment.cadre)
     return render(request, "appraisal/inspection_form.html", {"form": form, "a": assignment})
 
 

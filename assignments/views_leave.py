@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import access
+from accounts import access, once
 from accounts import history as change_history
 from accounts.forms import PromptToChoose
 
@@ -316,7 +316,13 @@ def spotcheck_new(request):
         form.instance.checked_by = request.user
         if form.is_valid():
             access.require(request.user, access.RECORD_SPOT_CHECK, form.cleaned_data["assignment"])
-            check = form.save()
+            try:
+                with once.submission(request) as made:
+                    check = form.save()
+                    made(check)
+            except once.AlreadySent as sent:
+                messages.info(request, _("This spot check was already sent and is recorded once."))
+                return redirect(sent.url or "spotchecks:list")
             found = rules.discrepancies(SpotCheck.objects.filter(pk=check.pk)).exists()
             if found:
                 messages.warning(
