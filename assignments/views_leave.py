@@ -237,13 +237,13 @@ def leave_decide(request, pk, action):
                     _(
                         "Leave approved. The attendance sheet of %(months)s is already submitted or approved, so the "
                         "leave is not in it yet: the sheet is marked as needing correction, and once the county "
-                        "reopens it the L is written in."
+                        "reopens it the leave is written in as 假."
                     )
                     % {"months": ", ".join(f"{s.month:%Y-%m}" for s in closed)},
                 )
             else:
                 messages.success(
-                    request, _("Leave approved; its working days are marked L in the attendance sheets.")
+                    request, _("Leave approved; its working days are marked 假 in the attendance sheets.")
                 )
             cap = rules.over_leave_cap(leave.assignment, leave.start_date.year)
             if cap:
