@@ -44,9 +44,11 @@ $(BENCH_STAMP): requirements-bench.txt requirements.txt $(STAMP)
 bench: $(BENCH_STAMP)
 	$(PY) bench/province.py
 
-# Load and fault script (issue 8): its own embedded PostgreSQL, loopback only, bounded in time.
+# Load and fault script (issue 8) and the mixed race drill (issue 14): each on its own embedded
+# PostgreSQL, loopback only, bounded in time.
 reliability: $(BENCH_STAMP)
 	$(PY) bench/load_fault.py
+	$(PY) bench/race_drill.py
 
 # Backup and restore drill: pg_dump, pg_restore into a fresh database, compare counts.
 backup-check: $(BENCH_STAMP)
