@@ -318,22 +318,14 @@ def approved_leave_dates(assignments, first, last):
     return dates
 
 
-def refresh_calendar(sheet):
-    """The month's calendar; an open sheet keeps its copy (W/R per day) up to date with it."""
-    cal = calendar_for(sheet.township, sheet.month)
-    mask = calendar_mask(cal)
-    if sheet.pk and sheet.is_open and sheet.calendar != mask:
-        sheet.calendar = mask
-        sheet.save(update_fields=["calendar"])
-    return cal
-
-
 def grid(sheet):
     """The rows of a sheet, for display: a constant number of queries whatever the row count."""
     first, last = sheet.bounds
     township = sheet.township
     policy = Policy.effective_for(township)
-    cal = refresh_calendar(sheet)
+    # Read afresh for display; the sheet's own copy (``calendar``) is written by saves only: a GET
+    # never writes.
+    cal = calendar_for(township, sheet.month)
     mask = calendar_mask(cal)
     assignments = list(serving_in_month(township, sheet.month))
     # A sheet not saved yet (a GET never creates one) has no rows: every row shows its defaults.

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import access
 from accounts.models import Role
-from config.generation import data_generation, forget
+from config.generation import data_generation
 from villages.models import Region
 
 from . import attendance, leave
@@ -159,12 +159,6 @@ def _grid_part(request, sheet, can_edit, today):
     key = _grid_key(request, sheet, can_edit, today)
     part = cache.get(key)
     if part is None:
-        # The sheet keeps its copy of the month's calendar up to date; a holiday entered since moved
-        # the generation, so this runs whenever it could have changed. A write moves the number
-        # again: the key is taken after it.
-        attendance.refresh_calendar(sheet)
-        forget(request)
-        key = _grid_key(request, sheet, can_edit, today)
         part, data = _compute_grid_part(request, sheet, can_edit, today)
         cache.set_many({key: part, key + ":data": data}, GRID_CACHE_SECONDS)
         return part, lambda: data

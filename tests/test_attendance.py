@@ -625,3 +625,19 @@ def test_a_viewer_posting_to_an_unsaved_month_creates_nothing(client_for, person
     response = client_for(personas["viewer"]).post(sheet_url(tree["t1"]), {"version": 0})
     assert response.status_code == 403
     assert not AttendanceSheet.objects.exists()
+
+
+def test_opening_a_saved_month_after_a_new_holiday_writes_nothing(client_for, personas, serving, tree):
+    client = client_for(personas["clerk"])
+    response = open_sheet(client, tree["t1"])
+    post_grid(client, tree["t1"], {serving.pk: response.context["rows"][0].days}, 0)
+    HolidayOverride.objects.create(
+        region=tree["county"], date=datetime.date(2026, 2, 10), kind="holiday", name="县庆"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = open_sheet(client, tree["t1"])
+    writes = [
+        q["sql"] for q in queries.captured_queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")
+    ]
+    assert writes == []
+    assert response.context["calendar"].day(10).kind == "holiday"  # shown from the calendar as it is now
