@@ -281,14 +281,11 @@ def counts(user, today=None):
 CACHE_SECONDS = 120
 
 
-generation = data_generation  # the number the cache keys hold (config/generation.py)
-
-
 def cached_counts(user, today=None, request=None):
     """counts(user), reused from the cache while no data it depends on has changed (the header's
     badge is on every page: computing it afresh cost the grid page a quarter of its time)."""
     today = today or timezone.localdate()
-    key = f"todo-counts:{user.pk}:{user.role}:{user.region_id}:{user.unit_id}:{today}:{generation(request)}"
+    key = f"todo-counts:{user.pk}:{user.role}:{user.region_id}:{user.unit_id}:{today}:{data_generation(request)}"
     found = cache.get(key)
     if found is None:
         found = counts(user, today)
