@@ -23,6 +23,11 @@ class DispatchForm(PromptToChoose, forms.Form):
     village = pickers.VillagePicker(label=_("Village"), queryset=None, to_field_name="code")
     cadre = pickers.CadrePicker(label=_("Cadre"), queryset=None)
     role = forms.ChoiceField(label=_("Role"), choices=Assignment.Role.choices)
+    team_leader = forms.BooleanField(
+        label=_("Work-team leader (工作队长)"),
+        required=False,
+        help_text=_("Usually the first secretary. A village has one leader at a time."),
+    )
     start_date = forms.DateField(label=_("Start date"), widget=DateInput())
     planned_end_date = forms.DateField(
         label=_("Planned end date"),
@@ -41,7 +46,7 @@ class DispatchForm(PromptToChoose, forms.Form):
     liaison_phone = forms.CharField(label=_("Liaison's phone"), max_length=20, required=False)
 
     # 先定村、再定人: the village, the role and the day first; the cadres listed are those free that day.
-    field_order = ["village", "role", "start_date", "cadre", "planned_end_date"]
+    field_order = ["village", "role", "team_leader", "start_date", "cadre", "planned_end_date"]
 
     def __init__(self, *args, villages, cadres, user, day, query="", keep=None, **kwargs):
         super().__init__(*args, **kwargs)

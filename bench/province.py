@@ -537,7 +537,7 @@ def child_export(kind, path, times):
     from django.test.utils import CaptureQueriesContext
 
     from assignments.models import Assignment, AttendanceRecord
-    from reports import exports
+    from excel import exports
     from villages.models import Region
 
     province = Region.objects.get(code=PROVINCE_CODE)
@@ -655,7 +655,7 @@ def cadre_workbook(unit_name, n=IMPORT_ROWS):
     from openpyxl import Workbook
 
     from cadres import idcard
-    from reports.imports import COLUMNS
+    from excel.imports import COLUMNS
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("驻村干部")
@@ -693,7 +693,7 @@ def child_import(username, profile):
     from accounts import access
     from accounts.models import User
     from cadres.models import Cadre, Unit
-    from reports import imports
+    from excel import imports
 
     user = User.objects.get(username=username)
     names = {}

@@ -26,13 +26,14 @@ class DateInput(forms.DateInput):
 class CadreForm(PromptToChoose, forms.ModelForm):
     # The page's sections, in order: (title or None, fields).
     SECTIONS = (
-        (_("Personal details"), ("name", "id_number", "phone")),
+        (_("Personal details"), ("name", "id_number", "ethnicity", "phone")),
         (_("Party membership"), ("political_status", "party_joined_on", "party_full_member_on")),
         (
             _("Work and unit"),
             (
                 "unit",
                 "position",
+                "full_time",
                 "rank",
                 "work_started_on",
                 "education",
@@ -49,6 +50,7 @@ class CadreForm(PromptToChoose, forms.ModelForm):
         fields = [
             "name",
             "id_number",
+            "ethnicity",
             "phone",
             "political_status",
             "party_joined_on",
@@ -56,6 +58,7 @@ class CadreForm(PromptToChoose, forms.ModelForm):
             "work_started_on",
             "unit",
             "position",
+            "full_time",
             "rank",
             "education",
             "specialty",

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import mask_id_number
 from config.textguard import formula_errors
 
-from . import idcard
+from . import ethnicity, idcard
 
 
 class Level(models.TextChoices):
@@ -137,6 +137,7 @@ class Cadre(models.Model):
         error_messages={"unique": _("A cadre with this ID number is already registered.")},
     )
     birth_date = models.DateField(_("birth date"), blank=True)
+    ethnicity = models.CharField(_("ethnicity"), max_length=8, choices=ethnicity.CHOICES, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     political_status = models.CharField(_("political status"), max_length=14, choices=PoliticalStatus.choices)
     party_joined_on = models.DateField(_("joined the party on"), null=True, blank=True)
@@ -152,6 +153,12 @@ class Cadre(models.Model):
         Unit, verbose_name=_("dispatching unit"), on_delete=models.PROTECT, related_name="cadres"
     )
     position = models.CharField(_("post in the unit"), max_length=60, blank=True)
+    # 是否脱产: most are released from their unit's duties for the term; some serve part-time.
+    full_time = models.BooleanField(
+        _("released from the unit's duties (脱产)"),
+        default=True,
+        help_text=_("Untick for a cadre who keeps the duties of the post in the unit while serving."),
+    )
     rank = models.CharField(_("rank"), max_length=16, choices=Rank.choices)
     education = models.CharField(_("education"), max_length=12, choices=Education.choices, blank=True)
     specialty = models.CharField(_("specialty"), max_length=100, blank=True)

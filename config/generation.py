@@ -1,5 +1,5 @@
 """The data generation: a number that moves on every write to the tables of villages, cadres,
-assignments and appraisal (a sequence bumped by statement-level triggers, reports/migrations/0002).
+assignments and appraisal (a sequence bumped by statement-level triggers, dashboard/migrations/0001).
 Caches keyed by it (the to-do badge, the attendance grid) are never older than the data they show."""
 
 from django.db import connection

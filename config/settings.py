@@ -42,7 +42,9 @@ INSTALLED_APPS = [
     "cadres",
     "assignments",
     "appraisal",
-    "reports",
+    "dashboard",
+    "excel",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -79,8 +81,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "reports.context_processors.todo_count",
-                "reports.context_processors.navigation",
+                "dashboard.context_processors.todo_count",
+                "dashboard.context_processors.navigation",
             ],
         },
     },

@@ -1,7 +1,7 @@
 """Text that a spreadsheet would run as a formula, refused where it is entered (issue 14, item 11).
 
 Names typed into the system end up in Excel exports (the title row names the region; the rows name
-villages, units and cadres). The exports quote every such cell anyway (``reports.exports.safe``);
+villages, units and cadres). The exports quote every such cell anyway (``excel.workbook.safe``);
 this is the other half: a name starting with = + - @ is refused by the model's ``clean()`` (forms,
 the admin and the imports all call it), so it never reaches a file in the first place.
 """

@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts import admin as account_admin
 from accounts import views as account_views
 from assignments import urls as assignment_urls
-from reports import views as report_views
-from reports import views_exports, views_imports
+from dashboard import views as dashboard_views
+from excel import views_exports, views_imports
 
 admin.site.site_header = _("zhucun · village-resident cadre management")
 admin.site.site_title = _("zhucun administration")
@@ -22,12 +22,12 @@ report_urls = (
         path("imports/<str:kind>/", views_imports.import_page, name="import"),
         path("imports/<str:kind>/template/", views_imports.import_template, name="import_template"),
     ],
-    "reports",
+    "excel",
 )
 
 urlpatterns = [
-    path("", report_views.home, name="home"),
-    path("todo/", report_views.todo_list, name="todos"),
+    path("", dashboard_views.home, name="home"),
+    path("todo/", dashboard_views.todo_list, name="todos"),
     path("villages/", include(assignment_urls.villages)),
     path("cadres/", include(assignment_urls.cadres)),
     path("assignments/", include(assignment_urls.assignments)),

@@ -29,7 +29,7 @@ from assignments.models import (
     SpotCheck,
 )
 from cadres.models import Cadre, Unit
-from reports.models import ExportJob
+from excel.models import ExportJob
 from villages.models import Region, Village
 
 from .conftest import build_personas, build_tree, create_user, make_id
@@ -405,7 +405,7 @@ def build(export_dir):
         DBTaskResult.objects.create(
             id=uuid.uuid4(),
             args_kwargs={"args": [], "kwargs": {}},
-            task_path="reports.tasks.run_export",
+            task_path="excel.tasks.run_export",
             backend_name="default",
             run_after=now,
             exception_class_path="",

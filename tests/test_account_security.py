@@ -335,7 +335,7 @@ def test_a_lockout_is_recorded(settings, personas):
 
 def test_exports_are_recorded_with_the_user(personas, client_for):
     client = client_for(personas["county_admin"])
-    assert client.get(reverse("reports:export", args=["roster"]), REMOTE_ADDR="10.0.0.4").status_code == 200
+    assert client.get(reverse("excel:export", args=["roster"]), REMOTE_ADDR="10.0.0.4").status_code == 200
     event = SecurityEvent.objects.get(kind="export")
     assert event.user == personas["county_admin"] and event.ip == "10.0.0.4"
     assert event.detail["export"] == "roster" and event.detail["stage"] == "served"
@@ -352,7 +352,7 @@ def test_the_export_command_is_recorded(tree, tmp_path):
 
 def test_imports_committed_and_refused_are_recorded(personas, client_for):
     client = client_for(personas["county_admin"])
-    url = reverse("reports:import", args=["villages"])
+    url = reverse("excel:import", args=["villages"])
     junk = io.BytesIO(b"hello")
     junk.name = "villages.xlsx"
     assert client.post(url, {"file": junk}).status_code == 400

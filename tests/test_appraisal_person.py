@@ -15,7 +15,7 @@ from accounts import access
 from appraisal import merging, rules, targets
 from appraisal.models import Appraisal, AppraisalRound, Grade, VillageResult
 from assignments.models import AttendanceRecord, AttendanceSheet, Policy, SpotCheck
-from reports import exports
+from excel import exports
 
 D = datetime.date
 YEAR = 2025

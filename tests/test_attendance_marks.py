@@ -15,7 +15,7 @@ from accounts import access
 from assignments import attendance
 from assignments.models import AttendanceRecord, AttendanceSheet
 from assignments.models.attendance import CODE_LABELS, MARKS, legend, to_codes, to_marks
-from reports import exports
+from excel import exports
 
 FEB = datetime.date(2026, 2, 1)
 

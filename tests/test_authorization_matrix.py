@@ -34,7 +34,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import access
 from accounts.models import Role
-from reports import exports, imports
+from excel import exports, imports
 
 from . import matrix_objects as M
 
@@ -226,9 +226,9 @@ def _exports(w):
     assert set(exports.KINDS) == set(EXPORTS), (
         f"Export kinds changed: {sorted(exports.KINDS)}; say in EXPORTS which action each needs."
     )
-    cases = [get(reverse("reports:export", args=["bogus"]), allowed_answer=404)]
+    cases = [get(reverse("excel:export", args=["bogus"]), allowed_answer=404)]
     for kind, action in EXPORTS.items():
-        url = reverse("reports:export", args=[kind])
+        url = reverse("excel:export", args=[kind])
         if kind == "appraisal":
             cases += [get(f"{url}?round={r.pk}", action=action, place=p) for p, r in w.places("round")]
             cases.append(get(f"{url}?year={M.ROUND_YEAR}", action=action, ok=(200, 302, 400)))
@@ -383,15 +383,15 @@ CASES = {
     ),
     "appraisal:excellent_twice": lambda w: [get(reverse("appraisal:excellent_twice"))],
     "appraisal:by_unit": lambda w: [get(reverse("appraisal:by_unit"))],
-    "reports:exports": lambda w: [get(reverse("reports:exports"))],
-    "reports:job": lambda w: per(w, "job", lambda j, p: [get(reverse("reports:job", args=[j.pk]), place=p)]),
-    "reports:job_download": lambda w: per(
-        w, "job", lambda j, p: [get(reverse("reports:job_download", args=[j.pk]), place=p)]
+    "excel:exports": lambda w: [get(reverse("excel:exports"))],
+    "excel:job": lambda w: per(w, "job", lambda j, p: [get(reverse("excel:job", args=[j.pk]), place=p)]),
+    "excel:job_download": lambda w: per(
+        w, "job", lambda j, p: [get(reverse("excel:job_download", args=[j.pk]), place=p)]
     ),
-    "reports:export": _exports,
-    "reports:import": lambda w: _imports(w, "reports:import", _import_page),
-    "reports:import_template": lambda w: _imports(
-        w, "reports:import_template", lambda url, action: [get(url, action=action)]
+    "excel:export": _exports,
+    "excel:import": lambda w: _imports(w, "excel:import", _import_page),
+    "excel:import_template": lambda w: _imports(
+        w, "excel:import_template", lambda url, action: [get(url, action=action)]
     ),
     "login": lambda w: both(reverse("login"), public=True),
     # Django's LogoutView answers a GET 405 to everybody; a POST logs out (last: it ends the session).

@@ -59,7 +59,7 @@ def test_an_anonymous_100_mb_login_post_is_refused_unread(client):
 @pytest.mark.django_db
 def test_an_import_over_20_mb_is_refused_unread_even_logged_in(client, personas):
     client.force_login(personas["county_admin"])
-    path = reverse("reports:import", args=["cadres"])
+    path = reverse("excel:import", args=["cadres"])
     assert path.startswith(tuple(settings.UPLOAD_PATH_PREFIXES))
     response, stream = post(client, path, 21 * MB, "multipart/form-data; boundary=xyz")
     assert response.status_code == 413 and stream.reads == 0
@@ -72,7 +72,7 @@ def test_a_body_between_the_two_limits_is_refused_on_a_page_but_not_on_an_import
     page, stream = post(client, reverse("login"), 5 * MB)
     assert page.status_code == 413 and stream.reads == 0
     upload, stream = post(
-        client, reverse("reports:import", args=["cadres"]), 5 * MB, "multipart/form-data; boundary=xyz"
+        client, reverse("excel:import", args=["cadres"]), 5 * MB, "multipart/form-data; boundary=xyz"
     )
     assert upload.status_code != 413  # read by Django (a broken multipart here: its own answer)
 

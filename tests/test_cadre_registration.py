@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from accounts import history as change_history
 from cadres.models import Cadre, Unit
-from reports import imports
+from excel import imports
 
 from .conftest import make_id
 from .test_every_page import Page, choice_codes, forbidden_words, problems

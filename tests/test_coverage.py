@@ -168,7 +168,7 @@ def test_pages_todos_and_coverage_export_agree_on_a_recall_recorded_for_a_later_
     from django.urls import reverse
     from openpyxl import load_workbook
 
-    from reports import todos
+    from dashboard import todos
 
     _ended_secretary(
         make_village,
@@ -216,7 +216,7 @@ def test_pages_todos_and_coverage_export_agree_on_a_recall_recorded_for_a_later_
     )
     assert any("召回村" in text and "(" in text for text, _url in group.items)
 
-    response = admin.get(reverse("reports:export", args=["coverage"]))
+    response = admin.get(reverse("excel:export", args=["coverage"]))
     ws = load_workbook(io.BytesIO(response.content)).active
     headers = [c.value for c in ws[2]]
     total = dict(zip(headers, [c.value for c in list(ws.iter_rows(min_row=3))[-1]], strict=True))

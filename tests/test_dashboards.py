@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assignments.models import AttendanceSheet, LeaveRequest, Policy
-from reports import todos
+from dashboard import todos
 
 
 def this_month():

@@ -34,7 +34,7 @@ from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 
 from assignments.models import Assignment, AttendanceRecord
-from reports import exports
+from excel import exports
 from tests.test_translations import entries as catalogue_entries
 
 from . import matrix_objects as M
@@ -51,9 +51,9 @@ ID_STEP = 10_000
 NOT_PAGES = {
     "logout",
     "set_language",
-    "reports:export",
-    "reports:job_download",
-    "reports:import_template",
+    "excel:export",
+    "excel:job_download",
+    "excel:import_template",
     "view_on_site",
 }
 # The admin (reference data) is Django's own, translated by Django: the test opens its index (the
@@ -186,7 +186,16 @@ def choice_codes():
 def _our_models():
     return [
         m
-        for label in ("accounts", "villages", "cadres", "assignments", "appraisal", "reports")
+        for label in (
+            "accounts",
+            "villages",
+            "cadres",
+            "assignments",
+            "appraisal",
+            "dashboard",
+            "excel",
+            "demo",
+        )
         for m in apps.get_app_config(label).get_models()
     ]
 
@@ -466,8 +475,8 @@ def test_the_walk_reaches_the_detail_pages_of_every_kind(built, vocabulary, db):
         "spotchecks:list",
         "attendance:sheet",
         "appraisal:round",
-        "reports:job",
-        "reports:import",
+        "excel:job",
+        "excel:import",
         "todos",
     }
     assert expected <= kinds, f"never reached: {sorted(expected - kinds)}"

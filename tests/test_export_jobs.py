@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from reports import tasks
-from reports.models import ExportJob
+from excel import tasks
+from excel.models import ExportJob
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def background(settings, tmp_path, make_village, make_cadre, dispatch):
 
 
 def ask(client, kind="roster", **query):
-    return client.get(reverse("reports:export", args=[kind]), query)
+    return client.get(reverse("excel:export", args=[kind]), query)
 
 
 def test_asking_again_while_it_runs_reuses_the_job(
@@ -133,7 +133,7 @@ def test_the_worker_runs_the_exports_and_deletes_files_past_the_retention(
     assert new.path.exists()
     assert list(ExportJob.objects.values_list("pk", flat=True)) == [new.pk]
     client = client_for(personas["county_admin"])
-    assert client.get(reverse("reports:job_download", args=[old.pk])).status_code == 404
+    assert client.get(reverse("excel:job_download", args=[old.pk])).status_code == 404
 
 
 def test_the_retention_is_a_setting(background, personas, client_for, settings):

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from accounts import access
 from appraisal.models import Appraisal, AppraisalRound
 from assignments.models import Assignment, AttendanceRecord, AttendanceSheet, Policy
-from reports import exports
+from excel import exports, workbook
 from villages.models import Village
 
 DAY = datetime.date(2026, 2, 10)
@@ -152,7 +152,7 @@ def test_roster_query_count_does_not_grow_with_rows(
 
 
 def test_a_full_sheet_continues_on_another(world, personas, monkeypatch):
-    monkeypatch.setattr(exports, "MAX_ROWS", 4)  # title + header + 2 rows
+    monkeypatch.setattr(workbook, "MAX_ROWS", 4)  # title + header + 2 rows
     out = io.BytesIO()
     exports.build("roster", scoped(personas["county_admin"]), out, region_label="莱阳市", day=DAY)
     wb = read(out)
@@ -358,8 +358,8 @@ def test_county_admin_downloads_the_roster_from_the_browser(
         make_cadre(name="在岗者"), make_village(), start=datetime.date.today() - datetime.timedelta(days=10)
     )
     client = client_for(personas["county_admin"])
-    assert client.get(reverse("reports:exports")).status_code == 200
-    response = client.get(reverse("reports:export", args=["roster"]))
+    assert client.get(reverse("excel:exports")).status_code == 200
+    response = client.get(reverse("excel:export", args=["roster"]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     wb = load_workbook(
@@ -372,8 +372,8 @@ def test_export_with_a_bad_month_is_refused(client_for, personas):
     from django.urls import reverse
 
     client = client_for(personas["county_admin"])
-    assert client.get(reverse("reports:export", args=["attendance"]), {"month": "2026-13"}).status_code == 400
-    assert client.get(reverse("reports:export", args=["nonsense"])).status_code == 404
+    assert client.get(reverse("excel:export", args=["attendance"]), {"month": "2026-13"}).status_code == 400
+    assert client.get(reverse("excel:export", args=["nonsense"])).status_code == 404
 
 
 def test_a_large_export_runs_in_the_background_with_progress(
@@ -389,8 +389,8 @@ def test_a_large_export_runs_in_the_background_with_progress(
     from django.urls import reverse
     from django_tasks_db.models import DBTaskResult
 
-    from reports import tasks
-    from reports.models import ExportJob
+    from excel import tasks
+    from excel.models import ExportJob
 
     settings.EXPORT_FOREGROUND_MAX_ROWS = 0  # everything counts as large here
     settings.EXPORT_DIR = tmp_path
@@ -399,7 +399,7 @@ def test_a_large_export_runs_in_the_background_with_progress(
     )
     client = client_for(personas["county_admin"])
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.get(reverse("reports:export", args=["roster"]))
+        response = client.get(reverse("excel:export", args=["roster"]))
     job = ExportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
     assert DBTaskResult.objects.count() == 1  # queued for the worker
@@ -408,7 +408,7 @@ def test_a_large_export_runs_in_the_background_with_progress(
     tasks.run_export.call(job.pk)  # what `manage.py db_worker` does
     job.refresh_from_db()
     assert job.state == "done" and job.rows_done >= 1 and job.percent == 100
-    download = client.get(reverse("reports:job_download", args=[job.pk]))
+    download = client.get(reverse("excel:job_download", args=[job.pk]))
     wb = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert "后台导出" in [c.value for row in wb.active.iter_rows() for c in row]
     other = client_for(personas["other_admin"])
@@ -424,7 +424,7 @@ def test_id_numbers_are_masked_for_clerks_and_full_for_the_county_only_when_aske
     dispatch(cadre, make_village(), start=datetime.date.today() - datetime.timedelta(days=5))
 
     def ids(user, **query):
-        response = client_for(user).get(reverse("reports:export", args=["roster"]), query)
+        response = client_for(user).get(reverse("excel:export", args=["roster"]), query)
         cells = [
             c.value for row in load_workbook(io.BytesIO(response.content)).active.iter_rows() for c in row
         ]

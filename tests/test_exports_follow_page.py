@@ -56,7 +56,7 @@ def sheets(tree, world):
 def export_link(page, kind):
     """The href of the page's export button for ``kind``."""
     assert page.status_code == 200
-    url = reverse("reports:export", args=[kind])
+    url = reverse("excel:export", args=[kind])
     found = re.findall(rf'href="({re.escape(url)}[^"]*)"', page.content.decode())
     assert len(found) == 1, found
     return html.unescape(found[0])
@@ -109,7 +109,7 @@ def test_the_sheet_button_exports_that_townships_month_only(client_for, personas
     assert bands == ["乡镇：团旺镇"]
     assert title(wb).startswith("团旺镇 驻村干部考勤表（2026年10月）")
     # Without the township (the overview, the exports page): every township of the county.
-    everything = workbook(client.get(reverse("reports:export", args=["attendance"]), {"month": "2026-10"}))
+    everything = workbook(client.get(reverse("excel:export", args=["attendance"]), {"month": "2026-10"}))
     assert attendance_names(everything) == {"甲", "乙", "丙", "丁"}
 
 
@@ -119,14 +119,14 @@ def test_a_clerk_exports_her_own_township_with_or_without_the_parameter(client_f
         client.get(reverse("attendance:sheet", args=[tree["t1"].code, "2026-10"])), "attendance"
     )
     assert attendance_names(workbook(client.get(link))) == {"甲", "乙"}
-    url = reverse("reports:export", args=["attendance"])
+    url = reverse("excel:export", args=["attendance"])
     assert attendance_names(workbook(client.get(url, {"month": "2026-10"}))) == {"甲", "乙"}
     assert client.get(url, {"month": "2026-10", "township": tree["t2"].code}).status_code == 404
 
 
 @pytest.mark.parametrize("kind", ["attendance", "allowance"])
 def test_a_township_outside_the_jurisdiction_answers_404(kind, client_for, personas, tree, sheets):
-    url = reverse("reports:export", args=[kind])
+    url = reverse("excel:export", args=[kind])
     county = client_for(personas["county_admin"])
     for code in (tree["t3"].code, tree["county"].code, "370682999000", "not-a-code"):
         assert county.get(url, {"month": "2026-10", "township": code}).status_code == 404, code
@@ -189,7 +189,7 @@ def test_a_filtered_village_list_exports_exactly_its_villages_on_every_page(
 def test_an_unfiltered_village_list_exports_everything_in_scope(client_for, personas, world):
     client = client_for(personas["county_admin"])
     page = client.get(reverse("villages:list"))
-    assert export_link(page, "coverage") == reverse("reports:export", args=["coverage"])
+    assert export_link(page, "coverage") == reverse("excel:export", args=["coverage"])
     wb = workbook(client.get(export_link(page, "coverage")))
     assert coverage(wb) == {"沐浴店镇": 2, "团旺镇": 2, "合计": 4}
     roster = workbook(client.get(export_link(page, "roster")))
@@ -233,8 +233,8 @@ def test_a_clerks_filtered_export_stays_in_her_township(client_for, personas, wo
 def test_a_large_filtered_export_runs_in_the_background_with_the_filters(
     settings, tmp_path, client_for, personas, tree, world, django_capture_on_commit_callbacks
 ):
-    from reports import tasks
-    from reports.models import ExportJob
+    from excel import tasks
+    from excel.models import ExportJob
 
     settings.EXPORT_FOREGROUND_MAX_ROWS = 1  # the filtered roster has 2 rows: too many
     settings.EXPORT_DIR = tmp_path
@@ -247,7 +247,7 @@ def test_a_large_filtered_export_runs_in_the_background_with_the_filters(
     tasks.run_export.call(job.pk)
     job.refresh_from_db()
     assert job.state == "done", job.error
-    download = client.get(reverse("reports:job_download", args=[job.pk]))
+    download = client.get(reverse("excel:job_download", args=[job.pk]))
     wb = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert roster_names(wb) == {"丙", "丁"}
     assert "乡镇：团旺镇" in title(wb)
@@ -256,8 +256,8 @@ def test_a_large_filtered_export_runs_in_the_background_with_the_filters(
 def test_a_large_township_export_runs_in_the_background_for_that_township(
     settings, tmp_path, client_for, personas, tree, sheets, django_capture_on_commit_callbacks
 ):
-    from reports import tasks
-    from reports.models import ExportJob
+    from excel import tasks
+    from excel.models import ExportJob
 
     settings.EXPORT_FOREGROUND_MAX_ROWS = 0
     settings.EXPORT_DIR = tmp_path
@@ -272,7 +272,7 @@ def test_a_large_township_export_runs_in_the_background_for_that_township(
     job.refresh_from_db()
     assert job.state == "done", job.error
     assert job.filename == "驻村干部考勤表-沐浴店镇-2026-10.xlsx"
-    download = client.get(reverse("reports:job_download", args=[job.pk]))
+    download = client.get(reverse("excel:job_download", args=[job.pk]))
     assert attendance_names(load_workbook(io.BytesIO(b"".join(download.streaming_content)))) == {"甲", "乙"}
 
 
@@ -298,13 +298,13 @@ def test_the_round_pages_export_lists_the_people_its_filters_show(client_for, pe
 # --- the exports page -----------------------------------------------------------------------------
 def test_the_exports_page_still_exports_everything_in_scope(client_for, personas, world, sheets):
     client = client_for(personas["county_admin"])
-    assert client.get(reverse("reports:exports")).status_code == 200
+    assert client.get(reverse("excel:exports")).status_code == 200
     today = datetime.date.today().isoformat()
-    roster = workbook(client.get(reverse("reports:export", args=["roster"]), {"date": today}))
+    roster = workbook(client.get(reverse("excel:export", args=["roster"]), {"date": today}))
     assert roster_names(roster) == {"甲", "乙", "丙", "丁"}
-    cov = workbook(client.get(reverse("reports:export", args=["coverage"]), {"date": today}))
+    cov = workbook(client.get(reverse("excel:export", args=["coverage"]), {"date": today}))
     assert coverage(cov)["合计"] == 4
-    att = workbook(client.get(reverse("reports:export", args=["attendance"]), {"month": "2026-10"}))
+    att = workbook(client.get(reverse("excel:export", args=["attendance"]), {"month": "2026-10"}))
     assert attendance_names(att) == {"甲", "乙", "丙", "丁"}
 
 
@@ -321,10 +321,10 @@ def test_filtered_and_township_exports_run_constant_queries(
 ):
     client = client_for(personas["county_admin"])
     urls = [
-        reverse("reports:export", args=["roster"]) + f"?township={tree['t2'].code}&category=poverty_exit",
-        reverse("reports:export", args=["coverage"]) + f"?township={tree['t2'].code}&coverage=gap&q=村",
-        reverse("reports:export", args=["attendance"]) + f"?month=2026-10&township={tree['t2'].code}",
-        reverse("reports:export", args=["allowance"]) + f"?month=2026-10&township={tree['t2'].code}",
+        reverse("excel:export", args=["roster"]) + f"?township={tree['t2'].code}&category=poverty_exit",
+        reverse("excel:export", args=["coverage"]) + f"?township={tree['t2'].code}&coverage=gap&q=村",
+        reverse("excel:export", args=["attendance"]) + f"?month=2026-10&township={tree['t2'].code}",
+        reverse("excel:export", args=["allowance"]) + f"?month=2026-10&township={tree['t2'].code}",
     ]
     before = [count_queries(client, url) for url in urls]
     sheet = AttendanceSheet.objects.get(township=tree["t2"], month=OCT)

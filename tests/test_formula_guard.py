@@ -16,7 +16,7 @@ from appraisal.models import Appraisal, AppraisalRound
 from assignments.models import AttendanceRecord, AttendanceSheet
 from cadres.models import Cadre, Unit
 from config.textguard import formula_start
-from reports import exports
+from excel import exports
 from villages.models import Region, Village
 
 from .test_cadre_registration import NEW, form_data
@@ -78,7 +78,7 @@ def test_no_cell_of_any_export_is_a_formula_the_title_included(kind, hostile_wor
 
 
 def test_the_downloaded_coverage_title_names_a_hostile_county_as_text(hostile_world, personas, client_for):
-    response = client_for(personas["county_admin"]).get(reverse("reports:export", args=["coverage"]))
+    response = client_for(personas["county_admin"]).get(reverse("excel:export", args=["coverage"]))
     assert response.status_code == 200
     data = b"".join(response.streaming_content) if response.streaming else response.content
     title = cells(data)[0]

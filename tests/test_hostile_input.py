@@ -147,7 +147,7 @@ FILE_CASES = [
 
 
 def upload(client, kind, name, data):
-    return client.post(reverse("reports:import", args=[kind]), {"file": SimpleUploadedFile(name, data)})
+    return client.post(reverse("excel:import", args=[kind]), {"file": SimpleUploadedFile(name, data)})
 
 
 @pytest.mark.parametrize("case", FILE_CASES, ids=str)
@@ -207,7 +207,7 @@ def _with_rows(xlsx, rows_xml):
 
 
 def test_oversized_upload_is_refused_by_size_before_it_is_read(personas, english, tree, monkeypatch):
-    from reports import imports
+    from excel import imports
 
     monkeypatch.setattr(imports, "MAX_BYTES", 1024 * 1024)
     english.force_login(personas["county_admin"])
@@ -292,7 +292,7 @@ PAYLOADS = [
         "csrf_less_import",
         "county_admin",
         lambda w, c: csrf_client(w["personas"]["county_admin"]).post(
-            reverse("reports:import", args=["cadres"]),
+            reverse("excel:import", args=["cadres"]),
             {"file": SimpleUploadedFile("ok.xlsx", (FILES / "zero_width_name.xlsx").read_bytes())},
         ),
         403,

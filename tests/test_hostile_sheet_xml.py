@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from reports import imports
+from excel import imports
 
 from .test_hostile_input import FILES, page_text, snapshot, upload
 
@@ -170,7 +170,7 @@ CHILD = """
 import io, json, resource, sys
 import django
 django.setup()
-from reports import imports
+from excel import imports
 data = sys.stdin.buffer.read()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:

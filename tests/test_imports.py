@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 
 from assignments.models import Assignment, AssignmentEvent
 from cadres.models import Cadre
-from reports import exports, imports
+from excel import exports, imports
 from villages.models import Region, Village
 
 from .conftest import make_id
@@ -324,30 +324,30 @@ def test_refused_duplicate_keys(admin, tree):
 # --- pages and command ------------------------------------------------------------------------
 def test_pages(personas, client_for, tree):
     clerk = client_for(personas["clerk"])
-    assert clerk.get(reverse("reports:import", args=["villages"])).status_code == 403
-    assert clerk.get(reverse("reports:import_template", args=["cadres"])).status_code == 403
+    assert clerk.get(reverse("excel:import", args=["villages"])).status_code == 403
+    assert clerk.get(reverse("excel:import_template", args=["cadres"])).status_code == 403
     client = client_for(personas["county_admin"])
-    page = client.get(reverse("reports:import", args=["villages"]))
+    page = client.get(reverse("excel:import", args=["villages"]))
     assert (
         page.status_code == 200
-        and reverse("reports:import_template", args=["villages"]).encode() in page.content
+        and reverse("excel:import_template", args=["villages"]).encode() in page.content
     )
-    template = client.get(reverse("reports:import_template", args=["villages"]))
+    template = client.get(reverse("excel:import_template", args=["villages"]))
     assert template["Content-Type"] == exports.CONTENT_TYPE
     rows = village_rows()
     rows[1][0] = "370682102000"  # a township code where a village code belongs
     f = xlsx(VILLAGE_HEADERS, rows)
     f.name = "villages.xlsx"
-    bad = client.post(reverse("reports:import", args=["villages"]), {"file": f})
+    bad = client.post(reverse("excel:import", args=["villages"]), {"file": f})
     assert bad.status_code == 400 and "370682102000" in bad.content.decode()
     assert not Village.objects.exists()
     f = xlsx(VILLAGE_HEADERS, village_rows())
     f.name = "villages.xlsx"
-    ok = client.post(reverse("reports:import", args=["villages"]), {"file": f}, follow=True)
+    ok = client.post(reverse("excel:import", args=["villages"]), {"file": f}, follow=True)
     assert ok.status_code == 200 and Village.objects.count() == 3
     txt = io.BytesIO(b"hello")
     txt.name = "villages.txt"
-    assert client.post(reverse("reports:import", args=["villages"]), {"file": txt}).status_code == 400
+    assert client.post(reverse("excel:import", args=["villages"]), {"file": txt}).status_code == 400
 
 
 def test_command(tree, tmp_path, capsys):

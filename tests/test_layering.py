@@ -1,4 +1,5 @@
-"""Imports flow one way: accounts, villages → cadres → assignments → appraisal → reports."""
+"""Imports flow one way: accounts, villages → cadres → assignments → appraisal → dashboard, excel, demo;
+no app imports dashboard, excel or demo (they sit side by side at the top)."""
 
 import ast
 from pathlib import Path
@@ -8,7 +9,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # accounts sits below villages: villages' admin uses the access helper; accounts names villages.Region
 # only by a lazy string reference.
-ORDER = {"accounts": 0, "villages": 1, "cadres": 2, "assignments": 3, "appraisal": 4, "reports": 5}
+ORDER = {
+    "accounts": 0,
+    "villages": 1,
+    "cadres": 2,
+    "assignments": 3,
+    "appraisal": 4,
+    "dashboard": 5,
+    "excel": 5,
+    "demo": 5,
+}
 
 
 def imported_apps(path):
@@ -34,5 +44,21 @@ def test_no_app_imports_a_higher_one(app):
             continue
         for other, line in imported_apps(path):
             if ORDER[other] > ORDER[app]:
+                offences.append(f"{path.relative_to(ROOT)}:{line} imports {other}")
+    assert not offences, "\n".join(offences)
+
+
+TOP = {"dashboard", "excel", "demo"}
+
+
+@pytest.mark.parametrize("app", sorted(TOP))
+def test_no_app_imports_dashboard_excel_or_demo(app):
+    """The three top apps stand side by side: none imports another (nor does any lower app)."""
+    offences = []
+    for path in (ROOT / app).rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        for other, line in imported_apps(path):
+            if other in TOP and other != app:
                 offences.append(f"{path.relative_to(ROOT)}:{line} imports {other}")
     assert not offences, "\n".join(offences)

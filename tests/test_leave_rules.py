@@ -24,7 +24,7 @@ from assignments.models import (
     LeaveRequest,
     Policy,
 )
-from reports import todos
+from dashboard import todos
 
 D = datetime.date
 BEFORE = D(2026, 1, 1)

@@ -49,7 +49,7 @@ def _pages(world, tree):
         reverse("assignments:dispatch"),
         reverse("leave:new"),
         reverse("spotchecks:new"),
-        reverse("reports:import", args=["cadres"]),
+        reverse("excel:import", args=["cadres"]),
         reverse("password_change"),
     ]
 

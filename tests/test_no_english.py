@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import translation
 
-from reports.imports import RowError
+from excel.imports import RowError
 
 LISTS = ["villages:list", "cadres:list", "leave:list", "spotchecks:list"]
 
@@ -72,7 +72,7 @@ def test_admin_column_headers_of_the_project_are_labels_not_field_names(
 
     superuser = make_user("root", Role.COUNTY_ADMIN, tree["county"], is_superuser=True, is_staff=True)
     client.force_login(superuser)
-    own = {"accounts", "villages", "cadres", "assignments", "appraisal", "reports"}
+    own = {"accounts", "villages", "cadres", "assignments", "appraisal", "dashboard", "excel", "demo"}
     for model in admin.site._registry:
         if model._meta.app_label not in own:
             continue
@@ -88,7 +88,7 @@ def test_admin_column_headers_of_the_project_are_labels_not_field_names(
 
 
 def test_the_import_command_says_which_row_in_words_not_row(tree, make_user):
-    command = importlib.import_module("reports.management.commands.import")
+    command = importlib.import_module("excel.management.commands.import")
     error = RowError(5, "政治面貌", "党外人士", "请填写规定的政治面貌。")
     with translation.override("en"):
         line = command.error_line(error)

@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 
 from assignments.models import Assignment
 from cadres.models import Cadre
-from reports import exports, imports
+from excel import exports, imports
 
 from .conftest import make_id
 

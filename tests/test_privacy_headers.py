@@ -34,7 +34,7 @@ def test_a_cadre_page_is_not_stored_and_allows_no_inline_script(client_for, pers
 
 def test_an_export_download_is_not_stored(client_for, personas, make_cadre, make_village, dispatch):
     dispatch(make_cadre(), make_village(), start=datetime.date.today() - datetime.timedelta(days=5))
-    response = client_for(personas["clerk"]).get(reverse("reports:export", args=["roster"]))
+    response = client_for(personas["clerk"]).get(reverse("excel:export", args=["roster"]))
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
     assert_private(response)
 

@@ -116,7 +116,7 @@ def test_the_roster_is_masked_by_default_with_the_birth_month_only(
     cadre = make_cadre(birth=BIRTH)
     dispatch(cadre, make_village(), start=datetime.date.today() - datetime.timedelta(days=5))
     for persona in ("county_admin", "clerk", "liaison"):
-        values = cells(client_for(personas[persona]).get(reverse("reports:export", args=["roster"])))
+        values = cells(client_for(personas[persona]).get(reverse("excel:export", args=["roster"])))
         assert cadre.id_number not in values and cadre.masked_id_number in values, persona
         births = [v for v in values if isinstance(v, datetime.datetime) and v.year == 1985]
         assert births == [datetime.datetime(1985, 5, 1)], persona
@@ -128,9 +128,9 @@ def test_the_county_asks_for_full_id_numbers_on_purpose_and_the_export_records_i
     cadre = make_cadre(birth=BIRTH)
     dispatch(cadre, make_village(), start=datetime.date.today() - datetime.timedelta(days=5))
     county = client_for(personas["county_admin"])
-    page = county.get(reverse("reports:exports")).content.decode()
+    page = county.get(reverse("excel:exports")).content.decode()
     assert 'name="ids" value="full"' in page
-    values = cells(county.get(reverse("reports:export", args=["roster"]), {"ids": "full"}))
+    values = cells(county.get(reverse("excel:export", args=["roster"]), {"ids": "full"}))
     assert cadre.id_number in values and datetime.datetime(1985, 5, 17) in values
     event = SecurityEvent.objects.filter(kind="export").latest("at")
     assert event.user == personas["county_admin"] and event.detail["full_ids"] is True
@@ -141,8 +141,8 @@ def test_a_clerk_asking_for_full_id_numbers_is_refused(
 ):
     dispatch(make_cadre(), make_village(), start=datetime.date.today() - datetime.timedelta(days=5))
     clerk = client_for(personas["clerk"])
-    assert 'name="ids"' not in clerk.get(reverse("reports:exports")).content.decode()
-    assert clerk.get(reverse("reports:export", args=["roster"]), {"ids": "full"}).status_code == 403
+    assert 'name="ids"' not in clerk.get(reverse("excel:exports")).content.decode()
+    assert clerk.get(reverse("excel:export", args=["roster"]), {"ids": "full"}).status_code == 403
 
 
 def test_a_background_roster_keeps_the_choice_and_records_it(
@@ -155,8 +155,8 @@ def test_a_background_roster_keeps_the_choice_and_records_it(
     dispatch,
     django_capture_on_commit_callbacks,
 ):
-    from reports import tasks
-    from reports.models import ExportJob
+    from excel import tasks
+    from excel.models import ExportJob
 
     settings.EXPORT_FOREGROUND_MAX_ROWS = 0  # everything goes to the worker
     settings.EXPORT_DIR = tmp_path
@@ -166,10 +166,10 @@ def test_a_background_roster_keeps_the_choice_and_records_it(
     found = {}
     for query in ({}, {"ids": "full"}):
         with django_capture_on_commit_callbacks(execute=True):
-            county.get(reverse("reports:export", args=["roster"]), query)
+            county.get(reverse("excel:export", args=["roster"]), query)
         job = ExportJob.objects.latest("pk")
         tasks.run_export.call(job.pk)
-        download = county.get(reverse("reports:job_download", args=[job.pk]))
+        download = county.get(reverse("excel:job_download", args=[job.pk]))
         values = [
             c.value
             for row in load_workbook(io.BytesIO(b"".join(download.streaming_content))).active.iter_rows()

@@ -434,7 +434,7 @@ def test_a_round_whose_caps_leave_too_few_closes_with_the_shortfall_and_who_was_
     page = client_for(personas["county_admin"]).get(reverse("appraisal:round", args=[round_.pk]))
     assert page.status_code == 200 and "被召回2" in page.content.decode()
     export = client_for(personas["county_admin"]).get(
-        reverse("reports:export", args=["appraisal"]) + f"?round={round_.pk}"
+        reverse("excel:export", args=["appraisal"]) + f"?round={round_.pk}"
     )
     assert export.status_code == 200
     wb = openpyxl.load_workbook(
@@ -691,7 +691,7 @@ def test_rows_of_a_sheet_not_approved_are_listed_as_unapproved_outside_the_total
     assert page.status_code == 200
     assert "160" in page.content.decode() and "未审批" in page.content.decode()
     export = client_for(personas["county_admin"]).get(
-        reverse("reports:export", args=["allowance"]) + "?month=2026-02"
+        reverse("excel:export", args=["allowance"]) + "?month=2026-02"
     )
     wb = openpyxl.load_workbook(
         io.BytesIO(b"".join(export.streaming_content) if export.streaming else export.content)

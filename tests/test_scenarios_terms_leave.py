@@ -31,7 +31,8 @@ from assignments.models import (
 )
 from cadres import idcard
 from cadres.models import Cadre
-from reports import exports, imports, todos
+from dashboard import todos
+from excel import exports, imports
 from villages.models import Village
 
 from .conftest import make_id

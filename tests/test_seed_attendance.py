@@ -16,7 +16,7 @@ from assignments.models import (
     Policy,
     SpotCheck,
 )
-from reports.demo import ATTENDANCE_MONTHS, DEMO_COUNTY
+from demo.demo import ATTENDANCE_MONTHS, DEMO_COUNTY
 from villages.models import Region
 
 
@@ -212,7 +212,7 @@ def test_demo_county_has_a_cadre_behind_the_last_quarters_minimum(db):
     from accounts import access
     from accounts.models import User
     from assignments import attendance as attendance_rules
-    from reports import dashboard
+    from dashboard import dashboard
 
     call_command("seed_demo", stdout=io.StringIO())
     county = Region.objects.get(code="370682000000")

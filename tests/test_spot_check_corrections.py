@@ -17,7 +17,7 @@ from appraisal import rules as appraisal_rules
 from appraisal.models import AppraisalRound, Grade
 from assignments import leave as leave_rules
 from assignments.models import AttendanceRecord, AttendanceSheet, SpotCheck
-from reports import todos
+from dashboard import todos
 
 MARCH = datetime.date(2026, 3, 1)
 TUESDAY = datetime.date(2026, 3, 3)

@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 
 from assignments.models import Assignment, Policy
 from cadres.dates import term_end
-from reports import imports
+from excel import imports
 
 START = datetime.date(2025, 3, 1)
 ANNIVERSARY = datetime.date(2027, 3, 1)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assignments import leave as leave_rules
 from config.generation import data_generation
-from reports import todos
+from dashboard import todos
 from villages.models import Region
 
 # The apps whose tables the to-dos read; every table of theirs must move the data generation.

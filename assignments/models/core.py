@@ -386,6 +386,8 @@ class Assignment(models.Model):
         "villages.Village", verbose_name=_("village"), on_delete=models.PROTECT, related_name="assignments"
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    # 工作队长: usually the first secretary; one leader per village at a time (constraint below).
+    team_leader = models.BooleanField(_("work-team leader (工作队长)"), default=False)
     batch = models.CharField(_("batch"), max_length=40, blank=True, help_text=_("e.g. 2024年第一批"))
     dispatch_level = models.CharField(
         _("dispatched by"),
@@ -461,6 +463,12 @@ class Assignment(models.Model):
                 expressions=[(term_range(), RangeOperators.OVERLAPS), ("village", RangeOperators.EQUAL)],
                 condition=Q(role="first_secretary"),
                 violation_error_message=_("This village already has a first secretary in these dates."),
+            ),
+            ExclusionConstraint(
+                name="assignment_no_team_leader_overlap",
+                expressions=[(term_range(), RangeOperators.OVERLAPS), ("village", RangeOperators.EQUAL)],
+                condition=Q(team_leader=True),
+                violation_error_message=_("This village already has a work-team leader in these dates."),
             ),
         ]
 

@@ -1,0 +1,591 @@
+"""Excel exports (花名册, 考勤表, 考核结果, 选派覆盖统计, 生活补助发放表).
+
+Each ``build_*`` function takes querysets ALREADY scoped to the caller's jurisdiction (views scope with
+``accounts.access.scope(user, …)``, the ``export`` command with ``Model.objects.in_region(region)``),
+the period, and a binary file-like object to write the workbook to. ``build(kind, scope, out, …)``
+dispatches by kind with ``scope`` a function that narrows a queryset.
+
+Workbooks are written with openpyxl in write-only mode and rows stream from the database with
+``.iterator(chunk_size=…)`` and ``select_related``: memory stays flat and the number of queries does
+not grow with the row count. A sheet that would pass Excel's 1,048,576 rows continues on another sheet
+(title and headers repeated).
+
+The Chinese column headers, titles and legend are data, not UI: they are the column names of the
+official paper forms and stay Chinese whatever the user's language. Labels of coded values come from
+the models' choices, rendered with Chinese active.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from accounts.access import mask_id_number
+from appraisal import rules as appraisal_rules
+from appraisal.models import Appraisal, AppraisalRound
+from assignments import attendance as attendance_rules
+from assignments import coverage as coverage_rules
+from assignments.models import Assignment, AttendanceRecord
+from assignments.models.attendance import legend, month_bounds, to_marks
+from villages.models import Region, Village
+
+from .workbook import (  # noqa: F401 (names the views, tasks and tests read from here)
+    _BORDER,
+    _CENTER,
+    _HEADER_FILL,
+    _HOLIDAY_FILL,
+    _TITLE_FONT,
+    CHUNK,
+    CONTENT_TYPE,
+    DATE,
+    LANGUAGE,
+    MONEY,
+    MONTH,
+    ROSTER_COLUMNS,
+    Column,
+    Sheet,
+    _text_width,
+    _workbook,
+    progress_hook,
+    safe,
+    text_cell,
+)
+
+# Official names of the exports (data: the forms' titles).
+KINDS = {
+    "roster": "驻村干部花名册",
+    "attendance": "驻村干部考勤表",
+    "appraisal": "驻村干部考核结果",
+    "coverage": "选派覆盖统计",
+    "allowance": "驻村干部生活补助发放表",
+}
+
+
+class ExportError(ValueError):
+    """A bad parameter: the message says which and what is expected (Chinese / English)."""
+
+
+def _title(kind, region_label, period):
+    made = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    return f"{region_label} {KINDS[kind]}（{period}）　制表时间：{made}"
+
+
+def _categories(village):
+    return "、".join(str(Village.Category(c).label) for c in village.categories if c in Village.Category)
+
+
+def _county(township):
+    return township.parent.name if township.parent_id else ""
+
+
+# --- 1. roster 花名册 --------------------------------------------------------------------------------
+def _labels(model, field):
+    """{stored value: label} in the active language, so rows need no get_FOO_display() each."""
+    return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
+
+
+ROSTER_FIELDS = (
+    "village__township__parent__name",
+    "village__township__name",
+    "village__name",
+    "village__code",
+    "village__categories",
+    "cadre__name",
+    "cadre__gender",
+    "cadre__birth_date",
+    "cadre__id_number",
+    "cadre__political_status",
+    "cadre__party_joined_on",
+    "cadre__party_full_member_on",
+    "cadre__unit__name",
+    "dispatch_level",
+    "cadre__rank",
+    "cadre__education",
+    "role",
+    "batch",
+    "start_date",
+    "planned_end_date",
+    "cadre__phone",
+)
+
+
+def build_roster(assignments, out, *, region_label, day=None, mask_ids=False):
+    """One row per assignment serving on ``day`` (default today)."""
+    from cadres.models import Cadre
+
+    day = day or timezone.localdate()
+    # Plain tuples, not model instances: a province's roster is tens of thousands of rows, and
+    # building six models per row cost more than writing the row (docs/performance.md).
+    rows = (
+        assignments.serving_on(day)
+        .order_by("village__code", "role", "cadre__name", "pk")
+        .values_list(*ROSTER_FIELDS)
+    )
+    with override(LANGUAGE):
+        gender, status = _labels(Cadre, "gender"), _labels(Cadre, "political_status")
+        rank, education = _labels(Cadre, "rank"), _labels(Cadre, "education")
+        level, role = _labels(Assignment, "dispatch_level"), _labels(Assignment, "role")
+        category = {c.value: str(c.label) for c in Village.Category}
+        wb = _workbook()
+        sheet = Sheet(wb, "花名册", _title("roster", region_label, f"{day:%Y-%m-%d}"), ROSTER_COLUMNS)
+        for n, r in enumerate(rows.iterator(chunk_size=CHUNK), start=1):
+            sheet.append(
+                [
+                    n,
+                    r[0] or "",
+                    r[1],
+                    r[2],
+                    r[3],
+                    "、".join(category[c] for c in r[4] if c in category),
+                    r[5],
+                    gender.get(r[6], r[6]),
+                    r[7].replace(day=1) if mask_ids and r[7] else r[7],  # beside a masked ID: year-month
+                    mask_id_number(r[8]) if mask_ids else r[8],
+                    status.get(r[9], r[9]),
+                    r[10],
+                    r[11],
+                    r[12],
+                    level.get(r[13], r[13]),
+                    rank.get(r[14], r[14]),
+                    education.get(r[15], r[15]),
+                    role.get(r[16], r[16]),
+                    r[17],
+                    r[18],
+                    r[19],
+                    r[20],
+                ]
+            )
+        wb.save(out)
+    return sheet.rows - 2
+
+
+# --- 2. attendance 考勤表 ----------------------------------------------------------------------------
+def attendance_legend():
+    """The grid's legend (models.attendance.legend), in the export's language: one legend everywhere."""
+    with override(LANGUAGE):
+        marks = "　".join(f"{m} {label}" for _code, m, label in legend())
+        return f"图例：{marks}；灰底为休息日、节假日。"
+
+
+def build_attendance(records, out, *, region_label, month):
+    """Per township (a band row), one row per cadre with the day codes and the month's totals."""
+    first, last = month_bounds(month)
+    ndays = (last - first).days + 1
+    columns = [
+        Column("序号", 6),
+        Column("村", 12),
+        Column("姓名", 10),
+        Column("职务", 10),
+        *[Column(str(d), 3.5) for d in range(1, ndays + 1)],
+        Column("在村天数", 9),
+        Column("应在村天数", 10),
+        Column("是否达标", 9),
+        Column("请假天数", 9),
+    ]
+    rows = attendance_rules.month_records(records, month).values_list(
+        "sheet__township__code",
+        "sheet__township__name",
+        "assignment__village__name",
+        "assignment__cadre__name",
+        "assignment__role",
+        "days",
+        "present_days",
+        "required_days",
+        "leave_days",
+    )
+    with override(LANGUAGE):
+        role_label = _labels(Assignment, "role")
+        overrides = attendance_rules.month_overrides(month)  # one query, not one per township
+        wb = _workbook()
+        sheet = Sheet(wb, "考勤表", _title("attendance", region_label, f"{month:%Y年%m月}"), columns)
+        township, n, fills = None, 0, {}
+        for code, name, village, cadre, role, days, present, required, leave_days in rows.iterator(
+            chunk_size=CHUNK
+        ):
+            if code != township:
+                township, n = code, 0
+                cal = attendance_rules.calendar_for(
+                    Region(code=code, level=Region.Level.TOWNSHIP), month, overrides
+                )
+                fills = {i + 4: _HOLIDAY_FILL for i, d in enumerate(cal.days) if not d.is_working_day}
+                sheet.append([f"乡镇：{name}"], bold=True, merge_to=len(columns))
+            n += 1
+            sheet.append(
+                [
+                    n,
+                    village,
+                    cadre,
+                    role_label.get(role, role),
+                    *to_marks(days.ljust(ndays)[:ndays]),
+                    present,
+                    required,
+                    "是" if present >= required else "否",
+                    leave_days,
+                ],
+                fills=fills,
+            )
+        sheet.append([attendance_legend()], merge_to=len(columns))
+        wb.save(out)
+    return sheet.rows
+
+
+# --- 3. appraisal 考核结果 ---------------------------------------------------------------------------
+APPRAISAL_COLUMNS = [
+    Column("序号", 6),
+    Column("姓名", 10),
+    Column("派出单位", 22),
+    Column("乡镇", 12),
+    Column("村", 12),
+    Column("职务", 10),
+    Column("得分", 8, "0.0"),
+    Column("等次", 10),
+    Column("最高可评等次", 12),
+    Column("限制原因", 40),
+    Column("不确定等次原因", 30),
+]
+
+
+def build_appraisal(appraisals, out, *, region_label, round_, shown=None):
+    """The round's results (one row per person) with the grade caps and their reasons, the quota
+    summary line naming the setting that applies, and the shortfall recorded when it was closed.
+    ``shown``, a test of a person's facts, lists only the people the round page's filters show; the
+    quota line still counts the whole round, as the page does."""
+    rows = list(
+        appraisals.filter(round=round_).select_related("cadre__unit").order_by("cadre__name", "pk")
+    )  # facts_for needs them all at once: a round is one county's cadres
+    with override(LANGUAGE):
+        facts, policy = appraisal_rules.facts_for(round_, rows)
+        quota = appraisal_rules.quota(rows, facts, policy, round_.kind)
+
+        def place(ap):
+            served = facts[ap.pk].assignments
+            latest = served[-1] if served else None
+            return (
+                latest.village.code if latest else "",
+                latest.role if latest else "",
+                ap.cadre.name,
+                ap.pk,
+            )
+
+        rows.sort(key=place)
+        listed = rows if shown is None else [ap for ap in rows if shown(facts[ap.pk])]
+        period = f"{round_.year}年{round_.get_kind_display()}"
+        wb = _workbook()
+        sheet = Sheet(wb, "考核结果", _title("appraisal", region_label, period), APPRAISAL_COLUMNS)
+        for n, ap in enumerate(listed, start=1):
+            f = facts[ap.pk]
+            served = f.assignments  # every assignment of the person in the county that year
+            sheet.append(
+                [
+                    n,
+                    ap.cadre.name,
+                    ap.cadre.unit.name,
+                    "、".join(dict.fromkeys(a.village.township.name for a in served)),
+                    "、".join(dict.fromkeys(a.village.name for a in served)),
+                    "、".join(dict.fromkeys(str(a.get_role_display()) for a in served)),
+                    ap.score,
+                    ap.get_grade_display() if ap.grade else "",
+                    f.cap_label,
+                    "；".join(str(x) for x in f.cap_reasons),
+                    ap.ungraded_reason,
+                ]
+            )
+        limit = f"至多 {quota.max_allowed} 人" if quota.max_allowed is not None else "不设上限"
+        summary = (
+            ""
+            if listed is rows
+            else f"本表列出筛选出的 {len(listed)} 人；优秀名额按全轮 {len(rows)} 人计算。"
+        )
+        summary += (
+            f"优秀名额：参加定等 {quota.graded} 人，评为优秀 {quota.excellent} 人"
+            f"（{quota.percent}%），至少 {quota.min_needed} 人，{limit}；可评优秀 {quota.eligible} 人。"
+            f"适用设置：{quota.setting}。"
+        )
+        if round_.shortfall:
+            summary += f" 定稿时记录优秀名额缺口 {round_.shortfall} 人（受等次限制）。"
+        else:
+            problems = quota.problems()
+            if problems:
+                summary += " " + " ".join(str(p) for p in problems)
+        sheet.append([summary], bold=True, merge_to=len(APPRAISAL_COLUMNS))
+        visible = {ap.cadre_id for ap in rows}  # the reasons of the people this export may show
+        for item in (
+            [i for i in round_.shortfall_reasons if i.get("cadre") in visible] if round_.shortfall else []
+        ):
+            sheet.append(
+                [f"缺口原因：{item['name']}，最高可评{item['cap']}：{'；'.join(item['reasons'])}"],
+                merge_to=len(APPRAISAL_COLUMNS),
+            )
+        wb.save(out)
+    return len(rows)
+
+
+# --- 4. coverage 选派覆盖统计 --------------------------------------------------------------------------
+COVERAGE_COLUMNS = [
+    Column("县(市、区)", 12),
+    Column("乡镇", 14),
+    Column("村总数", 8),
+    Column("脱贫村", 8),
+    Column("乡村振兴任务重的村", 10),
+    Column("党组织软弱涣散村", 10),
+    Column("其他村", 8),
+    Column("需选派村", 8),
+    Column("已有第一书记", 10),
+    Column("缺第一书记", 10),
+    Column("需工作队村", 10),
+    Column("工作队达标", 10),
+    Column("工作队人数不足", 10),
+    Column("召回待补派", 10),
+    Column("期满待补派", 10),
+]
+_COUNTS = (
+    "total",
+    "poverty_exit",
+    "revitalization",
+    "weak_org",
+    "other",
+    "required",
+    "has_secretary",
+    "no_secretary",
+    "needs_team",
+    "team_ok",
+    "team_short",
+    "recall_gap",
+    "term_gap",
+)
+
+
+def _tally(counts, v):
+    cats = set(v.categories)
+    counts["total"] += 1
+    for c in ("poverty_exit", "revitalization", "weak_org", "other"):
+        counts[c] += c in cats
+    counts["required"] += bool(v.needs_secretary or v.needs_team)
+    counts["has_secretary"] += bool(v.needs_secretary and not v.lacks_secretary)
+    counts["no_secretary"] += bool(v.lacks_secretary)
+    counts["needs_team"] += bool(v.needs_team)
+    counts["team_ok"] += bool(v.needs_team and not v.team_short)
+    counts["team_short"] += bool(v.team_short)
+    counts["recall_gap"] += bool(v.recall_gap)
+    counts["term_gap"] += bool(v.term_gap)
+
+
+def build_coverage(villages, out, *, region_label, day=None):
+    """Per county and township: villages by category, with a first secretary, with a sufficient
+    team, and the gaps; a subtotal per county and a grand total."""
+    day = day or timezone.localdate()
+    rows = coverage_rules.annotate(villages, day).select_related("township__parent").order_by("code")
+
+    def zero():
+        return dict.fromkeys(_COUNTS, 0)
+
+    with override(LANGUAGE):
+        wb = _workbook()
+        sheet = Sheet(wb, "覆盖统计", _title("coverage", region_label, f"{day:%Y-%m-%d}"), COVERAGE_COLUMNS)
+        county = township = None  # county: the township's parent (its code)
+        county_counts, township_counts, grand = zero(), zero(), zero()
+
+        def flush_township():
+            if township is not None:
+                sheet.append([_county(township), township.name, *township_counts.values()])
+
+        def flush_county():
+            if township is not None:
+                sheet.append([f"{_county(township)}小计", "", *county_counts.values()], bold=True)
+
+        for v in rows.iterator(chunk_size=CHUNK):
+            if township is None or v.township_id != township.code:
+                flush_township()
+                if township is None or v.township.parent_id != county:
+                    flush_county()
+                    county, county_counts = v.township.parent_id, zero()
+                township, township_counts = v.township, zero()
+            for counts in (township_counts, county_counts, grand):
+                _tally(counts, v)
+        flush_township()
+        flush_county()
+        sheet.append(["合计", "", *grand.values()], bold=True)
+        wb.save(out)
+    return grand
+
+
+# --- 5. allowance 生活补助发放表 -----------------------------------------------------------------------
+ALLOWANCE_COLUMNS = [
+    Column("序号", 6),
+    Column("乡镇", 12),
+    Column("村", 12),
+    Column("姓名", 10),
+    Column("职务", 10),
+    Column("派出单位", 22),
+    Column("在村天数", 9),
+    Column("补助标准（元/天）", 10, MONEY),
+    Column("交通补助（元/月）", 10, MONEY),
+    Column("发放金额（元）", 12, MONEY),
+    Column("领取人签字", 12),
+]
+
+
+UNAPPROVED = "未审批"
+
+
+def build_allowance(records, out, *, region_label, month):
+    """Per township, one row per cadre on an approved sheet: days in village × the rate fixed when the
+    sheet was approved + transport; township and grand totals. Rows of sheets not approved follow the
+    total, marked 未审批 and outside every total (attendance.allowance_records / payable_allowance)."""
+    paid, unapproved = attendance_rules.allowance_records(records, month)
+    with override(LANGUAGE):
+        wb = _workbook()
+        sheet = Sheet(
+            wb, "生活补助", _title("allowance", region_label, f"{month:%Y年%m月}"), ALLOWANCE_COLUMNS
+        )
+        township, n = None, 0
+        sub_days, sub_amount, days, amount = 0, Decimal(0), 0, Decimal(0)
+
+        def subtotal():
+            sheet.append(
+                ["", f"{township.name}小计", "", "", "", "", sub_days, None, None, sub_amount], bold=True
+            )
+
+        def cells(number, r, rate, transport, money):
+            a = r.assignment
+            return [
+                number,
+                r.sheet.township.name,
+                a.village.name,
+                a.cadre.name,
+                a.get_role_display(),
+                a.cadre.unit.name,
+                r.present_days,
+                rate,
+                transport,
+                money,
+                "",
+            ]
+
+        for r in paid.iterator(chunk_size=CHUNK):
+            if township is None or r.sheet.township_id != township.pk:
+                if township is not None:
+                    subtotal()
+                township, sub_days, sub_amount = r.sheet.township, 0, Decimal(0)
+            money = attendance_rules.payable_allowance(r)
+            n += 1
+            sheet.append(cells(n, r, r.sheet.allowance_per_day, r.sheet.allowance_per_month, money))
+            sub_days += r.present_days
+            sub_amount += money
+            days += r.present_days
+            amount += money
+        if township is not None:
+            subtotal()
+        sheet.append(["", "合计", "", "", "", f"{n} 人", days, None, None, amount], bold=True)
+        for i, r in enumerate(unapproved.iterator(chunk_size=CHUNK)):
+            if i == 0:
+                sheet.append(["", f"{UNAPPROVED}（考勤表未经审批，不发放，不计入合计）"], bold=True)
+            sheet.append(cells("", r, None, None, UNAPPROVED))
+        wb.save(out)
+    return n, amount
+
+
+# --- parameters and dispatch ----------------------------------------------------------------------
+def parse_month(text):
+    month = attendance_rules.parse_month(text) if text else None
+    if text and (month is None or not 1900 <= month.year <= 2999):
+        raise ExportError(
+            _("The month “%(value)s” is not a month: write it as YYYY-MM, e.g. 2026-03.") % {"value": text}
+        )
+    return month
+
+
+def parse_date(text):
+    try:
+        return datetime.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise ExportError(
+            _("The date “%(value)s” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-01.")
+            % {"value": text}
+        ) from None
+
+
+def parse_year(text):
+    if not text:
+        return None
+    if not (str(text).isdigit() and 1900 <= int(text) <= 2999):
+        raise ExportError(
+            _("The year “%(value)s” is not a year: write four digits, e.g. 2025.") % {"value": text}
+        )
+    return int(text)
+
+
+def parse_round_id(text):
+    if not text:
+        return None
+    if not str(text).isdigit():
+        raise ExportError(_("The appraisal round “%(value)s” is not a round number.") % {"value": text})
+    return int(text)
+
+
+def check_kind(kind):
+    if kind not in KINDS:
+        raise ExportError(
+            _("Unknown export “%(kind)s”; choose one of: %(kinds)s.")
+            % {"kind": kind, "kinds": ", ".join(KINDS)}
+        )
+
+
+def find_round(rounds, year):
+    """The one annual round of ``year`` among ``rounds`` (already scoped), else a clear error."""
+    found = list(rounds.filter(year=year, kind=AppraisalRound.Kind.ANNUAL)[:2])
+    if len(found) != 1:
+        raise ExportError(
+            _("There are %(n)d annual rounds for %(year)d in your jurisdiction: choose the round.")
+            % {"n": len(found), "year": year}
+        )
+    return found[0]
+
+
+def estimate_rows(kind, scope, *, day=None, month=None, round_=None):
+    """About how many rows export ``kind`` will write (one query): decides foreground or background
+    and sizes the progress bar."""
+    today = timezone.localdate()
+    if kind == "roster":
+        return scope(Assignment.objects.all()).serving_on(day or today).count()
+    if kind == "coverage":
+        return scope(Village.objects.all()).count()
+    if kind in ("attendance", "allowance"):
+        return scope(AttendanceRecord.objects.filter(sheet__month=month or today.replace(day=1))).count()
+    return scope(Appraisal.objects.filter(round=round_)).count() if round_ else 0
+
+
+def filename(kind, region_label, period):
+    return f"{KINDS[kind]}-{region_label}-{period}.xlsx"
+
+
+def build(kind, scope, out, *, region_label, day=None, month=None, round_=None, mask_ids=False, shown=None):
+    """Write export ``kind`` to ``out``; ``scope`` narrows a queryset to the jurisdiction.
+    Returns the file name to offer. ``round_`` must already be looked up within the jurisdiction;
+    ``shown`` picks the people an appraisal export lists (``build_appraisal``)."""
+    check_kind(kind)
+    today = timezone.localdate()
+    if kind == "roster":
+        day = day or today
+        build_roster(
+            scope(Assignment.objects.all()), out, region_label=region_label, day=day, mask_ids=mask_ids
+        )
+        return filename(kind, region_label, f"{day:%Y-%m-%d}")
+    if kind == "coverage":
+        day = day or today
+        build_coverage(scope(Village.objects.all()), out, region_label=region_label, day=day)
+        return filename(kind, region_label, f"{day:%Y-%m-%d}")
+    if kind in ("attendance", "allowance"):
+        month = month or today.replace(day=1)
+        builder = build_attendance if kind == "attendance" else build_allowance
+        builder(scope(AttendanceRecord.objects.all()), out, region_label=region_label, month=month)
+        return filename(kind, region_label, f"{month:%Y-%m}")
+    if round_ is None:
+        raise ExportError(_("Choose the appraisal round or the year."))
+    build_appraisal(
+        scope(Appraisal.objects.all()), out, region_label=region_label, round_=round_, shown=shown
+    )
+    with override(LANGUAGE):
+        return filename(kind, region_label, f"{round_.year}-{round_.get_kind_display()}")

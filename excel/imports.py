@@ -1,0 +1,1422 @@
+"""Excel imports (村、驻村干部、驻村任职): validate the whole workbook, then write it in one transaction.
+
+``run(kind, fileobj, user, filename=…)`` returns a ``Result``: either every row error found (and
+nothing written) or the counts of created, updated and unchanged rows. A file that cannot be imported
+at all (not .xlsx, too large, too many rows, a zip bomb, missing or unknown headers, duplicate keys)
+raises ``ImportRefused`` with a message that says why.
+
+Business rules stay in the models: each row becomes a model instance and ``full_clean()`` (for
+assignments ``Assignment.clean()``, i.e. ``assignments.rules.assignment_errors``) decides; this module
+only parses cells, resolves references within the user's jurisdiction and translates each
+``ValidationError`` into (row, column, value, message). ``full_clean`` runs with
+``validate_unique=False, validate_constraints=False``: uniqueness is resolved here in bulk by natural
+key, and every check constraint has its friendly twin in ``clean()`` — running the constraints in
+Python would cost one query per constraint per row. The database constraints stay the backstop.
+
+Reading: python-calamine (Rust) reads 10,000 × 21 cells in ~0.3 s; openpyxl's read-only mode took
+~6 s on this machine. Before calamine sees the file, the zip directory is checked: total and per-member
+uncompressed sizes and the compression ratio (zip bombs).
+
+The Chinese headers are data (the column names of the roster export and the official forms), not UI.
+"""
+
+import datetime
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from xml.parsers import expat
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from accounts import access
+from assignments import rules
+from assignments.models import Assignment, AssignmentEvent, Policy
+from cadres import filing, idcard
+from cadres.dates import term_end
+from cadres.models import Cadre, Level, Unit
+from villages.models import Region, Village
+
+from .workbook import CONTENT_TYPE, LANGUAGE, ROSTER_COLUMNS  # noqa: F401 (CONTENT_TYPE for the views)
+
+# Limits (module constants, so a deployment — or a test — can change them).
+MAX_BYTES = 10 * 1024 * 1024  # the uploaded file
+MAX_ROWS = 50_000  # data rows
+MAX_UNCOMPRESSED = 300 * 1024 * 1024  # all members of the zip together, uncompressed
+MAX_RATIO = 200  # uncompressed ÷ compressed for any member larger than RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024
+HEADER_SEARCH_ROWS = 5  # the header row may follow a title row (as in the exports)
+BATCH = 1000
+
+KINDS = {"villages": "村", "cadres": "驻村干部", "assignments": "驻村任职"}
+
+
+class ImportRefused(Exception):
+    """The file as a whole cannot be imported; ``str(exc)`` says why."""
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    value: str
+    message: str
+
+
+@dataclass
+class Result:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+class CellError(ValueError):
+    pass
+
+
+# --- cells --------------------------------------------------------------------------------------
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_FULLWIDTH = {0xFF10 + i: ord("0") + i for i in range(10)} | {
+    0xFF0D: "-",
+    0xFF0F: "/",
+    0xFF0E: ".",
+    0x3000: " ",
+    0xFF0C: ",",
+    0xFF1A: ":",
+}
+
+
+def text(value):
+    """A cell as clean text: no zero-width characters, full-width digits made ASCII, stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).translate(_INVISIBLE).translate(_FULLWIDTH).strip()
+
+
+_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_DATE8_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_MONTH_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+
+
+def parse_date(value, *, month_ok=False):
+    """A real Excel date, or text 2024-03-01 / 2024/3/1 / 2024.03.01 / 2024年3月1日 / 20240301;
+    with ``month_ok`` also 2010-07 (→ the first of the month). Returns (date, is_month_only)."""
+    if isinstance(value, datetime.datetime):
+        return value.date(), False
+    if isinstance(value, datetime.date):
+        return value, False
+    s = text(value)
+    m = _DATE_RE.match(s) or _DATE8_RE.match(s)
+    month_only = False
+    if not m and month_ok:
+        m = _MONTH_RE.match(s)
+        month_only = bool(m)
+    if not m:
+        hint = (
+            _("a date like 2024-03-01")
+            if not month_ok
+            else _("a date like 2024-03-01 or a month like 2010-07")
+        )
+        raise CellError(_("Not a date: enter %(hint)s.") % {"hint": hint})
+    y, mo, d = int(m[1]), int(m[2]), int(m[3]) if not month_only else 1
+    try:
+        return datetime.date(y, mo, d), month_only
+    except ValueError:
+        raise CellError(
+            _("%(value)s is not a real date (no such day in that month).") % {"value": s}
+        ) from None
+
+
+def parse_int(value):
+    s = text(value).replace(",", "")
+    if not re.fullmatch(r"\d+", s):
+        raise CellError(_("Enter a whole number of zero or more."))
+    return int(s)
+
+
+def parse_bool(value):
+    s = text(value).lower()
+    if s in ("是", "y", "yes", "true", "1", "√"):
+        return True
+    if s in ("否", "n", "no", "false", "0", ""):
+        return False
+    raise CellError(_("Enter 是 or 否."))
+
+
+def _choices_map(choices, extra=None):
+    """Label (in every language of the site) or code → code, for a model's choices."""
+    from django.conf import settings
+
+    found = {}
+    for code, label in choices:
+        found[str(code).lower()] = code
+        for language, _name in settings.LANGUAGES:
+            with override(language):
+                found[str(label).lower()] = code
+    for k, v in (extra or {}).items():
+        found[k.lower()] = v
+    return found
+
+
+def _chinese_labels(choices):
+    with override(LANGUAGE):
+        return [str(label) for _code, label in choices]
+
+
+def choice_parser(choices, extra=None):
+    cache = {}
+
+    def parse(value):
+        # Built on first use (translations need the app registry), with every language's labels, so
+        # no per-cell language lookup: 10,000 rows × 5 coded columns made that 0.75 s of an import.
+        if not cache:
+            cache["map"] = _choices_map(choices, extra)
+        s = text(value)
+        try:
+            return cache["map"][s.lower()]
+        except KeyError:
+            raise CellError(
+                _("Unknown value: choose one of %(labels)s.")
+                % {"labels": "、".join(_chinese_labels(choices))}
+            ) from None
+
+    return parse
+
+
+CATEGORY_EXTRA = {
+    # Older or local names of the categories, still found in counties' own sheets.
+    "乡村振兴重点帮扶村": "revitalization",
+    "乡村振兴重点村": "revitalization",
+    "重点帮扶村": "revitalization",
+    "软弱涣散村": "weak_org",
+    "党组织软弱涣散": "weak_org",
+    "其他": "other",
+}
+
+
+def parse_categories(value):
+    parse_one = _parse_category
+    found = []
+    for part in re.split(r"[、，,;；\s]+", text(value)):
+        if part:
+            code = parse_one(part)
+            if code not in found:
+                found.append(code)
+    return found
+
+
+_parse_category = choice_parser(Village.Category.choices, CATEGORY_EXTRA)
+GRADE_EXTRA = {"1": 1, "2": 2, "3": 3, "4": 4, "一类村": 1, "二类村": 2, "三类村": 3, "四类村": 4}
+ROLE_EXTRA = {"队员": "team_member", "书记": "first_secretary"}
+
+
+# --- columns ------------------------------------------------------------------------------------
+@dataclass
+class Col:
+    header: str
+    attr: str  # model field (or a pseudo-field handled by the importer)
+    parse: object = text
+    required: bool = False  # the header must be present (the cell may still be optional)
+    aliases: tuple = ()
+    choices: list | None = None  # for the template's drop-down
+    example: object = ""
+
+
+def _rank_labels():
+    return _chinese_labels(Cadre.Rank.choices)
+
+
+COLUMNS = {
+    "villages": [
+        Col("村代码", "code", required=True, example="370682100201"),
+        Col("村名称", "name", required=True, aliases=("村",), example="大宁村"),
+        Col("乡镇代码", "township_code", example="370682100000"),
+        Col("乡镇名称", "township_name", aliases=("乡镇",), example="沐浴店镇"),
+        Col(
+            "村类别",
+            "categories",
+            parse_categories,
+            choices=Village.Category.choices,
+            example="脱贫村、党组织软弱涣散村",
+        ),
+        Col(
+            "问题突出村", "problem_prominent", parse_bool, choices=[("是", "是"), ("否", "否")], example="否"
+        ),
+        Col(
+            "党组织等级",
+            "party_org_grade",
+            choice_parser(Village.Grade.choices, GRADE_EXTRA),
+            choices=Village.Grade.choices,
+            example="二类",
+        ),
+        Col("人口", "population", parse_int, example=1200),
+        Col("户数", "households", parse_int, example=420),
+    ],
+    "cadres": [
+        Col("姓名", "name", required=True, example="张伟"),
+        Col(
+            "性别", "gender", choice_parser(Cadre.Gender.choices), choices=Cadre.Gender.choices, example="男"
+        ),
+        Col("身份证号", "id_number", required=True, example="37068219850501123X"),
+        Col("出生年月", "birth_date", example="1985-05-01"),
+        Col(
+            "政治面貌",
+            "political_status",
+            choice_parser(
+                Cadre.PoliticalStatus.choices, {"党员": "party_member", "预备党员": "probationary"}
+            ),
+            required=True,
+            choices=Cadre.PoliticalStatus.choices,
+            example="中共党员",
+        ),
+        Col("入党时间", "party_joined_on", example="2010-07"),
+        Col("转正时间", "party_full_member_on", aliases=("转正日期",), example="2011-07"),
+        Col("参加工作时间", "work_started_on", example="2008-08-01"),
+        Col("派出单位", "unit", required=True, example="莱阳市财政局"),
+        Col(
+            "职级",
+            "rank",
+            choice_parser(Cadre.Rank.choices),
+            required=True,
+            choices=Cadre.Rank.choices,
+            example="正科级",
+        ),
+        Col(
+            "学历",
+            "education",
+            choice_parser(Cadre.Education.choices),
+            choices=Cadre.Education.choices,
+            example="大学本科",
+        ),
+        Col("专业特长", "specialty", example="农业经济"),
+        Col("联系电话", "phone", example="13800000000"),
+    ],
+    "assignments": [
+        Col("身份证号", "id_number", required=True, example="37068219850501123X"),
+        Col("村代码", "village", required=True, example="370682100201"),
+        Col(
+            "职务",
+            "role",
+            choice_parser(Assignment.Role.choices, ROLE_EXTRA),
+            required=True,
+            choices=Assignment.Role.choices,
+            example="第一书记",
+        ),
+        Col("任职时间", "start_date", required=True, example="2025-03-01"),
+        Col("计划期满", "planned_end_date", example="2027-02-28"),
+        Col("批次", "batch", example="2025年第一批"),
+        Col(
+            "派出层级", "dispatch_level", choice_parser(Level.choices), choices=Level.choices, example="县级"
+        ),
+    ],
+}
+
+# Headers of the exports that an import of any kind may carry and ignores (so an export imports).
+IGNORED = {c.header for c in ROSTER_COLUMNS} | {"备注"}
+KEY_HEADER = {"villages": "村代码", "cadres": "身份证号", "assignments": "身份证号"}
+
+
+# --- reading ------------------------------------------------------------------------------------
+def check_archive(data: bytes, filename: str | None = None):
+    """Refuse anything that is not a sane .xlsx before a parser sees it."""
+    if filename is not None and not filename.lower().endswith(".xlsx"):
+        raise ImportRefused(
+            _("Only Excel .xlsx workbooks can be imported (got %(name)s). Save the file as .xlsx first.")
+            % {"name": filename}
+        )
+    if len(data) > MAX_BYTES:
+        raise ImportRefused(
+            _("The file is %(size).1f MB; at most %(max).0f MB can be imported. Split it into several files.")
+            % {"size": len(data) / 1024 / 1024, "max": MAX_BYTES / 1024 / 1024}
+        )
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        if data.startswith(_OLE_MAGIC) and "EncryptionInfo".encode("utf-16-le") in data:
+            raise ImportRefused(
+                _(
+                    "The workbook is protected by a password (encrypted). Remove the password and save it as .xlsx."
+                )
+            )
+        if data.startswith(b"PK\x03\x04"):
+            raise ImportRefused(
+                _(
+                    "The workbook is incomplete (cut off while copying or uploading?). Upload the whole file again."
+                )
+            )
+        raise ImportRefused(
+            _("This is not an .xlsx workbook (an .xls or a renamed file?). Save it as .xlsx.")
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile:
+        raise ImportRefused(_("The workbook is damaged and cannot be read.")) from None
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names:
+        raise ImportRefused(
+            _("This is not an .xlsx workbook (an .xls or a renamed file?). Save it as .xlsx.")
+        )
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise ImportRefused(
+            _("The workbook contains macros (VBA). Save it as a plain .xlsx workbook without macros.")
+        )
+    total = sum(i.file_size for i in infos)
+    too_dense = any(
+        i.file_size > RATIO_FLOOR and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos
+    )
+    if total > MAX_UNCOMPRESSED or too_dense:
+        raise ImportRefused(
+            _(
+                "The workbook unpacks to %(size).0f MB (or compresses suspiciously well): refused as a "
+                "possible zip bomb. Remove empty formatted rows or split the file."
+            )
+            % {"size": total / 1024 / 1024}
+        )
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2 compound file: .xls, or an encrypted workbook
+MAX_CELLS = 3_000_000  # rows × columns of a sheet's used area (calamine holds the whole rectangle)
+MAX_SHEET_ROWS = 1_048_576  # Excel's own limits: a reference past them is not one Excel writes
+MAX_SHEET_COLUMNS = 16_384
+MAX_SHARED_STRINGS = MAX_CELLS
+_CELL_REF = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})\Z")
+_RANGE_REF = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}(?::[A-Z]{1,3}[1-9][0-9]{0,6})?\Z")
+_ROW_REF = re.compile(r"[1-9][0-9]{0,6}\Z")
+# Inside <sheetData> only these elements, each under its own parent; anything else is refused.
+_SHEET_DATA_PARENT = {
+    "row": {"sheetData"},
+    "c": {"row"},
+    "v": {"c"},
+    "f": {"c"},
+    "is": {"c"},
+    "t": {"is", "r", "rPh"},
+    "r": {"is"},
+    "rPh": {"is"},
+    "phoneticPr": {"is"},
+    "rPr": {"r"},
+    "extLst": {"row", "c"},
+}
+_FREE_INSIDE = {"rPr", "extLst", "phoneticPr"}  # formatting and extensions: never read as data
+_SKIPPED_PARTS = (".png", ".jpeg", ".jpg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".bin", ".vml")
+_SKIPPED_DIRS = ("xl/media/", "xl/embeddings/", "xl/printerSettings/")
+
+
+def _column_number(letters):
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+class _Refused(Exception):
+    """Raised inside the expat callbacks; carries the ImportRefused message out of the parser."""
+
+
+class _SheetScan:
+    """One streaming pass over an XML part of the workbook (expat: no tree, no entity expansion).
+
+    Accepts only what it understands: every cell reference must be one Excel writes (A1 … XFD1048576,
+    upper case), every cell carries one, the elements inside <sheetData> are the known few, formulas
+    are refused; it records the used rectangle of valued cells, the number of rows and cells, and the
+    number of shared strings. A refusal raises ``ImportRefused`` naming the part and the problem.
+    """
+
+    def __init__(self, part):
+        self.part = part
+        self.stack = []
+        self.root = None
+        self.in_data = False
+        self.free = 0  # depth inside a formatting/extension element
+        self.cell = None  # (ref, row, col) of the open <c>
+        self.valued = False
+        self.max_row = self.max_col = 0
+        self.rows = self.cells = self.strings = 0
+        self.formula_at = None
+
+    def refuse(self, message):
+        raise _Refused(message)
+
+    def bad_ref(self, ref, what):
+        self.refuse(
+            _(
+                "The sheet %(part)s has %(what)s %(ref)s, which is not a cell reference Excel or WPS writes "
+                "(such as B12, at most XFD1048576). Save the file again from Excel or WPS."
+            )
+            % {"part": self.part, "what": what, "ref": repr(ref)[:40]}
+        )
+
+    def start(self, name, attrs):
+        local = name.rpartition(" ")[2]
+        stack = self.stack
+        parent = stack[-1] if stack else None
+        stack.append(local)
+        if self.free:
+            self.free += 1
+        elif self.in_data:  # the hot path: rows and cells
+            if parent not in _SHEET_DATA_PARENT.get(local, ()):
+                self.refuse(
+                    _(
+                        "The sheet %(part)s holds an element <%(tag)s> (inside <%(parent)s>) that this "
+                        "import does not understand. Save the file again from Excel or WPS as a plain "
+                        ".xlsx workbook."
+                    )
+                    % {"part": self.part, "tag": local[:40], "parent": parent}
+                )
+            if local == "c":
+                self.start_cell(attrs.get("r"))
+            elif local == "v" or local == "is" or local == "f":
+                self.value(local)
+            elif local == "row":
+                self.rows += 1
+                ref = attrs.get("r")
+                if ref is not None and not (_ROW_REF.match(ref) and int(ref) <= MAX_SHEET_ROWS):
+                    self.bad_ref(ref, _("a row number"))
+            elif local in _FREE_INSIDE:
+                self.free = 1
+        elif self.root is None:
+            self.root = local
+        elif self.root == "sst":
+            if local == "si" and parent == "sst":
+                self.strings += 1
+                if self.strings > MAX_SHARED_STRINGS:
+                    self.refuse(
+                        _("The workbook holds more than %(max)d texts; at most that many can be read.")
+                        % {"max": MAX_SHARED_STRINGS}
+                    )
+        elif self.root in ("worksheet", "dialogsheet") and parent == self.root:
+            if local == "sheetData":
+                self.in_data = True
+            elif local == "dimension":
+                ref = attrs.get("ref", "")
+                if not _RANGE_REF.match(ref):
+                    self.bad_ref(ref, _("the dimension"))
+
+    def start_cell(self, ref):
+        if ref is None:
+            self.refuse(
+                _(
+                    "The sheet %(part)s has a cell without a cell reference (in its row %(row)d), which "
+                    "Excel and WPS always write. Save the file again from Excel or WPS."
+                )
+                % {"part": self.part, "row": self.rows}
+            )
+        m = _CELL_REF.match(ref)
+        if not m:
+            self.bad_ref(ref, _("the cell reference"))
+        row, col = int(m.group(2)), _column_number(m.group(1))
+        if row > MAX_SHEET_ROWS or col > MAX_SHEET_COLUMNS:
+            self.bad_ref(ref, _("the cell reference"))
+        self.cells += 1
+        if self.cells > MAX_CELLS:
+            self.refuse(
+                _("The sheet holds more than %(max)d cells; at most that many can be read. Split the file.")
+                % {"max": MAX_CELLS}
+            )
+        self.cell, self.valued = (ref, row, col), False
+
+    def value(self, local):
+        cell = self.cell
+        if local == "f" and self.formula_at is None:
+            self.formula_at = cell[0]
+        if not self.valued:
+            self.valued = True
+            if cell[1] > self.max_row:
+                self.max_row = cell[1]
+            if cell[2] > self.max_col:
+                self.max_col = cell[2]
+
+    def end(self, name):
+        local = self.stack.pop()
+        if self.free:
+            self.free -= 1
+        elif local == "sheetData":
+            self.in_data = False
+        elif local == "c" and self.in_data:
+            self.cell = None
+
+    def doctype(self, *args):
+        self.refuse(
+            _(
+                "The workbook's XML declares entities (%(part)s), which Excel never writes: "
+                "refused as a possible XML bomb. Save the file again from Excel or WPS."
+            )
+            % {"part": self.part}
+        )
+
+    def run(self, stream):
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.StartDoctypeDeclHandler = self.doctype
+        parser.EntityDeclHandler = self.doctype
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        try:
+            while chunk := stream.read(1 << 20):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except _Refused as e:
+            raise ImportRefused(str(e)) from None
+        except expat.ExpatError as e:
+            raise ImportRefused(
+                _(
+                    "The workbook's part %(part)s is not well-formed XML (%(error)s). Save it again from Excel or WPS."
+                )
+                % {"part": self.part, "error": expat.ErrorString(e.code)}
+            ) from None
+
+
+def _relationship_targets(zf, names):
+    """The parts xl/workbook.xml points at (sheets, shared strings…), as calamine resolves them."""
+    rels = "xl/_rels/workbook.xml.rels"
+    if rels not in names:
+        return set()
+    targets = set()
+
+    def start(name, attrs):
+        target = attrs.get("Target")
+        if name.rpartition(" ")[2] == "Relationship" and target and attrs.get("TargetMode") != "External":
+            path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            targets.update({path, posixpath.normpath(path)})
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = _SheetScan(rels).doctype
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        with zf.open(rels) as f:
+            parser.ParseFile(f)
+    except _Refused as e:
+        raise ImportRefused(str(e)) from None
+    except expat.ExpatError:
+        raise ImportRefused(
+            _(
+                "The workbook's part %(part)s is not well-formed XML (%(error)s). Save it again from Excel or WPS."
+            )
+            % {"part": rels, "error": "relationships"}
+        ) from None
+    return targets & names
+
+
+def check_sheets(data: bytes):
+    """A streaming whitelist pass over the workbook's XML before calamine builds a sheet in memory.
+
+    calamine allocates the used rectangle (last row × last column) at once, so one stray cell at
+    XFD1048576 takes tens of gigabytes and aborts the process. Every XML part (and every part the
+    workbook's relationships point at, whatever its name) is parsed with expat, which never expands
+    entities: a DOCTYPE is refused; in a sheet, every cell reference is checked (``_SheetScan``),
+    formulas are refused (their cached value may be stale or missing; paste values instead), and the
+    used rectangle, the number of cells and of shared strings are bounded. Anything not understood is
+    refused with a message naming the part; so calamine only ever sees a sheet of known, bounded size.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = set(zf.namelist())
+        targets = _relationship_targets(zf, names)
+        for info in zf.infolist():
+            name = info.filename
+            lower = name.lower()
+            if info.is_dir() or name == "xl/_rels/workbook.xml.rels":
+                continue
+            if name not in targets and (lower.endswith(_SKIPPED_PARTS) or lower.startswith(_SKIPPED_DIRS)):
+                continue
+            scan = _SheetScan(name)
+            with zf.open(info) as f:
+                scan.run(f)
+            if scan.formula_at is not None:
+                raise ImportRefused(
+                    _(
+                        "The sheet holds formulas (the first in cell %(cell)s). Copy the table and paste it "
+                        "as values only, then import."
+                    )
+                    % {"cell": scan.formula_at}
+                )
+            if scan.max_row * scan.max_col > MAX_CELLS:
+                raise ImportRefused(
+                    _(
+                        "The sheet reaches row %(row)d and column %(col)d, %(cells)d cells in all; at most "
+                        "%(max)d can be read. Delete the stray cells below or right of the table (Ctrl+End "
+                        "in Excel shows the last one), or split the file."
+                    )
+                    % {
+                        "row": scan.max_row,
+                        "col": scan.max_col,
+                        "cells": scan.max_row * scan.max_col,
+                        "max": MAX_CELLS,
+                    }
+                )
+
+
+def read_sheet(data: bytes):
+    """The first sheet's rows as lists of Python values (calamine)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = wb.get_sheet_by_index(0)
+        # A few rows more than allowed are enough to know the file is too long.
+        return sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS + HEADER_SEARCH_ROWS + 2)
+    except Exception as e:  # calamine raises its own error types for broken files
+        raise ImportRefused(_("The workbook cannot be read: %(error)s") % {"error": e}) from None
+
+
+def locate_columns(kind, rows):
+    """(header row index, {attr: column index}); refuses missing, renamed or repeated headers."""
+    key = KEY_HEADER[kind]
+    columns = COLUMNS[kind]
+    h, headers = next(
+        (
+            (i, [text(v) for v in row])
+            for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])
+            if key in map(text, row)
+        ),
+        (None, None),
+    )
+    if h is None:
+        raise ImportRefused(
+            _("No header row with the column %(key)s in the first %(n)d rows. Use the template's headers.")
+            % {"key": key, "n": HEADER_SEARCH_ROWS}
+        )
+    by_header = {}
+    for c in columns:
+        for name in (c.header, *c.aliases):
+            by_header[name] = c
+    found, unknown = {}, []
+    for i, name in enumerate(headers):
+        if not name:
+            continue
+        col = by_header.get(name)
+        if col is None:
+            if name not in IGNORED:
+                unknown.append(name)
+            continue
+        if col.attr in found:
+            raise ImportRefused(_("The column %(name)s appears twice.") % {"name": col.header})
+        found[col.attr] = i
+    missing = [c.header for c in columns if c.required and c.attr not in found]
+    problems = []
+    if missing:
+        problems.append(_("missing columns: %(names)s") % {"names": "、".join(missing)})
+    if unknown:
+        problems.append(_("unknown columns (renamed?): %(names)s") % {"names": "、".join(unknown)})
+    if problems:
+        raise ImportRefused(
+            _("The headers do not match the template — %(problems)s. Expected: %(expected)s.")
+            % {"problems": "; ".join(problems), "expected": "、".join(c.header for c in columns)}
+        )
+    return h, found
+
+
+@dataclass
+class Row:
+    number: int  # the Excel row number
+    cells: dict  # attr → raw value (only for present columns)
+
+
+def parse_rows(kind, data, filename=None):
+    check_archive(data, filename)
+    check_sheets(data)
+    rows = read_sheet(data)
+    h, found = locate_columns(kind, rows)
+    out = []
+    for i in range(h + 1, len(rows)):
+        raw = rows[i]
+        cells = {attr: (raw[j] if j < len(raw) else "") for attr, j in found.items()}
+        if all(text(v) == "" for v in cells.values()):
+            continue
+        out.append(Row(i + 1, cells))
+    if len(out) > MAX_ROWS:
+        raise ImportRefused(
+            _("The file has more than %(max)d rows; split it into several files.") % {"max": MAX_ROWS}
+        )
+    if not out:
+        raise ImportRefused(_("The file has headers but no data rows."))
+    return out
+
+
+def _display(value):
+    return text(value)
+
+
+def refuse_duplicates(rows, key, label):
+    seen, dupes = {}, []
+    for r in rows:
+        k = key(r)
+        if not k or (isinstance(k, tuple) and not all(k)):
+            continue
+        if k in seen:
+            dupes.append((k, seen[k], r.number))
+        else:
+            seen[k] = r.number
+    if dupes:
+        listed = "; ".join(
+            _("%(key)s in rows %(first)d and %(second)d")
+            % {"key": " / ".join(map(str, k)) if isinstance(k, tuple) else k, "first": a, "second": b}
+            for k, a, b in dupes[:20]
+        )
+        raise ImportRefused(
+            _("The same %(label)s appears more than once in the file (%(n)d times): %(list)s.")
+            % {"label": label, "n": len(dupes), "list": listed}
+        )
+
+
+# --- the importers ------------------------------------------------------------------------------
+class _Importer:
+    kind = None
+    fields = ()  # model fields written, for the change comparison
+
+    def __init__(self, user):
+        self.user = user
+        self.account = user if getattr(user, "pk", None) else None  # the command's default scope has none
+        self.errors = []
+        self.headers = {c.attr: c.header for c in COLUMNS[self.kind]}
+        self.columns = {c.attr: c for c in COLUMNS[self.kind]}
+
+    def error(self, row, attr, message, value=None):
+        if value is None:
+            value = row.cells.get(attr, "")
+        self.errors.append(RowError(row.number, self.headers.get(attr, ""), _display(value), str(message)))
+
+    def cell(self, row, attr, parse=None, **kw):
+        """Parse one present cell; an empty cell is None; a bad one is a row error (returns ``_BAD``)."""
+        raw = row.cells.get(attr)
+        if raw is None or text(raw) == "":
+            return None
+        col = self.columns[attr]
+        try:
+            return (parse or col.parse)(raw, **kw)
+        except CellError as e:
+            self.error(row, attr, e)
+            return _BAD
+
+    def validation_errors(self, row, exc, field_to_attr):
+        for name, messages in exc.message_dict.items():
+            attr = field_to_attr.get(name, name)
+            for m in messages:
+                if name == NON_FIELD_ERRORS:
+                    self.error(row, "", m, value="")
+                else:
+                    self.error(row, attr, m)
+
+    def snapshot(self, obj):
+        return tuple(getattr(obj, f) for f in self.fields)
+
+
+_BAD = object()
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_insert(model, objs):
+    """Insert validated instances with PostgreSQL's COPY: for 10,000 cadres, ~3× faster than
+    bulk_create's INSERT … VALUES (no per-parameter binding, no SQL compilation per batch). Runs in
+    the caller's transaction; the table's constraints and triggers apply exactly as for INSERT.
+    A statement through Django's cursor first sets pghistory's transaction-local context, so rows
+    recorded by history triggers keep the request's user."""
+    if not objs:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
+    lines = []
+    for obj in objs:
+        values = []
+        for f in fields:
+            value = f.get_db_prep_save(f.pre_save(obj, True), connection)
+            if value is None:
+                values.append("\\N")
+            elif isinstance(value, bool):
+                values.append("t" if value else "f")
+            elif isinstance(value, list | dict | tuple):
+                raise TypeError(f"copy_insert writes scalar columns only, not {f.name}")
+            else:
+                values.append(str(value).translate(_COPY_ESCAPES))
+        lines.append("\t".join(values))
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        with connection.wrap_database_errors:
+            cursor.copy_expert(sql, io.StringIO("\n".join(lines) + "\n"))
+
+
+class VillageImporter(_Importer):
+    kind = "villages"
+    fields = (
+        "name",
+        "township_id",
+        "categories",
+        "problem_prominent",
+        "party_org_grade",
+        "population",
+        "households",
+    )
+
+    def run(self, rows, result):
+        refuse_duplicates(rows, lambda r: text(r.cells.get("code")), "村代码")
+        # Whose a code is follows from its digits: a code outside the jurisdiction is refused before
+        # anything is looked up, with the same words whether it is registered or not; everything
+        # looked up comes through the jurisdiction (no existence oracle).
+        inside = []
+        for row in rows:
+            code, tcode = text(row.cells["code"]), self._township_code(row)
+            if re.fullmatch(r"\d{12}", tcode) and not access.owns(self.user, Region(code=tcode)):
+                self.error(
+                    row,
+                    "township_code",
+                    _("Township %(code)s lies outside your jurisdiction.") % {"code": tcode},
+                    value=tcode,
+                )
+            elif re.fullmatch(r"\d{12}", code) and not access.owns(self.user, Village(code=code)):
+                self.error(
+                    row, "code", _("Village %(code)s lies outside your jurisdiction.") % {"code": code}
+                )
+            else:
+                inside.append(row)
+        codes = [text(r.cells["code"]) for r in inside]
+        existing = {v.code: v for v in access.scope(self.user, Village.objects.filter(code__in=codes))}
+        township_codes = {self._township_code(r) for r in inside} - {""}
+        townships = {
+            t.code: t for t in access.scope(self.user, Region.objects.filter(code__in=township_codes))
+        }
+        county_codes = {c[:6] + "000000" for c in township_codes}
+        counties = {
+            c.code: c
+            for c in access.scope(self.user, Region.objects.filter(code__in=county_codes, level="county"))
+        }
+        new_townships = {}
+        creates, updates = [], []
+        for row in inside:
+            code = text(row.cells["code"])
+            tcode = self._township_code(row)
+            township = townships.get(tcode) or new_townships.get(tcode)
+            if township is None and tcode:
+                township = self._new_township(row, tcode, counties)
+                if township is not None:
+                    new_townships[tcode] = township
+            village = existing.get(code)
+            before = self.snapshot(village) if village else None
+            obj = village or Village(code=code)
+            bad = False
+            for attr in (
+                "name",
+                "categories",
+                "problem_prominent",
+                "party_org_grade",
+                "population",
+                "households",
+            ):
+                if attr not in row.cells:
+                    continue  # column absent: keep the stored value (or the default)
+                value = self.cell(row, attr)
+                if value is _BAD:
+                    bad = True
+                    continue
+                if value is None:
+                    value = {"categories": [], "problem_prominent": False, "name": ""}.get(attr)
+                setattr(obj, attr, value)
+            if township is not None:
+                obj.township = township
+            if bad:
+                continue
+            try:
+                obj.full_clean(exclude=["township"], validate_unique=False, validate_constraints=False)
+            except ValidationError as e:
+                self.validation_errors(row, e, {"township": "township_code"})
+                continue
+            if village is None:
+                creates.append(obj)
+            elif self.snapshot(obj) != before:
+                updates.append(obj)
+            else:
+                result.unchanged += 1
+        if self.errors:
+            return
+        with transaction.atomic():
+            Region.objects.bulk_create(new_townships.values(), batch_size=BATCH)
+            Village.objects.bulk_create(creates, batch_size=BATCH)
+            if updates:
+                Village.objects.bulk_update(
+                    updates, [f.removesuffix("_id") for f in self.fields], batch_size=BATCH
+                )
+        result.created, result.updated = len(creates), len(updates)
+        result.townships_created = len(new_townships)
+
+    def _township_code(self, row):
+        tcode = text(row.cells.get("township_code"))
+        if not tcode:
+            code = text(row.cells.get("code"))
+            tcode = code[:9] + "000" if re.fullmatch(r"\d{12}", code) else ""
+        return tcode
+
+    def _new_township(self, row, tcode, counties):
+        county = counties.get(tcode[:6] + "000000")
+        if county is None:
+            self.error(
+                row,
+                "township_code",
+                _("No county %(county)s is registered for township %(code)s.")
+                % {"county": tcode[:6] + "000000", "code": tcode},
+                value=tcode,
+            )
+            return None
+        name = text(row.cells.get("township_name"))
+        if not name:
+            self.error(
+                row,
+                "township_name",
+                _("Township %(code)s is new: give its name in the column 乡镇名称.") % {"code": tcode},
+                value="",
+            )
+            return None
+        township = Region(code=tcode, name=name, level=Region.Level.TOWNSHIP, parent=county)
+        try:
+            township.full_clean(exclude=["parent"], validate_unique=False, validate_constraints=False)
+        except ValidationError as e:
+            self.validation_errors(row, e, {"code": "township_code", "name": "township_name"})
+            return None
+        return township
+
+
+class CadreImporter(_Importer):
+    kind = "cadres"
+    fields = (
+        "name",
+        "gender",
+        "birth_date",
+        "political_status",
+        "party_joined_on",
+        "party_full_member_on",
+        "work_started_on",
+        "unit_id",
+        "rank",
+        "education",
+        "specialty",
+        "phone",
+    )
+
+    def run(self, rows, result):
+        for r in rows:
+            r.cells["id_number"] = idcard.normalize(text(r.cells.get("id_number")))
+        refuse_duplicates(rows, lambda r: r.cells["id_number"], "身份证号")
+        ids = [r.cells["id_number"] for r in rows]
+        existing = {}
+        for i in range(0, len(ids), 10_000):
+            for c in Cadre.objects.filter(id_number__in=ids[i : i + 10_000]).select_related("region"):
+                existing[c.id_number] = c
+        units = {}
+        for u in access.scope(self.user, Unit.objects.all()).select_related("region"):
+            units.setdefault(u.name, []).append(u)
+        creates, updates = [], []
+        for row in rows:
+            id_number = row.cells["id_number"]
+            cadre = existing.get(id_number)
+            refused = filing.registered_outside(self.user, cadre) if cadre is not None else None
+            if refused:
+                self.error(row, "id_number", refused)
+                continue
+            before = self.snapshot(cadre) if cadre else None
+            obj = cadre or Cadre(id_number=id_number)
+            obj.id_number = id_number
+            bad = False
+            for attr in ("name", "gender", "political_status", "rank", "education", "specialty", "phone"):
+                if attr in row.cells:
+                    value = self.cell(row, attr)
+                    if value is _BAD:
+                        bad = True
+                    else:
+                        setattr(obj, attr, value or "")
+            for attr in ("party_joined_on", "party_full_member_on", "work_started_on"):
+                if attr in row.cells:
+                    value = self.cell(row, attr, parse_date, month_ok=True)
+                    if value is _BAD:
+                        bad = True
+                    else:
+                        setattr(obj, attr, value[0] if value else None)
+            if "birth_date" in row.cells or cadre is None:
+                value = self.cell(row, "birth_date", parse_date, month_ok=True)
+                if value is _BAD:
+                    bad = True
+                else:
+                    obj.birth_date = self._birth_date(id_number, value)
+            if "gender" in row.cells and not row.cells["gender"]:
+                obj.gender = ""  # derived from the ID by clean_fields
+            if "unit" in row.cells:
+                unit = self._unit(row, units)
+                if unit is None:
+                    bad = True
+                else:
+                    obj.unit = unit
+            if bad:
+                continue
+            if cadre is None:
+                obj.region = filing.filing_region(self.user, obj.unit)
+            try:
+                obj.full_clean(exclude=["unit", "region"], validate_unique=False, validate_constraints=False)
+            except ValidationError as e:
+                self.validation_errors(row, e, {})
+                continue
+            if cadre is None:
+                creates.append(obj)
+            elif self.snapshot(obj) != before:
+                updates.append(obj)
+            else:
+                result.unchanged += 1
+        if self.errors:
+            return
+        with transaction.atomic():
+            copy_insert(Cadre, creates)
+            if updates:
+                Cadre.objects.bulk_update(
+                    updates, [f.removesuffix("_id") for f in self.fields], batch_size=BATCH
+                )
+        result.created, result.updated = len(creates), len(updates)
+
+    @staticmethod
+    def _birth_date(id_number, value):
+        """None (derive from the ID) unless a different date was given; a month that agrees with the
+        ID's birth month is taken as agreeing (the roster prints 出生年月 as a month)."""
+        if not value:
+            return None
+        day, month_only = value
+        if month_only:
+            try:
+                birth, _gender = idcard.parse(id_number)
+            except idcard.IdNumberError:
+                return None  # the ID's own error is reported
+            return None if (birth.year, birth.month) == (day.year, day.month) else day
+        return day
+
+    def _unit(self, row, units):
+        name = text(row.cells.get("unit"))
+        if not name:
+            self.error(row, "unit", _("Enter the dispatching unit."))
+            return None
+        found = units.get(name, [])
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            self.error(
+                row,
+                "unit",
+                _("No dispatching unit of this name in your jurisdiction; add it under units first."),
+            )
+        else:
+            self.error(
+                row,
+                "unit",
+                _("Several units have this name (%(regions)s); rename one of them.")
+                % {"regions": "、".join(u.region.name for u in found)},
+            )
+        return None
+
+
+class AssignmentImporter(_Importer):
+    kind = "assignments"
+    fields = ("role", "batch", "dispatch_level", "planned_end_date")
+
+    def run(self, rows, result):
+        for r in rows:
+            r.cells["id_number"] = idcard.normalize(text(r.cells.get("id_number")))
+        parsed = []
+        for row in rows:
+            start = self.cell(row, "start_date", parse_date)
+            planned = self.cell(row, "planned_end_date", parse_date)
+            role = self.cell(row, "role")
+            level = self.cell(row, "dispatch_level")
+            if _BAD in (start, planned, role, level):
+                continue
+            if start is None:
+                self.error(row, "start_date", _("Enter the start date."))
+                continue
+            if role is None:
+                self.error(row, "role", _("Enter the role: 第一书记 or 工作队员."))
+                continue
+            parsed.append((row, start[0], planned[0] if planned else None, role, level))
+        refuse_duplicates(
+            [p[0] for p in parsed],
+            lambda r: (r.cells["id_number"], text(r.cells.get("village")), _start_of(parsed, r)),
+            "身份证号 / 村代码 / 任职时间",
+        )
+        # Looked up through the jurisdiction: another county's cadre or village reads exactly as one
+        # that does not exist (no existence oracle, and no dispatching a cadre one cannot see).
+        cadres = {
+            c.id_number: c
+            for c in access.scope(
+                self.user, Cadre.objects.filter(id_number__in=[p[0].cells["id_number"] for p in parsed])
+            )
+        }
+        villages = {
+            v.code: v
+            for v in access.scope(
+                self.user, Village.objects.filter(code__in=[text(p[0].cells["village"]) for p in parsed])
+            ).select_related("township")
+        }
+        existing = {
+            (a.cadre_id, a.village_id, a.start_date): a
+            for a in access.scope(
+                self.user, Assignment.objects.filter(cadre__in=cadres.values(), village__in=villages.values())
+            ).select_related("cadre", "village")
+        }
+        policies = {}
+        creates, updates, seen = [], [], []
+        for row, start, planned, role, level in parsed:
+            cadre = cadres.get(row.cells["id_number"])
+            village = villages.get(text(row.cells["village"]))
+            if cadre is None:
+                self.error(row, "id_number", _("No cadre with this ID number: import the cadre first."))
+            if village is None:
+                self.error(row, "village", _("No village with this code: import the village first."))
+            if cadre is None or village is None:
+                continue
+            if not access.owns(self.user, village):
+                self.error(row, "village", _("This village lies outside your jurisdiction."))
+                continue
+            if village.township_id not in policies:
+                policies[village.township_id] = Policy.effective_for(village.township)
+            if planned is None:
+                planned = term_end(start, policies[village.township_id].term_years)
+            a = existing.get((cadre.pk, village.pk, start))
+            obj = a or Assignment(cadre=cadre, village=village, start_date=start, created_by=self.account)
+            before = self.snapshot(a) if a else None
+            a_role, a_planned = (a.role, a.planned_end_date) if a else (None, None)
+            obj.role, obj.planned_end_date = role, planned
+            if "batch" in row.cells:
+                obj.batch = text(row.cells["batch"])
+            if "dispatch_level" in row.cells or a is None:
+                obj.dispatch_level = level or Level.COUNTY
+            if a is not None and (obj.role, obj.planned_end_date) != (a_role, a_planned):
+                self.error(
+                    row,
+                    "role",
+                    _("This assignment exists with another role or planned end: change it on its page."),
+                )
+                continue
+            try:
+                obj.full_clean(
+                    exclude=["cadre", "village", "created_by"],
+                    validate_unique=False,
+                    validate_constraints=False,
+                )
+            except ValidationError as e:
+                self.validation_errors(row, e, {"cadre": "id_number", "planned_end_date": "planned_end_date"})
+                continue
+            clash = self._clash_in_file(obj, seen)
+            if clash:
+                self.error(row, "start_date", clash)
+                continue
+            if a is None and any(b.village_id == obj.village_id for _r, b in seen):
+                # The team maximum counting this file's earlier rows for the same village too.
+                team = rules.team_size_errors(obj, extra=[b for _r, b in seen])
+                if team:
+                    self.error(row, "village", team[0])
+                    continue
+            seen.append((row, obj))
+            if a is None:
+                creates.append(obj)
+            elif self.snapshot(obj) != before:
+                updates.append(obj)
+            else:
+                result.unchanged += 1
+        if self.errors:
+            return
+        try:
+            with transaction.atomic():
+                self._recheck_team_maximum(creates, policies)
+                Assignment.objects.bulk_create(creates, batch_size=BATCH)
+                AssignmentEvent.objects.bulk_create(
+                    [
+                        AssignmentEvent(
+                            assignment=a,
+                            kind=AssignmentEvent.Kind.DISPATCHED,
+                            date=a.start_date,
+                            new_planned_end=a.planned_end_date,
+                            by=self.account,
+                        )
+                        for a in creates
+                    ],
+                    batch_size=BATCH,
+                )
+                if updates:
+                    Assignment.objects.bulk_update(updates, ["batch", "dispatch_level"], batch_size=BATCH)
+        except IntegrityError as e:  # the database's constraints, should Python have missed a case
+            raise ImportRefused(
+                _("The database refused the import; nothing was saved: %(error)s") % {"error": e}
+            ) from e
+        result.created, result.updated = len(creates), len(updates)
+
+    def _recheck_team_maximum(self, creates, policies):
+        """Under a lock on the villages concerned, count their teams again: a dispatch saved while
+        the file was being checked cannot slip past the maximum (the database holds no team size)."""
+        limited = {}
+        for a in creates:
+            if policies[a.village.township_id].team_max_size:
+                limited.setdefault(a.village_id, []).append(a)
+        if not limited:
+            return
+        list(Village.objects.select_for_update().filter(pk__in=sorted(limited)).values_list("pk", flat=True))
+        for group in limited.values():
+            for a in group:
+                team = rules.team_size_errors(a, extra=[b for b in group if b is not a])
+                if team:
+                    raise ImportRefused(
+                        _("The teams changed while the file was being checked; nothing was saved: %(error)s")
+                        % {"error": team[0]}
+                    )
+
+    @staticmethod
+    def _clash_in_file(a, seen):
+        """Rows of this same file overlap each other (the database rules only see saved rows)."""
+        for row, b in seen:
+            if a.start_date <= b.last_day and b.start_date <= a.last_day:
+                if a.cadre_id == b.cadre_id:
+                    return _("This term overlaps the term in row %(row)d of this file.") % {"row": row.number}
+                if a.village_id == b.village_id and a.role == b.role == Assignment.Role.FIRST_SECRETARY:
+                    return _(
+                        "Row %(row)d of this file sends another first secretary to this village in these dates."
+                    ) % {"row": row.number}
+        return None
+
+
+def _start_of(parsed, row):
+    for p in parsed:
+        if p[0] is row:
+            return p[1]
+    return None
+
+
+_HIDDEN_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_FORMULA_START = ("=", "@", "+", "-")
+_SIGNED_NUMBER_RE = re.compile(r"[+\-][\d\s\-()]*")  # -5, +86 138 0000 0000, a lone "-"
+_LEADING_BLANKS = " \t\r\n\u3000\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_FORMULA_LEAD_RE = re.compile(f"(?:^|\n)[{_LEADING_BLANKS}]*[=@+\\-]")
+
+
+def _shown(value):
+    """The cell as the error table shows it: control characters spelled out, at most 200 characters."""
+    return _HIDDEN_RE.sub(lambda m: f"[U+{ord(m[0]):04X}]", value)[:200]
+
+
+def unsafe_cells(kind, rows):
+    """Cells no import may take: control characters (NUL, bidi overrides such as U+202E) that cannot be
+    stored or would disguise a name, and text that a spreadsheet would run as a formula (=cmd|…)."""
+    headers = {c.attr: c.header for c in COLUMNS[kind]}
+    errors = []
+    for row in rows:
+        strings = [v for v in row.cells.values() if isinstance(v, str)]
+        joined = "\n".join(strings)  # one search per row; cell by cell only when something is found
+        if not strings or not (_HIDDEN_RE.search(joined) or _FORMULA_LEAD_RE.search(joined)):
+            continue
+        for attr, value in row.cells.items():
+            if not isinstance(value, str):
+                continue
+            hidden = _HIDDEN_RE.search(value)
+            if hidden:
+                message = _(
+                    "The cell contains an invisible control character (U+%(code)04X); retype the value."
+                ) % {"code": ord(hidden[0])}
+                errors.append(RowError(row.number, headers.get(attr, ""), _shown(value), message))
+                continue
+            if value.lstrip(_LEADING_BLANKS)[:1] not in _FORMULA_START:
+                continue
+            stripped = text(value)
+            if stripped.startswith(_FORMULA_START) and not _SIGNED_NUMBER_RE.fullmatch(stripped):
+                message = _(
+                    "The text starts with %(char)s, so a spreadsheet would run it as a formula; remove "
+                    "the leading character."
+                ) % {"char": stripped[0]}
+                errors.append(RowError(row.number, headers.get(attr, ""), _shown(value), message))
+    return errors
+
+
+IMPORTERS = {"villages": VillageImporter, "cadres": CadreImporter, "assignments": AssignmentImporter}
+
+
+def check_kind(kind):
+    if kind not in IMPORTERS:
+        raise ImportRefused(
+            _("Unknown import %(kind)s: choose one of %(kinds)s.")
+            % {"kind": kind, "kinds": ", ".join(IMPORTERS)}
+        )
+
+
+def run(kind, fileobj, user, *, filename=None):
+    """Validate the whole file, then (only when clean) write it in one transaction."""
+    check_kind(kind)
+    data = fileobj.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        check_archive(data, filename)  # refuses with the size message
+    rows = parse_rows(kind, data, filename)
+    result = Result(kind, rows=len(rows))
+    result.errors = unsafe_cells(kind, rows)
+    if result.errors:
+        return result
+    importer = IMPORTERS[kind](user)
+    importer.run(rows, result)
+    result.errors = sorted(importer.errors, key=lambda e: e.row)
+    if result.errors:
+        result.created = result.updated = result.unchanged = 0
+    return result
+
+
+# --- templates ----------------------------------------------------------------------------------
+def build_template(kind, out):
+    """Headers, one example row and drop-down lists for the coded columns (normal mode: validations)."""
+    check_kind(kind)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = KINDS[kind]
+    lists = wb.create_sheet("选项")
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    with override(LANGUAGE):
+        list_col = 0
+        for i, col in enumerate(COLUMNS[kind], start=1):
+            letter = get_column_letter(i)
+            cell = ws.cell(row=1, column=i, value=col.header)
+            cell.font, cell.fill = bold, fill
+            example = ws.cell(row=2, column=i, value=col.example)
+            if col.attr in ("code", "township_code", "id_number", "village", "phone"):
+                example.number_format = "@"
+                ws.column_dimensions[letter].number_format = "@"
+            ws.column_dimensions[letter].width = max(12, len(col.header) * 2 + 4)
+            if col.choices:
+                list_col += 1
+                labels = [str(label) for _code, label in col.choices]
+                ll = get_column_letter(list_col)
+                lists.cell(row=1, column=list_col, value=col.header).font = bold
+                for j, label in enumerate(labels, start=2):
+                    lists.cell(row=j, column=list_col, value=label)
+                dv = DataValidation(
+                    type="list",
+                    formula1=f"'选项'!${ll}$2:${ll}${len(labels) + 1}",
+                    allow_blank=not col.required,
+                    showErrorMessage=col.attr != "categories",  # several categories: 、-separated
+                )
+                dv.error = "请从下拉列表中选择"
+                dv.prompt = "请从下拉列表中选择" if col.attr != "categories" else "可填多个，用、分隔"
+                dv.showInputMessage = True
+                ws.add_data_validation(dv)
+                dv.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
+        ws.freeze_panes = "A2"
+    wb.save(out)
+
+
+def template_filename(kind):
+    return f"{KINDS[kind]}导入模板.xlsx"
