@@ -20,6 +20,7 @@ day only adds the new months' sheets.
 
 import datetime
 import random
+import zlib
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -1134,10 +1135,15 @@ class DemoBuilder:
                     continue
             rank = self._rank(rng, age, unit)
             surname, given = person_name(rng, gender)
+            # Drawn from the name, not the generator: the rest of the demo stays as it was.
+            mark = zlib.crc32(f"{surname}{given}{birth}".encode())
             cadre = Cadre(
                 name=surname + given,
                 gender=gender,
                 birth_date=birth,
+                # Shandong is about 99 % 汉族; 回族 and 满族 are the largest others.
+                ethnicity="回族" if mark % 100 == 0 else "满族" if mark % 100 == 1 else "汉族",
+                full_time=mark % 10 != 9,  # a few keep their unit's duties (不脱产)
                 phone=phone_number(rng),
                 political_status=wanted,
                 party_joined_on=joined,
@@ -1223,6 +1229,7 @@ class DemoBuilder:
                         cadre_id=self.cadre_ids[slot.cadre.id_number],
                         village_id=self.village_ids[slot.village.code],
                         role=slot.role,
+                        team_leader=slot.role == FS,  # the first secretary leads the work team
                         batch=slot.batch,
                         dispatch_level=unit.level,
                         start_date=slot.start,
