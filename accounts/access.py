@@ -35,6 +35,11 @@ SEE_ID_NUMBERS = "see_id_numbers"  # full resident ID numbers, on demand and log
 # Who changed what, and when (the pages' change history and the admin's history pages): internal to
 # the organisation departments and township committees, not the dispatching units.
 VIEW_HISTORY = "view_history"
+# A cadre's own records (fieldwork/): leave requests, trips, diary, monthly reports. Only ever the
+# cadre's own: the pages look records up through ``scope``, which gives a cadre nothing else.
+RECORD_OWN = "record_own"
+# Make and reset cadres' and township clerks' accounts (county); reset its cadres' passwords (township).
+RESET_CADRE_PASSWORDS = "reset_cadre_passwords"
 
 ROLE_ACTIONS = {
     Role.PROVINCE: {VIEW, VIEW_HISTORY, MANAGE_POLICY, SEE_ID_NUMBERS},
@@ -55,6 +60,7 @@ ROLE_ACTIONS = {
         WITHDRAW_SPOT_CHECK,
         RUN_APPRAISAL,
         ENTER_RESULTS,
+        RESET_CADRE_PASSWORDS,
     },
     Role.TOWNSHIP_CLERK: {
         VIEW,
@@ -66,8 +72,10 @@ ROLE_ACTIONS = {
         CORRECT_SPOT_CHECK,
         WITHDRAW_SPOT_CHECK,
         ENTER_RESULTS,
+        RESET_CADRE_PASSWORDS,
     },
     Role.UNIT_LIAISON: {VIEW},
+    Role.CADRE: {RECORD_OWN},
 }
 
 
@@ -83,6 +91,10 @@ def scope(user, queryset):
         return queryset
     if user.role == Role.UNIT_LIAISON:
         return queryset.for_unit(user.unit) if user.unit_id else queryset.none()
+    if user.role == Role.CADRE:
+        # Only models that say how they map onto one cadre (``for_cadre``); nothing of any other.
+        for_cadre = getattr(queryset, "for_cadre", None)
+        return for_cadre(user.cadre_id) if for_cadre and user.cadre_id else queryset.none()
     if user.role and user.region_id:
         return queryset.in_region(user.region)
     return queryset.none()
@@ -97,9 +109,12 @@ def get_object_or_404(user, queryset, **lookup):
 
 
 def owns(user, obj):
-    """Whether ``obj`` lies inside the user's own region (for writes)."""
+    """Whether ``obj`` lies inside the user's own region (for writes); for a cadre, whether it is the
+    cadre's own record (``owner_cadre_id``)."""
     if user.is_superuser:
         return True
+    if user.role == Role.CADRE:
+        return bool(user.cadre_id) and getattr(obj, "owner_cadre_id", None) == user.cadre_id
     code = getattr(obj, "jurisdiction_code", None)
     return bool(code and user.region_id and code.startswith(user.region.prefix))
 

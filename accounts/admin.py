@@ -99,16 +99,22 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
     list_display = ["username", "full_name", "role", "region", "unit", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "first_name", "last_name", "phone"]
-    autocomplete_fields = ["region", "unit"]
+    autocomplete_fields = ["region", "unit", "cadre"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("last_name", "first_name", "email", "phone")}),
-        (_("Role and jurisdiction"), {"fields": ("role", "region", "unit", "is_active")}),
+        (
+            _("Role and jurisdiction"),
+            {"fields": ("role", "region", "unit", "cadre", "is_active", "must_change_password")},
+        ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "password1", "password2")}),
-        (_("Role and jurisdiction"), {"fields": ("last_name", "first_name", "role", "region", "unit")}),
+        (
+            _("Role and jurisdiction"),
+            {"fields": ("last_name", "first_name", "role", "region", "unit", "cadre")},
+        ),
     )
     readonly_fields = ["last_login", "date_joined"]
     actions = ["unlock_login"]

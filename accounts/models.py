@@ -16,6 +16,8 @@ class Role(models.TextChoices):
     COUNTY_ADMIN = "county_admin", _("County organisation department")
     TOWNSHIP_CLERK = "township_clerk", _("Township party committee")
     UNIT_LIAISON = "unit_liaison", _("Dispatching-unit liaison")
+    # 驻村干部本人: sees and records only their own (fieldwork/); never the admin.
+    CADRE = "cadre", _("Village-resident cadre")
 
 
 # The region level each role works at.
@@ -59,6 +61,18 @@ class User(AbstractUser):
         related_name="liaisons",
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # The cadre this account belongs to (role ``cadre``); a lazy reference like ``unit``.
+    cadre = models.OneToOneField(
+        "cadres.Cadre",
+        verbose_name=_("cadre"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="account",
+    )
+    # Set when an account is made or its password reset by someone else: the first page after login
+    # is the password change, so that only its owner knows the password in use.
+    must_change_password = models.BooleanField(_("must change the password at next login"), default=False)
 
     objects = ZhucunUserManager()
 
@@ -70,11 +84,18 @@ class User(AbstractUser):
                 name="user_role_has_jurisdiction",
                 condition=Q(role="")
                 | Q(role="unit_liaison", unit__isnull=False)
-                | (~Q(role="unit_liaison") & Q(region__isnull=False)),
+                | Q(role="cadre", cadre__isnull=False)
+                | (~Q(role__in=["unit_liaison", "cadre"]) & Q(region__isnull=False)),
                 violation_error_message=_(
-                    "A user with a role needs a jurisdiction: a region, or a unit for a liaison."
+                    "A user with a role needs a jurisdiction: a region, a unit for a liaison, "
+                    "the cadre for a cadre's own account."
                 ),
-            )
+            ),
+            models.CheckConstraint(
+                name="user_cadre_only_for_cadre_role",
+                condition=Q(cadre__isnull=True) | Q(role="cadre"),
+                violation_error_message=_("Only a cadre's own account is linked to a cadre."),
+            ),
         ]
 
     def __str__(self):
@@ -90,6 +111,13 @@ class User(AbstractUser):
         if self.role == Role.UNIT_LIAISON:
             if not self.unit_id:
                 errors["unit"] = _("A dispatching-unit liaison needs the unit they represent.")
+        elif self.role == Role.CADRE:
+            if not self.cadre_id:
+                errors["cadre"] = _("A cadre's account needs the cadre it belongs to.")
+        elif self.cadre_id:
+            errors["cadre"] = _(
+                "Only a cadre's own account is linked to a cadre: clear the cadre or choose the role."
+            )
         elif self.role:
             if not self.region_id:
                 errors["region"] = _("Choose the region this user works for.")
@@ -103,8 +131,8 @@ class User(AbstractUser):
             raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
-        # Every role reaches the (scoped) admin; staff status follows the role.
-        self.is_staff = self.is_superuser or bool(self.role)
+        # Every office role reaches the (scoped) admin; a cadre never does. Staff status follows the role.
+        self.is_staff = self.is_superuser or (bool(self.role) and self.role != Role.CADRE)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "role" in update_fields:
             kwargs["update_fields"] = set(update_fields) | {"is_staff"}
@@ -141,6 +169,8 @@ class SecurityEvent(models.Model):
         EXPORT = "export", _("Export")
         IMPORT = "import", _("Import")
         ID_NUMBER_SHOWN = "id_number_shown", _("Full ID number shown")
+        ACCOUNT_CREATED = "account_created", _("Account created")
+        PASSWORD_RESET = "password_reset", _("Password reset")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)

@@ -67,7 +67,16 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             logout(self.request)
         return super().form_invalid(form)
 
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return {
+            **super().get_context_data(**kwargs),
+            "first": getattr(user, "must_change_password", False),
+            "is_cadre": getattr(user, "role", "") == "cadre",
+        }
+
     def form_valid(self, form):
+        form.user.must_change_password = False  # saved with the new password
         user = form.save()
         events.record(self.request, events.Kind.PASSWORD_CHANGED, user=user, by="self")
         self.request.logout_reason = "password_changed"

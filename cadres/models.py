@@ -97,6 +97,9 @@ class CadreQuerySet(models.QuerySet):
     def for_unit(self, unit):
         return self.filter(unit=unit)
 
+    def for_cadre(self, cadre_id):
+        return self.filter(pk=cadre_id)
+
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Cadre(models.Model):

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "villages",
     "cadres",
     "assignments",
+    "fieldwork",
     "appraisal",
     "dashboard",
     "excel",
@@ -62,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # First password change; a cadre's account reaches only its own pages (accounts/middleware.py).
+    "accounts.middleware.AccountGateMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a refused login into the locked-out page.
@@ -128,6 +131,17 @@ AXES_RESET_ON_SUCCESS = True  # a successful login forgets the earlier typing mi
 # changes nothing (django-ipware, axes' own resolver, is not installed; see docs/architecture.md).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.clientip.client_ip"
+
+# Django's default hasher first (passwords users choose); the last one for passwords set by someone
+# else, random and to be changed at the first login (accounts/hashers.py).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "accounts.hashers.InitialPasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -19,6 +19,7 @@ NAV_BY_NAMESPACE = {
     "leave": "leave",
     "spotchecks": "spotchecks",
     "appraisal": "appraisal",
+    "people": "accounts",
     "excel": "exports",
 }
 NAV_BY_NAME = {"home": "home", "todos": "todos", "password_change": "password"}

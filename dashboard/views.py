@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts import access
@@ -15,6 +15,8 @@ from . import dashboard, todos
 def home(request):
     """Each role's first page: the figures of its jurisdiction, each linking to the list behind it."""
     user = request.user
+    if user.role == Role.CADRE:
+        return redirect("fieldwork:home")
     if user.role == Role.UNIT_LIAISON:
         context = dashboard.liaison_figures(user)
         context["tiles"] = dashboard.tile_counts(context, todos.counts_for_request(request))

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.db.models.functions import Left
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -53,6 +53,7 @@ from cadres.models import Cadre, Level, Unit
 from villages.models import Region, Village
 
 DEMO_PASSWORD = "zhucun2024"
+CADRE_LOGINS = 3  # cadres of the demo township with their own login (mobile number)
 BATCH_SIZE = 2000
 
 PROVINCE_CODE, PROVINCE_NAME = "370000000000", "山东省"
@@ -779,7 +780,43 @@ class DemoBuilder:
         self._write_attendance(plans)
 
         demo_appraisal.seed(self, plans)
+        self._write_cadre_logins()
         return self.result
+
+    def _write_cadre_logins(self):
+        """Three cadres of the demo township log in themselves (驻村干部本人), by mobile number."""
+        from django.contrib.auth import get_user_model
+
+        from fieldwork import provisioning
+
+        User = get_user_model()
+        township = self.regions.get(f"{DEMO_COUNTY[0]}100000")
+        if township is None:
+            return
+        serving = (
+            Assignment.objects.filter(village__township=township)
+            .serving_on(self.today)
+            .select_related("cadre")
+            .order_by("village__code", "role", "pk")
+        )
+        password, created = make_password(DEMO_PASSWORD), 0
+        existing = User.objects.filter(role=Role.CADRE).count()
+        for a in serving:
+            if existing + created >= CADRE_LOGINS:
+                break
+            mobile = provisioning.mobile_of(a.cadre.phone)
+            if not mobile or User.objects.filter(Q(username=mobile) | Q(cadre=a.cadre)).exists():
+                continue
+            User.objects.create(
+                username=mobile,
+                role=Role.CADRE,
+                cadre=a.cadre,
+                last_name=a.cadre.name,
+                phone=mobile,
+                password=password,
+            )
+            created += 1
+        self._count("users", created)
 
     def _rng(self, *parts) -> random.Random:
         return random.Random(":".join(str(p) for p in (self.seed, *parts)))
@@ -1987,4 +2024,6 @@ def demo_logins():
             role = str(user.get_role_display())
             place = user.unit.name if user.unit_id else (user.region.name if user.region_id else "—")
         rows.append((username, role, place, DEMO_PASSWORD))
+    for user in User.objects.filter(role=Role.CADRE).select_related("cadre").order_by("pk")[:CADRE_LOGINS]:
+        rows.append((user.username, str(user.get_role_display()), user.cadre.name, DEMO_PASSWORD))
     return rows

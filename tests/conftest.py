@@ -43,7 +43,10 @@ def default_language():
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # PBKDF2's deliberate slowness costs half a second per persona; tests don't need it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "accounts.hashers.InitialPasswordHasher",
+    ]
 
 
 def build_tree():

@@ -79,6 +79,10 @@ SEES = {
     "user_far": set(),
     # a background export is its requester's own
     "job_county_admin": {"county_admin"},
+    # a cadre's own account: the county and township where the cadre serves
+    "cadre_account_t1": {"county_admin", "clerk"},
+    "cadre_account_t3": {"other_admin"},
+    "cadre_account_far": set(),
 }
 
 # Who owns the objects of a place (may act on them with an action the role has).
@@ -102,6 +106,9 @@ OWNS = {
     "user_t3": _ABOVE | {"other_admin"},
     "user_far": set(),
     "job_county_admin": {"county_admin"},
+    "cadre_account_t1": {"county_admin", "clerk"},
+    "cadre_account_t3": {"other_admin"},
+    "cadre_account_far": set(),
 }
 
 VILLAGE_PLACES = ["t1", "t2", "t3", "far"]
@@ -371,6 +378,13 @@ def build(export_dir):
     w.put("user", "user_t1", make_user("matrix-clerk1", Role.TOWNSHIP_CLERK, tree["t1"]))
     w.put("user", "user_t3", make_user("matrix-clerk3", Role.TOWNSHIP_CLERK, tree["t3"]))
     w.put("user", "user_far", make_user("matrix-clerkfar", Role.TOWNSHIP_CLERK, far_township))
+    # Cadres' own accounts (role cadre), by where the cadre serves.
+    for n, place in enumerate(["t1", "t3", "far"]):
+        w.put(
+            "cadre_account",
+            f"cadre_account_{place}",
+            make_user(f"1380000000{n}", Role.CADRE, cadre=w.obj["cadre"][place]),
+        )
     for place, user in w.places("user"):
         w.put(
             "event",

@@ -400,6 +400,36 @@ CASES = {
         post(reverse("logout"), action=None, public=True, anonymous="login", allowed_answer="login"),
     ],
     "password_change": lambda w: both(reverse("password_change"), action=None),
+    # The cadre's own pages, and the accounts pages of the county and township (issue 16).
+    "fieldwork:home": lambda w: [get(reverse("fieldwork:home"), action=access.RECORD_OWN)],
+    "people:accounts": lambda w: [get(reverse("people:accounts"), action=access.RESET_CADRE_PASSWORDS)],
+    "people:create_cadre_accounts": lambda w: [
+        get(reverse("people:create_cadre_accounts"), action=None, allowed_answer=405),
+        post(reverse("people:create_cadre_accounts"), action=access.DISPATCH),
+    ],
+    "people:create_clerk_accounts": lambda w: [
+        get(reverse("people:create_clerk_accounts"), action=None, allowed_answer=405),
+        post(reverse("people:create_clerk_accounts"), action=access.DISPATCH),
+    ],
+    "people:reset_password": lambda w: [
+        get(
+            reverse("people:reset_password", args=[w.obj["cadre_account"]["cadre_account_t1"].pk]),
+            action=None,
+            allowed_answer=405,
+        ),
+        *per(
+            w,
+            "cadre_account",
+            lambda u, p: [
+                post(
+                    reverse("people:reset_password", args=[u.pk]),
+                    action=access.RESET_CADRE_PASSWORDS,
+                    place=p,
+                    admin_order=True,
+                )
+            ],
+        ),
+    ],
     "set_language": lambda w: both(
         reverse("set_language"), {"language": "zh-hans", "next": "/"}, public=True
     ),

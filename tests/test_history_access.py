@@ -27,11 +27,12 @@ def _objects(personas, make_village, make_cadre, dispatch):
     return {"cadre": cadre, "village": village, "assignment": assignment, "leave": leave, "spotcheck": check}
 
 
-def test_only_a_liaison_of_the_roles_does_not_see_history():
+def test_only_a_liaison_and_a_cadre_of_the_roles_do_not_see_history():
     from accounts.models import Role
 
     assert {role for role, actions in access.ROLE_ACTIONS.items() if access.VIEW_HISTORY not in actions} == {
-        Role.UNIT_LIAISON
+        Role.UNIT_LIAISON,
+        Role.CADRE,
     }
 
 

@@ -440,6 +440,9 @@ class AttendanceRecordQuerySet(models.QuerySet):
     def for_unit(self, unit):
         return self.filter(assignment__cadre__unit=unit)
 
+    def for_cadre(self, cadre_id):
+        return self.filter(assignment__cadre_id=cadre_id)
+
     def below_minimum(self):
         return self.filter(present_days__lt=F("required_days"))
 

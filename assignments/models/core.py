@@ -350,6 +350,9 @@ class AssignmentQuerySet(models.QuerySet):
     def for_unit(self, unit):
         return self.filter(cadre__unit=unit)
 
+    def for_cadre(self, cadre_id):
+        return self.filter(cadre_id=cadre_id)
+
     def serving_on(self, day):
         return self.filter(start_date__lte=day).filter(
             Q(end_date__gte=day) | Q(end_date__isnull=True, planned_end_date__gte=day)

@@ -29,6 +29,9 @@ class ViaAssignmentQuerySet(models.QuerySet):
     def for_unit(self, unit):
         return self.filter(assignment__cadre__unit=unit)
 
+    def for_cadre(self, cadre_id):
+        return self.filter(assignment__cadre_id=cadre_id)
+
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class LeaveRequest(models.Model):
