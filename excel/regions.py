@@ -144,7 +144,12 @@ class RegionImporter(_Importer):
 
         in_file = {code: (row, level) for row, code, level, _p in parsed}
         wanted = set(in_file) | {parent_code(c, lv) for c, (_r, lv) in in_file.items()} - {None}
-        existing = {r.code: r for r in Region.objects.filter(code__in=wanted)}
+        # Looked up through the jurisdiction, plus the user's own region and those above it (which
+        # the user sees named everywhere): an extract with the path down compares against them.
+        existing = {r.code: r for r in access.scope(self.user, Region.objects.filter(code__in=wanted))}
+        path = set(self._path()) & wanted - set(existing)
+        if path:
+            existing |= {r.code: r for r in Region.objects.filter(code__in=path)}
 
         new, renamed = {}, []
         for row, code, level, _padded in parsed:
@@ -188,6 +193,10 @@ class RegionImporter(_Importer):
         self._write(new, renamed, existing)
         result.created, result.updated = len(new), len(renamed)
         self._notes(result)
+
+    def _path(self):
+        region = getattr(self.user, "region", None)
+        return [region.code, *region.ancestor_codes] if region is not None else []
 
     def _allowed(self, row, code, level, name, region):
         """Whether the user may write this row; else a row error (the same words whether a code

@@ -160,6 +160,13 @@ def test_a_county_admin_imports_townships_of_its_own_county_only(personas, tree)
     assert Region.objects.get(code="370682102000").parent == tree["county"]
 
 
+def test_a_county_admin_reads_the_same_words_for_a_registered_and_an_unknown_code_outside(personas, tree):
+    rows = [["370687100000", "凤城街道"], ["370687199000", "无此镇"]]  # the first is registered
+    result = run(xlsx(rows), personas["county_admin"])
+    first, second = (e.message for e in result.errors)
+    assert first.replace("370687100000", "X") == second.replace("370687199000", "X")
+
+
 def test_a_county_admin_may_not_rename_its_own_county(personas, tree):
     result = run(xlsx([["370682000000", "莱阳县"]]), personas["county_admin"])
     assert not result.ok

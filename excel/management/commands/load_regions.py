@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from excel import regions
+from excel.imports import ImportRefused
 from villages.models import PREFIX_LENGTH, level_of_code
 
 from .import_regions import operator, report
@@ -109,4 +110,8 @@ class Command(BaseCommand):
             )
             % {"package": PACKAGE}
         )
-        report(self, regions.run_rows(rows, account))
+        try:
+            result = regions.run_rows(rows, account)
+        except ImportRefused as e:
+            raise CommandError(str(e)) from None
+        report(self, result)
