@@ -40,6 +40,10 @@ VIEW_HISTORY = "view_history"
 RECORD_OWN = "record_own"
 # Make and reset cadres' and township clerks' accounts (county); reset its cadres' passwords (township).
 RESET_CADRE_PASSWORDS = "reset_cadre_passwords"
+# The administrative divisions (统计用区划代码): with an object, only regions strictly below the user's
+# own (a county admin its townships); provinces, cities and counties are the superuser's
+# (see can_write_region).
+MANAGE_REGIONS = "manage_regions"
 
 ROLE_ACTIONS = {
     Role.PROVINCE: {VIEW, VIEW_HISTORY, MANAGE_POLICY, SEE_ID_NUMBERS},
@@ -49,6 +53,7 @@ ROLE_ACTIONS = {
         VIEW_HISTORY,
         SEE_ID_NUMBERS,
         MANAGE_REFERENCE,
+        MANAGE_REGIONS,
         DISPATCH,
         MANAGE_ACCOUNTS,
         MANAGE_POLICY,
@@ -135,6 +140,15 @@ def can(user, action, obj=None):
 
 
 RECORDER_OR_COUNTY = {CORRECT_SPOT_CHECK, WITHDRAW_SPOT_CHECK}
+
+
+def can_write_region(user, region):
+    """Whether ``user`` may create or rename ``region``: a superuser any; one who may manage regions
+    only those strictly below its own region (a county admin its townships, never its county:
+    the tree above a county is shared by every county in it)."""
+    if not can(user, MANAGE_REGIONS, region):
+        return False
+    return user.is_superuser or region.code != user.region.code
 
 
 def sees_id_numbers(user):

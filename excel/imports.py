@@ -1420,3 +1420,7 @@ def build_template(kind, out):
 
 def template_filename(kind):
     return f"{KINDS[kind]}导入模板.xlsx"
+
+
+# The administrative divisions (kind "regions") live in excel/regions.py and register themselves here.
+from . import regions  # noqa: E402, F401

@@ -16,6 +16,7 @@ PERMISSION = {
     "villages": access.MANAGE_REFERENCE,
     "cadres": access.MANAGE_REFERENCE,
     "assignments": access.DISPATCH,
+    "regions": access.MANAGE_REGIONS,
 }
 
 
@@ -83,6 +84,8 @@ def import_page(request, kind):
             _("Import done: created %(created)d, updated %(updated)d, unchanged %(unchanged)d.")
             % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
         )
+        for note in getattr(result, "notes", ()):  # what an importer read differently or skipped
+            messages.info(request, note)
         return redirect("excel:import", kind=kind)
     return render(request, "excel/imports.html", context)
 

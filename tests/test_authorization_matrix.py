@@ -133,6 +133,7 @@ IMPORTS = {
     "villages": access.MANAGE_REFERENCE,
     "cadres": access.MANAGE_REFERENCE,
     "assignments": access.DISPATCH,
+    "regions": access.MANAGE_REGIONS,
 }
 
 
