@@ -31,6 +31,10 @@ DEFAULTS = {
     "attendance_blocks_excellent": True,
     "min_months_for_appraisal": 6,
     "submit_before_month_end": False,
+    "checkin_enabled": False,
+    "checkin_radius_m": 1000,
+    "checkin_accuracy_m": 200,
+    "checkin_retention_days": 30,
 }
 
 # Settings where 0 (or an empty text) switches the rule off rather than inheriting.

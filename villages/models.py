@@ -207,6 +207,15 @@ class Village(models.Model):
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     households = models.PositiveIntegerField(_("households"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The village point for check-ins, stored in WGS-84 (what browsers give). Typed by the county in
+    # either system (Chinese maps show GCJ-02, converted on entry) or proposed from check-ins.
+    latitude = models.DecimalField(
+        _("latitude (WGS-84)"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude (WGS-84)"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    point_source = models.CharField(_("how the point was set"), max_length=60, blank=True)
 
     objects = VillageQuerySet.as_manager()
 
@@ -227,6 +236,21 @@ class Village(models.Model):
                 name="village_code_under_township",
                 condition=Exact(Left("code", 9), Left("township_id", 9)),
                 violation_error_message=_("The village code must start with its township's 9 digits."),
+            ),
+            models.CheckConstraint(
+                name="village_point_together",
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__isnull=False,
+                    longitude__isnull=False,
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                violation_error_message=_(
+                    "A village point has both a latitude and a longitude, within range."
+                ),
             ),
             models.CheckConstraint(
                 name="village_categories_known",

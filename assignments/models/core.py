@@ -165,6 +165,34 @@ class Policy(models.Model):
         blank=True,
         help_text=_("Off by default: a month is reported once its last working day has come."),
     )
+    # 签到, only where a county turns it on (国办函〔2026〕12号: never compulsory): fieldwork.CheckIn.
+    checkin_enabled = models.BooleanField(
+        _("cadres may check in on their phones"),
+        null=True,
+        blank=True,
+        help_text=_("Off by default. A check-in is never required, and a missing one is never an absence."),
+    )
+    checkin_radius_m = models.PositiveIntegerField(
+        _("check-in radius around the village point (m)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(50), MaxValueValidator(50_000)],
+        help_text=_("A check-in farther than this is flagged, never refused."),
+    )
+    checkin_accuracy_m = models.PositiveIntegerField(
+        _("poorest accepted accuracy of a check-in (m)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(10), MaxValueValidator(10_000)],
+        help_text=_("A position less accurate than this is flagged, never refused."),
+    )
+    checkin_retention_days = models.PositiveSmallIntegerField(
+        _("days a check-in's exact position is kept"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("After this the coordinates are deleted; the distance and the flag stay."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

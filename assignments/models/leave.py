@@ -117,6 +117,10 @@ class LeaveRequest(models.Model):
         return self.assignment.village.code
 
     @property
+    def owner_cadre_id(self):
+        return self.assignment.cadre_id
+
+    @property
     def length(self):
         """Calendar days from the first to the last day (what the cadre asked for)."""
         return (self.end_date - self.start_date).days + 1
