@@ -60,9 +60,9 @@ def column_errors(kind, pairs):
                     key,
                     _(
                         "The heading of the column “%(name)s” starts with %(char)s, which a spreadsheet "
-                        "reads as a formula: start it with a letter or a character."
+                        "reads as a formula: start it with a letter, a digit or a Chinese character."
                     )
-                    % {"name": name, "char": heading[0].strip() or _("a tab")},
+                    % {"name": name, "char": heading[0]},
                 )
             )
         elif heading in seen_headings:

@@ -149,6 +149,7 @@ class ExportLayout(models.Model):
         settings.AUTH_USER_MODEL,
         verbose_name=_("updated by"),
         null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
@@ -172,8 +173,11 @@ class ExportLayout(models.Model):
     def clean(self):
         from . import layouts
 
-        if self.region_id and self.region.level not in ("province", "city"):
-            raise ValidationError({"region": _("Only a province or a city defines a layout.")})
-        errors = layouts.column_errors(self.kind, self.pairs)
+        errors = {}
+        if self.region_id and self.region.level not in layouts.LAYOUT_LEVELS:
+            errors["region"] = _("Only a province or a city defines a layout.")
+        problems = layouts.column_errors(self.kind, self.pairs)
+        if problems:
+            errors["columns"] = [message for _key, message in problems]
         if errors:
-            raise ValidationError({"columns": [message for _key, message in errors]})
+            raise ValidationError(errors)
