@@ -59,7 +59,7 @@ def column_errors(kind, pairs):
                 (
                     key,
                     _(
-                        "The heading of the column “%(name)s” starts with %(char)s, which a spreadsheet "
+                        "The heading of the column “%(name)s” starts with “%(char)s”, which a spreadsheet "
                         "reads as a formula: start it with a letter, a digit or a Chinese character."
                     )
                     % {"name": name, "char": heading[0]},
