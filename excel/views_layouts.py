@@ -40,6 +40,11 @@ class LayoutForm(forms.Form):
                 min_value=1,
                 max_value=999,
                 initial=n,
+                error_messages=dict.fromkeys(
+                    ("required", "invalid", "min_value", "max_value"),
+                    _("Enter the position of “%(name)s” as a number from 1 to 999.")
+                    % {"name": field.heading},
+                ),
                 widget=forms.NumberInput(attrs={"class": "narrow"}),
             )
             self.fields[f"heading_{key}"] = forms.CharField(

@@ -253,3 +253,14 @@ def test_a_stored_key_no_longer_offered_is_skipped(tree):
     assert [c.header for _f, c in workbook.layout_fields("roster", [("gone", "旧列")])] == [
         c.header for c in workbook.ROSTER_COLUMNS
     ]
+
+
+def test_a_bad_position_is_refused_naming_the_column(client_for, personas, tree):
+    client = client_for(personas["province"])
+    data = form_data("roster", [("village", "驻村"), ("name", "姓名")]) | {"order_name": "0"}
+    response = client.post(edit_url("roster", tree["province"]), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert response.context["form"].errors["order_name"] == [
+        "Enter the position of “姓名” as a number from 1 to 999."
+    ]
+    assert not ExportLayout.objects.exists()
