@@ -44,10 +44,11 @@ RESET_CADRE_PASSWORDS = "reset_cadre_passwords"
 # own (a county admin its townships); provinces, cities and counties are the superuser's
 # (see can_write_region).
 MANAGE_REGIONS = "manage_regions"
+MANAGE_LAYOUTS = "manage_layouts"  # a province's or city's column layouts of its returns (excel.layouts)
 
 ROLE_ACTIONS = {
-    Role.PROVINCE: {VIEW, VIEW_HISTORY, MANAGE_POLICY, SEE_ID_NUMBERS},
-    Role.CITY: {VIEW, VIEW_HISTORY, MANAGE_POLICY, SEE_ID_NUMBERS},
+    Role.PROVINCE: {VIEW, VIEW_HISTORY, MANAGE_POLICY, SEE_ID_NUMBERS, MANAGE_LAYOUTS},
+    Role.CITY: {VIEW, VIEW_HISTORY, MANAGE_POLICY, SEE_ID_NUMBERS, MANAGE_LAYOUTS},
     Role.COUNTY_ADMIN: {
         VIEW,
         VIEW_HISTORY,
@@ -186,6 +187,16 @@ def searchable_id_tail(user):
     """How many trailing characters of an ID number ``user`` may search by: the whole number for those
     who see it (``sees_id_numbers``), else only the tail a masked number shows."""
     return 18 if sees_id_numbers(user) else ID_TAIL
+
+
+def may_edit_layout(user, region):
+    """Whether ``user`` may define ``region``'s export layouts: a province's or city's department its
+    own region's only (a province reads its cities' layouts but does not write them); a superuser any."""
+    if region is None or region.level not in ("province", "city"):
+        return False
+    if user.is_superuser:
+        return _active(user)
+    return can(user, MANAGE_LAYOUTS, region) and region.pk == user.region_id
 
 
 def require(user, action, obj=None):

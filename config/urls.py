@@ -7,7 +7,7 @@ from accounts import admin as account_admin
 from accounts import views as account_views
 from assignments import urls as assignment_urls
 from dashboard import views as dashboard_views
-from excel import views_exports, views_imports
+from excel import views_exports, views_imports, views_layouts
 
 admin.site.site_header = _("zhucun · village-resident cadre management")
 admin.site.site_title = _("zhucun administration")
@@ -16,6 +16,8 @@ admin.site.index_title = _("Reference data")
 report_urls = (
     [
         path("exports/", views_exports.export_index, name="exports"),
+        path("exports/layouts/", views_layouts.layout_index, name="layouts"),
+        path("exports/layouts/<str:kind>/", views_layouts.layout_edit, name="layout_edit"),
         path("exports/jobs/<int:pk>/", views_exports.job, name="job"),
         path("exports/jobs/<int:pk>/download/", views_exports.job_download, name="job_download"),
         path("exports/<str:kind>/", views_exports.export, name="export"),

@@ -37,6 +37,7 @@ from .workbook import (  # noqa: F401 (names the views, tasks and tests read fro
     _HEADER_FILL,
     _HOLIDAY_FILL,
     _TITLE_FONT,
+    APPRAISAL_COLUMNS,
     CHUNK,
     CONTENT_TYPE,
     DATE,
@@ -48,6 +49,7 @@ from .workbook import (  # noqa: F401 (names the views, tasks and tests read fro
     Sheet,
     _text_width,
     _workbook,
+    layout_fields,
     progress_hook,
     safe,
     text_cell,
@@ -86,77 +88,49 @@ def _labels(model, field):
     return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
 
 
-ROSTER_FIELDS = (
-    "village__township__parent__name",
-    "village__township__name",
-    "village__name",
-    "village__code",
-    "village__categories",
-    "cadre__name",
-    "cadre__gender",
-    "cadre__birth_date",
-    "cadre__id_number",
-    "cadre__political_status",
-    "cadre__party_joined_on",
-    "cadre__party_full_member_on",
-    "cadre__unit__name",
-    "dispatch_level",
-    "cadre__rank",
-    "cadre__education",
-    "role",
-    "batch",
-    "start_date",
-    "planned_end_date",
-    "cadre__phone",
-)
+class _Context:
+    """What a column's value is made with: label tables, the masking choice, the row's number."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+        self.n = 0
 
 
-def build_roster(assignments, out, *, region_label, day=None, mask_ids=False):
-    """One row per assignment serving on ``day`` (default today)."""
+def build_roster(assignments, out, *, region_label, day=None, mask_ids=False, layout=None):
+    """One row per assignment serving on ``day`` (default today), in ``layout``'s columns
+    ((key, heading) pairs of ``workbook.AVAILABLE["roster"]``; None: the built-in layout)."""
     from cadres.models import Cadre
 
     day = day or timezone.localdate()
+    chosen = layout_fields("roster", layout)
+    fields = list(dict.fromkeys(path for f, _c in chosen for path in f.fields))
+    position = {path: i for i, path in enumerate(fields)}
+    makers = [(f.value, [position[path] for path in f.fields]) for f, _c in chosen]
     # Plain tuples, not model instances: a province's roster is tens of thousands of rows, and
     # building six models per row cost more than writing the row (docs/performance.md).
     rows = (
         assignments.serving_on(day)
         .order_by("village__code", "role", "cadre__name", "pk")
-        .values_list(*ROSTER_FIELDS)
+        .values_list(*(fields or ["pk"]))
     )
     with override(LANGUAGE):
-        gender, status = _labels(Cadre, "gender"), _labels(Cadre, "political_status")
-        rank, education = _labels(Cadre, "rank"), _labels(Cadre, "education")
-        level, role = _labels(Assignment, "dispatch_level"), _labels(Assignment, "role")
-        category = {c.value: str(c.label) for c in Village.Category}
+        ctx = _Context(
+            gender=_labels(Cadre, "gender"),
+            status=_labels(Cadre, "political_status"),
+            rank=_labels(Cadre, "rank"),
+            education=_labels(Cadre, "education"),
+            level=_labels(Assignment, "dispatch_level"),
+            role=_labels(Assignment, "role"),
+            category={c.value: str(c.label) for c in Village.Category},
+            mask_ids=mask_ids,
+            mask=mask_id_number if mask_ids else (lambda v: v),
+        )
         wb = _workbook()
-        sheet = Sheet(wb, "花名册", _title("roster", region_label, f"{day:%Y-%m-%d}"), ROSTER_COLUMNS)
+        columns = [c for _f, c in chosen]
+        sheet = Sheet(wb, "花名册", _title("roster", region_label, f"{day:%Y-%m-%d}"), columns)
         for n, r in enumerate(rows.iterator(chunk_size=CHUNK), start=1):
-            sheet.append(
-                [
-                    n,
-                    r[0] or "",
-                    r[1],
-                    r[2],
-                    r[3],
-                    "、".join(category[c] for c in r[4] if c in category),
-                    r[5],
-                    gender.get(r[6], r[6]),
-                    r[7].replace(day=1) if mask_ids and r[7] else r[7],  # beside a masked ID: year-month
-                    mask_id_number(r[8]) if mask_ids else r[8],
-                    status.get(r[9], r[9]),
-                    r[10],
-                    r[11],
-                    r[12],
-                    level.get(r[13], r[13]),
-                    rank.get(r[14], r[14]),
-                    education.get(r[15], r[15]),
-                    role.get(r[16], r[16]),
-                    r[17],
-                    r[18],
-                    r[19],
-                    r[20],
-                ]
-            )
+            ctx.n = n
+            sheet.append([value(ctx, *[r[i] for i in at]) for value, at in makers])
         wb.save(out)
     return sheet.rows - 2
 
@@ -232,26 +206,12 @@ def build_attendance(records, out, *, region_label, month):
 
 
 # --- 3. appraisal 考核结果 ---------------------------------------------------------------------------
-APPRAISAL_COLUMNS = [
-    Column("序号", 6),
-    Column("姓名", 10),
-    Column("派出单位", 22),
-    Column("乡镇", 12),
-    Column("村", 12),
-    Column("职务", 10),
-    Column("得分", 8, "0.0"),
-    Column("等次", 10),
-    Column("最高可评等次", 12),
-    Column("限制原因", 40),
-    Column("不确定等次原因", 30),
-]
-
-
-def build_appraisal(appraisals, out, *, region_label, round_, shown=None):
+def build_appraisal(appraisals, out, *, region_label, round_, shown=None, layout=None):
     """The round's results (one row per person) with the grade caps and their reasons, the quota
     summary line naming the setting that applies, and the shortfall recorded when it was closed.
     ``shown``, a test of a person's facts, lists only the people the round page's filters show; the
-    quota line still counts the whole round, as the page does."""
+    quota line still counts the whole round, as the page does. ``layout``: (key, heading) pairs of
+    ``workbook.AVAILABLE["appraisal"]`` (None: the built-in layout)."""
     rows = list(
         appraisals.filter(round=round_).select_related("cadre__unit").order_by("cadre__name", "pk")
     )  # facts_for needs them all at once: a round is one county's cadres
@@ -273,25 +233,14 @@ def build_appraisal(appraisals, out, *, region_label, round_, shown=None):
         listed = rows if shown is None else [ap for ap in rows if shown(facts[ap.pk])]
         period = f"{round_.year}年{round_.get_kind_display()}"
         wb = _workbook()
-        sheet = Sheet(wb, "考核结果", _title("appraisal", region_label, period), APPRAISAL_COLUMNS)
+        chosen = layout_fields("appraisal", layout)
+        columns = [c for _f, c in chosen]
+        sheet = Sheet(wb, "考核结果", _title("appraisal", region_label, period), columns)
+        ctx = _Context()
         for n, ap in enumerate(listed, start=1):
-            f = facts[ap.pk]
-            served = f.assignments  # every assignment of the person in the county that year
-            sheet.append(
-                [
-                    n,
-                    ap.cadre.name,
-                    ap.cadre.unit.name,
-                    "、".join(dict.fromkeys(a.village.township.name for a in served)),
-                    "、".join(dict.fromkeys(a.village.name for a in served)),
-                    "、".join(dict.fromkeys(str(a.get_role_display()) for a in served)),
-                    ap.score,
-                    ap.get_grade_display() if ap.grade else "",
-                    f.cap_label,
-                    "；".join(str(x) for x in f.cap_reasons),
-                    ap.ungraded_reason,
-                ]
-            )
+            f = facts[ap.pk]  # f.assignments: every assignment of the person in the county that year
+            ctx.n = n
+            sheet.append([field.value(ctx, ap, f) for field, _c in chosen])
         limit = f"至多 {quota.max_allowed} 人" if quota.max_allowed is not None else "不设上限"
         summary = (
             ""
@@ -309,14 +258,14 @@ def build_appraisal(appraisals, out, *, region_label, round_, shown=None):
             problems = quota.problems()
             if problems:
                 summary += " " + " ".join(str(p) for p in problems)
-        sheet.append([summary], bold=True, merge_to=len(APPRAISAL_COLUMNS))
+        sheet.append([summary], bold=True, merge_to=len(columns))
         visible = {ap.cadre_id for ap in rows}  # the reasons of the people this export may show
         for item in (
             [i for i in round_.shortfall_reasons if i.get("cadre") in visible] if round_.shortfall else []
         ):
             sheet.append(
                 [f"缺口原因：{item['name']}，最高可评{item['cap']}：{'；'.join(item['reasons'])}"],
-                merge_to=len(APPRAISAL_COLUMNS),
+                merge_to=len(columns),
             )
         wb.save(out)
     return len(rows)
@@ -561,16 +510,34 @@ def filename(kind, region_label, period):
     return f"{KINDS[kind]}-{region_label}-{period}.xlsx"
 
 
-def build(kind, scope, out, *, region_label, day=None, month=None, round_=None, mask_ids=False, shown=None):
+def build(
+    kind,
+    scope,
+    out,
+    *,
+    region_label,
+    day=None,
+    month=None,
+    round_=None,
+    mask_ids=False,
+    shown=None,
+    layout=None,
+):
     """Write export ``kind`` to ``out``; ``scope`` narrows a queryset to the jurisdiction.
     Returns the file name to offer. ``round_`` must already be looked up within the jurisdiction;
-    ``shown`` picks the people an appraisal export lists (``build_appraisal``)."""
+    ``shown`` picks the people an appraisal export lists (``build_appraisal``); ``layout`` the
+    columns of a roster or appraisal return (``excel.layouts``; None: the built-in layout)."""
     check_kind(kind)
     today = timezone.localdate()
     if kind == "roster":
         day = day or today
         build_roster(
-            scope(Assignment.objects.all()), out, region_label=region_label, day=day, mask_ids=mask_ids
+            scope(Assignment.objects.all()),
+            out,
+            region_label=region_label,
+            day=day,
+            mask_ids=mask_ids,
+            layout=layout,
         )
         return filename(kind, region_label, f"{day:%Y-%m-%d}")
     if kind == "coverage":
@@ -585,7 +552,12 @@ def build(kind, scope, out, *, region_label, day=None, month=None, round_=None, 
     if round_ is None:
         raise ExportError(_("Choose the appraisal round or the year."))
     build_appraisal(
-        scope(Appraisal.objects.all()), out, region_label=region_label, round_=round_, shown=shown
+        scope(Appraisal.objects.all()),
+        out,
+        region_label=region_label,
+        round_=round_,
+        shown=shown,
+        layout=layout,
     )
     with override(LANGUAGE):
         return filename(kind, region_label, f"{round_.year}-{round_.get_kind_display()}")

@@ -45,6 +45,7 @@ from cadres.dates import term_end
 from cadres.models import Cadre, Level, Unit
 from villages.models import Region, Village
 
+from . import layouts
 from .workbook import CONTENT_TYPE, LANGUAGE, ROSTER_COLUMNS  # noqa: F401 (CONTENT_TYPE for the views)
 
 # Limits (module constants, so a deployment — or a test — can change them).
@@ -335,6 +336,20 @@ COLUMNS = {
 # Headers of the exports that an import of any kind may carry and ignores (so an export imports).
 IGNORED = {c.header for c in ROSTER_COLUMNS} | {"备注"}
 KEY_HEADER = {"villages": "村代码", "cadres": "身份证号", "assignments": "身份证号"}
+
+
+# --- export layouts (excel/layouts.py): the one hook into this module --------------------------------
+def _layout_headers(kind, columns, by_header):
+    """Add to ``by_header`` the headings the regions' roster layouts give the cadre columns (so a
+    template or roster in a layout imports); returns the layouts' other headings, to be ignored."""
+    if kind != "cadres":
+        return set()
+    aliases, ignored = layouts.import_headers()
+    by_attr = {c.attr: c for c in columns}
+    for name, attr in aliases.items():
+        if attr in by_attr:
+            by_header.setdefault(name, by_attr[attr])
+    return ignored
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -699,13 +714,14 @@ def locate_columns(kind, rows):
     for c in columns:
         for name in (c.header, *c.aliases):
             by_header[name] = c
+    ignored = IGNORED | _layout_headers(kind, columns, by_header)
     found, unknown = {}, []
     for i, name in enumerate(headers):
         if not name:
             continue
         col = by_header.get(name)
         if col is None:
-            if name not in IGNORED:
+            if name not in ignored:
                 unknown.append(name)
             continue
         if col.attr in found:
@@ -1376,9 +1392,14 @@ def run(kind, fileobj, user, *, filename=None):
 
 
 # --- templates ----------------------------------------------------------------------------------
-def build_template(kind, out):
-    """Headers, one example row and drop-down lists for the coded columns (normal mode: validations)."""
+def build_template(kind, out, layout=None):
+    """Headers, one example row and drop-down lists for the coded columns (normal mode: validations).
+    ``layout``: a roster layout's (key, heading) pairs, which shape the cadres template
+    (``excel.layouts.template_columns``)."""
     check_kind(kind)
+    headed = [(c, c.header) for c in COLUMNS[kind]]
+    if layout and kind == "cadres":
+        headed = layouts.template_columns(COLUMNS[kind], layout)
     wb = Workbook()
     ws = wb.active
     ws.title = KINDS[kind]
@@ -1387,20 +1408,20 @@ def build_template(kind, out):
     fill = PatternFill("solid", fgColor="DDEBF7")
     with override(LANGUAGE):
         list_col = 0
-        for i, col in enumerate(COLUMNS[kind], start=1):
+        for i, (col, header) in enumerate(headed, start=1):
             letter = get_column_letter(i)
-            cell = ws.cell(row=1, column=i, value=col.header)
+            cell = ws.cell(row=1, column=i, value=header)
             cell.font, cell.fill = bold, fill
             example = ws.cell(row=2, column=i, value=col.example)
             if col.attr in ("code", "township_code", "id_number", "village", "phone"):
                 example.number_format = "@"
                 ws.column_dimensions[letter].number_format = "@"
-            ws.column_dimensions[letter].width = max(12, len(col.header) * 2 + 4)
+            ws.column_dimensions[letter].width = max(12, len(header) * 2 + 4)
             if col.choices:
                 list_col += 1
                 labels = [str(label) for _code, label in col.choices]
                 ll = get_column_letter(list_col)
-                lists.cell(row=1, column=list_col, value=col.header).font = bold
+                lists.cell(row=1, column=list_col, value=header).font = bold
                 for j, label in enumerate(labels, start=2):
                     lists.cell(row=j, column=list_col, value=label)
                 dv = DataValidation(

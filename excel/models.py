@@ -1,10 +1,12 @@
-"""Exports that run in the background (province-wide workbooks take about a minute to write)."""
+"""Exports that run in the background (province-wide workbooks take about a minute to write), and
+the export layouts provinces and cities define for their returns."""
 
 import datetime
 import logging
 import os
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -123,3 +125,59 @@ class ExportJob(models.Model):
     @property
     def path(self):
         return settings.EXPORT_DIR / f"{self.pk}.xlsx"
+
+
+class ExportLayout(models.Model):
+    """A province's or city's own columns for a roster or appraisal return: which columns, in which
+    order, under which headings (``columns``: [{"key": …, "heading": …}], keys of
+    ``excel.workbook.AVAILABLE[kind]``). Its counties export in it by default (``excel.layouts``)."""
+
+    class Kind(models.TextChoices):
+        ROSTER = "roster", _("Roster of serving cadres")
+        APPRAISAL = "appraisal", _("Appraisal results")
+
+    region = models.ForeignKey(
+        "villages.Region",
+        verbose_name=_("region"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"level__in": ["province", "city"]},
+    )
+    kind = models.CharField(_("return"), max_length=10, choices=Kind.choices)
+    columns = models.JSONField(_("columns"), default=list)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("export layout")
+        verbose_name_plural = _("export layouts")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "kind"], name="export_layout_one_per_region_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.region} · {self.get_kind_display()}"
+
+    @property
+    def pairs(self):
+        """The layout as (key, heading) pairs, as the export builders take it."""
+        return [(c["key"], c["heading"]) for c in self.columns]
+
+    def clean(self):
+        from . import layouts
+
+        errors = {}
+        if self.region_id and self.region.level not in layouts.LAYOUT_LEVELS:
+            errors["region"] = _("Only a province or a city defines a layout.")
+        problems = layouts.column_errors(self.kind, self.pairs)
+        if problems:
+            errors["columns"] = [message for _key, message in problems]
+        if errors:
+            raise ValidationError(errors)

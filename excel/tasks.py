@@ -9,7 +9,7 @@ from django_tasks import task
 from accounts import access, events
 from appraisal.models import AppraisalRound
 
-from . import exports, selection, workbook
+from . import exports, layouts, selection, workbook
 from .models import ExportJob
 
 
@@ -52,6 +52,7 @@ def run_export(job_id):
                 # Full ID numbers only when asked for on purpose (recorded), and still allowed now.
                 mask_ids=not (p.get("full_ids") and access.sees_id_numbers(user)),
                 shown=chosen.shown,
+                layout=layouts.chosen(user, job.kind, p.get("layout", "")),
             )
         job.state, job.filename, job.rows_done = ExportJob.State.DONE, name, written
         events.record(

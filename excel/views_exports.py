@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts import access, events
 from appraisal.models import AppraisalRound
-from excel import exports, selection, tasks
+from excel import exports, layouts, selection, tasks
 from excel.models import ExportJob
 
 
@@ -56,6 +56,8 @@ def export(request, kind):
     full_ids = request.GET.get("ids") == "full"
     if full_ids:
         access.require(user, access.SEE_ID_NUMBERS)
+    # The region's layout (excel/layouts.py) unless the built-in one is asked for (?layout=builtin).
+    layout_choice = layouts.BUILTIN_CHOICE if request.GET.get("layout") == layouts.BUILTIN_CHOICE else ""
 
     if exports.estimate_rows(kind, scope, round_=round_, **params) > settings.EXPORT_FOREGROUND_MAX_ROWS:
         # Too big to write inside a request (gunicorn kills a worker after 30 s): a background job.
@@ -69,6 +71,7 @@ def export(request, kind):
                 "region_label": chosen.label,
                 "query": chosen.query,
                 "full_ids": full_ids,
+                "layout": layout_choice,
             },
             rows_total=exports.estimate_rows(kind, scope, round_=round_, **params),
         )
@@ -86,6 +89,7 @@ def export(request, kind):
         round_=round_,
         mask_ids=not full_ids,
         shown=chosen.shown,
+        layout=layouts.chosen(user, kind, layout_choice),
         **params,
     )
     events.record(request, events.Kind.EXPORT, export=kind, stage="served", file=name, full_ids=full_ids)
@@ -98,6 +102,7 @@ def export(request, kind):
 @login_required
 def export_index(request):
     today = timezone.localdate()
+    region = layouts.region_of(request.user)
     rounds = (
         access.scope(request.user, AppraisalRound.objects.all())
         .select_related("county")
@@ -112,6 +117,8 @@ def export_index(request):
             "rounds": rounds,
             "kinds": exports.KINDS,
             "can_see_ids": access.sees_id_numbers(request.user),
+            # The layout each return uses by default, if a region above defines one.
+            "layouts": {kind: layouts.effective(region, kind) for kind in layouts.KINDS},
         },
     )
 

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts import access, events
-from excel import imports
+from excel import imports, layouts
 
 PERMISSION = {
     "villages": access.MANAGE_REFERENCE,
@@ -94,7 +94,12 @@ def import_page(request, kind):
 def import_template(request, kind):
     _check(request, kind)
     buffer = io.BytesIO()
-    imports.build_template(kind, buffer)
+    # The cadres template follows the roster layout in force (its headings, its order), unless the
+    # built-in one is asked for (?layout=builtin).
+    layout = (
+        layouts.chosen(request.user, "roster", request.GET.get("layout", "")) if kind == "cadres" else None
+    )
+    imports.build_template(kind, buffer, layout=layout)
     response = HttpResponse(buffer.getvalue(), content_type=imports.CONTENT_TYPE)
     name = imports.template_filename(kind)
     response["Content-Disposition"] = (

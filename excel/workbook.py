@@ -7,6 +7,7 @@ Neither ``exports`` nor ``imports`` reaches into the other: both read this modul
 import contextvars
 import datetime
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -177,27 +178,221 @@ def _workbook():
 
 
 # --- column definitions -----------------------------------------------------------------------
-ROSTER_COLUMNS = [
-    Column("序号", 6),
-    Column("县(市、区)", 12),
-    Column("乡镇", 12),
-    Column("村", 12),
-    Column("村代码", 14),
-    Column("村类别", 18),
-    Column("姓名", 10),
-    Column("性别", 6),
-    Column("出生年月", 10, MONTH),
-    Column("身份证号", 20),
-    Column("政治面貌", 12),
-    Column("入党时间", 10, MONTH),
-    Column("转正时间", 11, DATE),
-    Column("派出单位", 22),
-    Column("派出层级", 8),
-    Column("职级", 8),
-    Column("学历", 12),
-    Column("职务", 10),
-    Column("批次", 14),
-    Column("任职时间", 11, DATE),
-    Column("计划期满", 11, DATE),
-    Column("联系电话", 14),
+# Every column a roster or appraisal return may have (docs/excel-layouts.md). A layout is a list of
+# (key, heading) pairs over these; the built-in layouts below are the keys in the official order.
+# ``fields`` are the roster's ``values_list`` paths a value is made from; ``value`` makes the cell
+# from them (roster: value(ctx, *fields); appraisal: value(ctx, appraisal, facts)). ``ctx`` holds
+# the export's label tables and choices (built by exports.py, so this module needs no models).
+# ``import_attr`` names the cadre import's field the column fills (the layout's import template).
+@dataclass(frozen=True)
+class Field:
+    key: str
+    heading: str
+    width: float = 10
+    number_format: str | None = None
+    fields: tuple = ()
+    value: Callable | None = None
+    import_attr: str | None = None
+
+    def column(self, heading=None):
+        return Column(heading or self.heading, self.width, self.number_format)
+
+
+def _yes(value):
+    return "是" if value else "否"
+
+
+def _role(ctx, role, leader):
+    label = ctx.role.get(role, role)
+    return f"{label}（工作队长）" if leader else label
+
+
+def _birth(ctx, value):
+    return value.replace(day=1) if ctx.mask_ids and value else value  # beside a masked ID: year-month
+
+
+ROSTER_FIELDS_AVAILABLE = [
+    Field("seq", "序号", 6, value=lambda c: c.n),
+    Field("county", "县(市、区)", 12, None, ("village__township__parent__name",), lambda c, v: v or ""),
+    Field("township", "乡镇", 12, None, ("village__township__name",), lambda c, v: v),
+    Field("village", "村", 12, None, ("village__name",), lambda c, v: v),
+    Field("village_code", "村代码", 14, None, ("village__code",), lambda c, v: v),
+    Field(
+        "village_categories",
+        "村类别",
+        18,
+        None,
+        ("village__categories",),
+        lambda c, v: "、".join(c.category[x] for x in v if x in c.category),
+    ),
+    Field("name", "姓名", 10, None, ("cadre__name",), lambda c, v: v, "name"),
+    Field("gender", "性别", 6, None, ("cadre__gender",), lambda c, v: c.gender.get(v, v), "gender"),
+    Field("ethnicity", "民族", 8, None, ("cadre__ethnicity",), lambda c, v: v, "ethnicity"),
+    Field("birth_date", "出生年月", 10, MONTH, ("cadre__birth_date",), _birth, "birth_date"),
+    Field("id_number", "身份证号", 20, None, ("cadre__id_number",), lambda c, v: c.mask(v), "id_number"),
+    Field(
+        "political_status",
+        "政治面貌",
+        12,
+        None,
+        ("cadre__political_status",),
+        lambda c, v: c.status.get(v, v),
+        "political_status",
+    ),
+    Field(
+        "party_joined_on",
+        "入党时间",
+        10,
+        MONTH,
+        ("cadre__party_joined_on",),
+        lambda c, v: v,
+        "party_joined_on",
+    ),
+    Field(
+        "party_full_member_on",
+        "转正时间",
+        11,
+        DATE,
+        ("cadre__party_full_member_on",),
+        lambda c, v: v,
+        "party_full_member_on",
+    ),
+    Field(
+        "work_started_on",
+        "参加工作时间",
+        12,
+        MONTH,
+        ("cadre__work_started_on",),
+        lambda c, v: v,
+        "work_started_on",
+    ),
+    Field("unit", "派出单位", 22, None, ("cadre__unit__name",), lambda c, v: v, "unit"),
+    Field("position", "现任职务", 16, None, ("cadre__position",), lambda c, v: v, "position"),
+    Field("dispatch_level", "派出层级", 8, None, ("dispatch_level",), lambda c, v: c.level.get(v, v)),
+    Field("rank", "职级", 8, None, ("cadre__rank",), lambda c, v: c.rank.get(v, v), "rank"),
+    Field(
+        "education", "学历", 12, None, ("cadre__education",), lambda c, v: c.education.get(v, v), "education"
+    ),
+    Field("specialty", "专业特长", 14, None, ("cadre__specialty",), lambda c, v: v, "specialty"),
+    Field("full_time", "是否脱产", 8, None, ("cadre__full_time",), lambda c, v: _yes(v), "full_time"),
+    # A work-team leader (工作队长, usually the first secretary) shows in the role: 第一书记（工作队长）.
+    Field("role", "职务", 16, None, ("role", "team_leader"), _role),
+    Field("team_leader", "是否工作队长", 8, None, ("team_leader",), lambda c, v: _yes(v)),
+    Field("batch", "批次", 14, None, ("batch",), lambda c, v: v),
+    Field("start_date", "任职时间", 11, DATE, ("start_date",), lambda c, v: v),
+    Field("planned_end_date", "计划期满", 11, DATE, ("planned_end_date",), lambda c, v: v),
+    Field("phone", "联系电话", 14, None, ("cadre__phone",), lambda c, v: v, "phone"),
+    Field("note", "备注", 24, None, ("cadre__note",), lambda c, v: v, "note"),
 ]
+
+
+def _served(f, text):
+    """The distinct ``text(assignment)`` over the person's assignments in the county that year."""
+    return "、".join(dict.fromkeys(text(a) for a in f.assignments))
+
+
+def _appraisal_role(ctx, a):
+    label = str(a.get_role_display())
+    return f"{label}（工作队长）" if a.team_leader else label
+
+
+def _cadre(name):
+    return lambda c, ap, f: getattr(ap.cadre, name)
+
+
+def _cadre_label(name):
+    return lambda c, ap, f: str(getattr(ap.cadre, f"get_{name}_display")()) if getattr(ap.cadre, name) else ""
+
+
+APPRAISAL_FIELDS_AVAILABLE = [
+    Field("seq", "序号", 6, value=lambda c, ap, f: c.n),
+    Field("name", "姓名", 10, value=_cadre("name")),
+    Field("gender", "性别", 6, value=_cadre_label("gender")),
+    Field("ethnicity", "民族", 8, value=_cadre("ethnicity")),
+    Field("birth_date", "出生年月", 10, MONTH, value=lambda c, ap, f: ap.cadre.birth_date.replace(day=1)),
+    Field("political_status", "政治面貌", 12, value=_cadre_label("political_status")),
+    Field("unit", "派出单位", 22, value=lambda c, ap, f: ap.cadre.unit.name),
+    Field("position", "现任职务", 16, value=_cadre("position")),
+    Field("rank", "职级", 8, value=_cadre_label("rank")),
+    Field("education", "学历", 12, value=_cadre_label("education")),
+    Field("township", "乡镇", 12, value=lambda c, ap, f: _served(f, lambda a: a.village.township.name)),
+    Field("village", "村", 12, value=lambda c, ap, f: _served(f, lambda a: a.village.name)),
+    Field("role", "职务", 10, value=lambda c, ap, f: _served(f, lambda a: _appraisal_role(c, a))),
+    Field("score", "得分", 8, "0.0", value=lambda c, ap, f: ap.score),
+    Field("grade", "等次", 10, value=lambda c, ap, f: ap.get_grade_display() if ap.grade else ""),
+    Field("cap", "最高可评等次", 12, value=lambda c, ap, f: f.cap_label),
+    Field("cap_reasons", "限制原因", 40, value=lambda c, ap, f: "；".join(str(x) for x in f.cap_reasons)),
+    Field("ungraded_reason", "不确定等次原因", 30, value=lambda c, ap, f: ap.ungraded_reason),
+    Field("phone", "联系电话", 14, value=_cadre("phone")),
+]
+
+AVAILABLE = {
+    "roster": {f.key: f for f in ROSTER_FIELDS_AVAILABLE},
+    "appraisal": {f.key: f for f in APPRAISAL_FIELDS_AVAILABLE},
+}
+
+# The built-in layouts: the official forms' columns, in their order.
+BUILTIN = {
+    "roster": [
+        "seq",
+        "county",
+        "township",
+        "village",
+        "village_code",
+        "village_categories",
+        "name",
+        "gender",
+        "ethnicity",
+        "birth_date",
+        "id_number",
+        "political_status",
+        "party_joined_on",
+        "party_full_member_on",
+        "work_started_on",
+        "unit",
+        "position",
+        "dispatch_level",
+        "rank",
+        "education",
+        "specialty",
+        "full_time",
+        "role",
+        "batch",
+        "start_date",
+        "planned_end_date",
+        "phone",
+        "note",
+    ],
+    "appraisal": [
+        "seq",
+        "name",
+        "unit",
+        "township",
+        "village",
+        "role",
+        "score",
+        "grade",
+        "cap",
+        "cap_reasons",
+        "ungraded_reason",
+    ],
+}
+
+
+def builtin_layout(kind):
+    """The built-in layout as (key, heading) pairs."""
+    return [(key, AVAILABLE[kind][key].heading) for key in BUILTIN[kind]]
+
+
+def layout_fields(kind, layout=None):
+    """[(Field, Column)] of ``layout`` ((key, heading) pairs; None: the built-in one). A key no longer
+    offered is skipped, so a stored layout never breaks an export; nothing left: the built-in one."""
+    available = AVAILABLE[kind]
+    chosen = [(available[key], heading) for key, heading in (layout or ()) if key in available]
+    if not chosen:
+        chosen = [(available[key], None) for key in BUILTIN[kind]]
+    return [(f, f.column(heading)) for f, heading in chosen]
+
+
+ROSTER_COLUMNS = [c for _f, c in layout_fields("roster")]
+APPRAISAL_COLUMNS = [c for _f, c in layout_fields("appraisal")]

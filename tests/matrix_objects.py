@@ -83,6 +83,10 @@ SEES = {
     "cadre_account_t1": {"county_admin", "clerk"},
     "cadre_account_t3": {"other_admin"},
     "cadre_account_far": set(),
+    # export layouts: a province's or city's own, read from above (a region does not show its ancestors)
+    "layout_province": {"province"},
+    "layout_city": {"province", "viewer"},
+    "layout_far": set(),
 }
 
 # Who owns the objects of a place (may act on them with an action the role has).
@@ -109,6 +113,9 @@ OWNS = {
     "cadre_account_t1": {"county_admin", "clerk"},
     "cadre_account_t3": {"other_admin"},
     "cadre_account_far": set(),
+    "layout_province": {"province"},
+    "layout_city": {"viewer"},  # a city's layout is the city's to define, not its province's
+    "layout_far": set(),
 }
 
 VILLAGE_PLACES = ["t1", "t2", "t3", "far"]
@@ -258,6 +265,12 @@ def build(export_dir):
         w.put("region", place, region)
     w.put("region", "township_far", far_township)
     w.put("region", "region_county", tree["county"])
+    for place, region in [
+        ("layout_province", tree["province"]),
+        ("layout_city", tree["city"]),
+        ("layout_far", far_city),
+    ]:
+        w.put("layout_region", place, region)
     w.put("unit", "county", tree["unit"])
     w.put("unit", "other_county", tree["other_unit"])
     w.put("unit", "far_county", far_unit)

@@ -250,6 +250,20 @@ def _exports(w):
     return cases
 
 
+def _layouts(w):
+    """A province's or city's layout page (``?region=``): read within the jurisdiction, written by
+    the region's own department."""
+    cases = [get(reverse("excel:layout_edit", args=["bogus"]), action=None, allowed_answer=404)]
+    for kind in ("roster", "appraisal"):
+        for place, region in w.places("layout_region"):
+            url = f"{reverse('excel:layout_edit', args=[kind])}?region={region.code}"
+            cases += [
+                get(url, place=place),
+                post(url, {"reset": "1"}, action=access.MANAGE_LAYOUTS, place=place),
+            ]
+    return cases
+
+
 def _imports(w, name, method):
     assert set(imports.IMPORTERS) == set(IMPORTS), (
         f"Import kinds changed: {sorted(imports.IMPORTERS)}; say in IMPORTS which action each needs."
@@ -390,6 +404,8 @@ CASES = {
         w, "job", lambda j, p: [get(reverse("excel:job_download", args=[j.pk]), place=p)]
     ),
     "excel:export": _exports,
+    "excel:layouts": lambda w: [get(reverse("excel:layouts"))],
+    "excel:layout_edit": _layouts,
     "excel:import": lambda w: _imports(w, "excel:import", _import_page),
     "excel:import_template": lambda w: _imports(
         w, "excel:import_template", lambda url, action: [get(url, action=action)]

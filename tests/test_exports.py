@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from accounts import access
 from appraisal.models import Appraisal, AppraisalRound
@@ -46,6 +47,11 @@ def data_rows(ws):
     return list(ws.iter_rows(min_row=3, values_only=True))
 
 
+def at(ws, header):
+    """The 1-based column of ``header`` in the header row (row 2)."""
+    return [c.value for c in ws[2]].index(header) + 1
+
+
 def scoped(user):
     return lambda qs: access.scope(user, qs)
 
@@ -68,17 +74,17 @@ def test_roster_has_title_headers_frozen_panes_and_print_setup(world, personas):
     exports.build("roster", scoped(personas["county_admin"]), out, region_label="莱阳市", day=DAY)
     ws = read(out)["花名册"]
     assert ws["A1"].value.startswith("莱阳市 驻村干部花名册（2026-02-10）　制表时间：")
-    assert "A1:V1" in {str(r) for r in ws.merged_cells.ranges}
+    assert "A1:AB1" in {str(r) for r in ws.merged_cells.ranges}
     headers = [c.value for c in ws[2]]
     assert headers == [c.header for c in exports.ROSTER_COLUMNS]
-    assert headers[:3] == ["序号", "县(市、区)", "乡镇"] and headers[-1] == "联系电话"
+    assert headers[:3] == ["序号", "县(市、区)", "乡镇"] and headers[-2:] == ["联系电话", "备注"]
     assert ws["A2"].font.b
     assert ws.freeze_panes == "A3"
     assert ws.page_setup.orientation == "landscape"
     assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)  # 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
-    assert ws.column_dimensions["N"].width == 22  # 派出单位
+    assert ws.column_dimensions[get_column_letter(at(ws, "派出单位"))].width == 22
 
 
 def test_roster_rows_labels_and_dates(world, personas):
@@ -94,12 +100,14 @@ def test_roster_rows_labels_and_dates(world, personas):
     assert first["性别"] == "男" and first["政治面貌"] == "中共党员" and first["职务"] == "第一书记"
     assert first["职级"] == "正科级" and first["派出单位"] == "莱阳市财政局"
     assert first["出生年月"] == datetime.datetime(1986, 7, 15)
-    assert ws.cell(3, 9).number_format == "yyyy-mm" and ws.cell(3, 20).number_format == "yyyy-mm-dd"
+    assert ws.cell(3, at(ws, "出生年月")).number_format == "yyyy-mm"
+    assert ws.cell(3, at(ws, "任职时间")).number_format == "yyyy-mm-dd"
     assert first["转正时间"] == datetime.datetime(2011, 7, 1)  # make_cadre: joined 2010-07-01 + 1 year
-    assert ws.cell(3, 13).number_format == "yyyy-mm-dd"
+    assert ws.cell(3, at(ws, "转正时间")).number_format == "yyyy-mm-dd"
     assert first["任职时间"] == datetime.datetime(2025, 3, 1)
     assert first["计划期满"] == datetime.datetime.combine(world["evil"].planned_end_date, datetime.time())
-    assert rows[1][6] == "李四" and rows[1][17] == "工作队员" and rows[1][7] == "女"
+    second = dict(zip([c.value for c in ws[2]], rows[1], strict=True))
+    assert second["姓名"] == "李四" and second["职务"] == "工作队员" and second["性别"] == "女"
     assert rows[2][3] == "西村"
 
 
@@ -107,7 +115,7 @@ def test_formula_like_text_stays_text(world, personas):
     out = io.BytesIO()
     exports.build("roster", scoped(personas["county_admin"]), out, region_label="莱阳市", day=DAY)
     ws = read(out).active
-    name, batch, phone = ws.cell(3, 7), ws.cell(3, 19), ws.cell(3, 22)
+    name, batch, phone = (ws.cell(3, at(ws, h)) for h in ("姓名", "批次", "联系电话"))
     assert (name.value, name.data_type) == ("=1+1", "s")
     assert (batch.value, batch.data_type) == ("@批次", "s")
     assert (phone.value, phone.data_type) == ("+8613800000000", "s")

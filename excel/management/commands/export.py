@@ -1,11 +1,12 @@
-"""manage.py export KIND --region CODE [--month YYYY-MM | --year YYYY | --round PK | --date YYYY-MM-DD] -o FILE"""
+"""manage.py export KIND --region CODE [--month YYYY-MM | --year YYYY | --round PK | --date YYYY-MM-DD]
+[--layout builtin] -o FILE"""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts import events
 from appraisal.models import AppraisalRound
-from excel import exports
+from excel import exports, layouts
 from villages.models import Region
 
 
@@ -21,9 +22,15 @@ class Command(BaseCommand):
         parser.add_argument("--year", help="YYYY (appraisal: the year's annual round)")
         parser.add_argument("--round", dest="round_id", help="appraisal round id")
         parser.add_argument("--date", help="YYYY-MM-DD (roster, coverage; default today)")
+        parser.add_argument(
+            "--layout",
+            choices=[layouts.BUILTIN_CHOICE],
+            default="",
+            help="roster, appraisal: the built-in columns (default: the layout the region's city or province defines)",
+        )
         parser.add_argument("-o", "--output", required=True, help="the .xlsx file to write")
 
-    def handle(self, *args, kind, region, month, year, round_id, date, output, **options):
+    def handle(self, *args, kind, region, month, year, round_id, date, output, layout, **options):
         try:
             exports.check_kind(kind)
             params = {
@@ -61,7 +68,17 @@ class Command(BaseCommand):
             except exports.ExportError as e:
                 raise CommandError(str(e)) from None
         with open(output, "wb") as out:
-            name = exports.build(kind, scope, out, region_label=region_obj.name, round_=round_, **params)
+            name = exports.build(
+                kind,
+                scope,
+                out,
+                region_label=region_obj.name,
+                round_=round_,
+                layout=None
+                if layout or kind not in layouts.KINDS
+                else _pairs(layouts.effective(region_obj, kind)),
+                **params,
+            )
         events.record(
             None,
             events.Kind.EXPORT,
@@ -72,3 +89,7 @@ class Command(BaseCommand):
             file=str(output),
         )
         self.stdout.write(f"{output}: {name}")
+
+
+def _pairs(layout):
+    return layout.pairs if layout else None
