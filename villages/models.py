@@ -209,12 +209,8 @@ class Village(models.Model):
     note = models.TextField(_("note"), blank=True)
     # The village point for check-ins, stored in WGS-84 (what browsers give). Typed by the county in
     # either system (Chinese maps show GCJ-02, converted on entry) or proposed from check-ins.
-    latitude = models.DecimalField(
-        _("latitude (WGS-84)"), max_digits=9, decimal_places=6, null=True, blank=True
-    )
-    longitude = models.DecimalField(
-        _("longitude (WGS-84)"), max_digits=9, decimal_places=6, null=True, blank=True
-    )
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     point_source = models.CharField(_("how the point was set"), max_length=60, blank=True)
 
     objects = VillageQuerySet.as_manager()
