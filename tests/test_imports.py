@@ -254,12 +254,26 @@ def test_template_round_trip(admin, tree):
         ws = load_workbook(io.BytesIO(out.getvalue())).worksheets[0]
         assert [c.value for c in ws[1]] == [c.header for c in imports.COLUMNS[kind]]
         assert ws.data_validations.dataValidation
+
+
+def test_the_templates_example_row_is_never_imported_and_the_skip_is_said(admin, tree):
+    for kind in imports.IMPORTERS:
+        out = io.BytesIO()
+        imports.build_template(kind, out)
+        out.seek(0)
+        message = refused(kind, out, admin)
+        assert "示例" in message and "2" in message, message
+    template = io.BytesIO()
+    imports.build_template("villages", template)
+    wb = load_workbook(io.BytesIO(template.getvalue()))
+    wb.worksheets[0].append(village_rows()[0])
     out = io.BytesIO()
-    imports.build_template("villages", out)
+    wb.save(out)
     out.seek(0)
     result = run("villages", out, admin)
-    assert result.ok, result.errors
-    assert result.created == 1
+    assert result.ok and result.created == 1, result.errors
+    assert any("示例" in n and "2" in n for n in result.notes), result.notes
+    assert not Village.objects.filter(name="大宁村").exclude(code="370682100301").exists()
 
 
 # --- refused files ----------------------------------------------------------------------------
@@ -270,7 +284,8 @@ def refused(kind, f, user, name="data.xlsx"):
 
 
 def test_refused_not_xlsx(admin):
-    assert ".xlsx" in refused("villages", io.BytesIO(b"a,b\n1,2\n"), admin, "data.csv")
+    assert "村代码" in refused("villages", io.BytesIO(b"a,b\n1,2\n"), admin, "data.csv")
+    assert "Only Excel workbooks" in refused("villages", io.BytesIO(b"a,b\n1,2\n"), admin, "data.txt")
     assert ".xlsx" in refused("villages", io.BytesIO(b"just text"), admin, "renamed.xlsx")
     zipped = io.BytesIO()
     with zipfile.ZipFile(zipped, "w") as zf:
@@ -308,8 +323,8 @@ def test_refused_zip_bomb(admin):
 def test_refused_missing_or_renamed_headers(admin):
     headers = [h for h in CADRE_HEADERS if h != "派出单位"]
     assert "派出单位" in refused("cadres", xlsx(headers, [cadre_row(1)[:7] + cadre_row(1)[8:]]), admin)
-    headers = [("电话号码" if h == "联系电话" else h) for h in CADRE_HEADERS]
-    assert "电话号码" in refused("cadres", xlsx(headers, [cadre_row(1)]), admin)
+    headers = [("微信号" if h == "联系电话" else h) for h in CADRE_HEADERS]
+    assert "微信号" in refused("cadres", xlsx(headers, [cadre_row(1)]), admin)
     assert "身份证号" in refused("cadres", xlsx(["名字"], [["x"]]), admin)
 
 
