@@ -1083,6 +1083,10 @@ def parse_rows(kind, data, filename=None):
 
 
 def _display(value):
+    """A cell as the error table shows it; a number too long for Excel as Excel shows it (3.70682E+17),
+    not as the digits it no longer holds."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= 1e15:
+        return f"{value:.5E}"
     return text(value)
 
 
@@ -1831,7 +1835,9 @@ def run(kind, fileobj, user, *, filename=None):
             )
         return result
     importer.run(rows, result)
-    result.errors = sorted(importer.errors, key=lambda e: e.row)
+    # Row by row, and within a row from left to right, as the sheet reads.
+    column_at = {importer.headers[a]: j for a, j in read.positions.items() if a in importer.headers}
+    result.errors = sorted(importer.errors, key=lambda e: (e.row, column_at.get(e.column, -1)))
     if result.errors:
         result.created = result.updated = result.unchanged = 0
     return result
