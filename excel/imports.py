@@ -664,7 +664,9 @@ class _SheetScan:
         )
 
     def start(self, name, attrs):
-        local = name.rpartition(" ")[2]
+        # Without namespace processing a name is as written: "c", or "x:c" with a prefix; its local
+        # part is what calamine matches, whatever namespace the prefix stands for.
+        local = name.rpartition(":")[2] if ":" in name else name
         stack = self.stack
         parent = stack[-1] if stack else None
         stack.append(local)
@@ -762,7 +764,7 @@ class _SheetScan:
         )
 
     def run(self, stream):
-        parser = expat.ParserCreate(namespace_separator=" ")
+        parser = expat.ParserCreate()
         parser.StartElementHandler = self.start
         parser.EndElementHandler = self.end
         parser.StartDoctypeDeclHandler = self.doctype
@@ -1852,6 +1854,7 @@ def build_template(kind, out):
     ws.title = KINDS[kind]
     lists = wb.create_sheet("选项")
     bold = Font(bold=True)
+    example_font = Font(italic=True, color="808080")
     fill = PatternFill("solid", fgColor="DDEBF7")
     with override(LANGUAGE):
         list_col = 0
@@ -1860,10 +1863,12 @@ def build_template(kind, out):
             cell = ws.cell(row=1, column=i, value=col.header)
             cell.font, cell.fill = bold, fill
             example = ws.cell(row=2, column=i, value=col.example)
+            example.font = example_font  # grey: the example row (示例 in its key cell) is never imported
             if col.attr in ("code", "township_code", "id_number", "village", "phone"):
                 example.number_format = "@"
                 ws.column_dimensions[letter].number_format = "@"
-            ws.column_dimensions[letter].width = max(12, len(col.header) * 2 + 4)
+            shown = max(len(col.header) * 2, sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(col.example)))
+            ws.column_dimensions[letter].width = max(12, shown + 4)
             if col.choices:
                 list_col += 1
                 labels = [str(label) for _code, label in col.choices]

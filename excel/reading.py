@@ -113,9 +113,9 @@ def _scan_biff(stream, max_cells, max_strings):
                 )
                 % {"cell": f"{_column_letters(col + 1)}{row + 1}"}
             )
-        elif kind == _DIMENSIONS and len(body) >= 12:
-            # rows first … last + 1 (4 bytes each in BIFF8), columns first … last + 1
-            _r0, r1, _c0, c1 = struct.unpack_from("<IIHH", body)
+        elif kind == _DIMENSIONS and len(body) >= 8:
+            # rows first … last + 1 (4 bytes each in BIFF8, 2 in BIFF5), columns first … last + 1
+            _r0, r1, _c0, c1 = struct.unpack_from("<IIHH" if len(body) >= 12 else "<HHHH", body)
             max_row, max_col = max(max_row, r1), max(max_col, c1)
         elif kind in _ONE_CELL and len(body) >= 4:
             row, col = struct.unpack_from("<HH", body)
