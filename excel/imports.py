@@ -203,8 +203,14 @@ def parse_month(value):
     return parse_date(value, month_ok=True)
 
 
+_SCIENTIFIC_RE = re.compile(r"\d(?:\.\d*)?[eE]\+?\d+")
+
+
 def parse_id_number(value):
-    """An ID number must arrive as text: a number has been through Excel's 15 significant digits."""
+    """An ID number must arrive as text: a number has been through Excel's 15 significant digits
+    (a CSV saved by Excel carries it as the text it showed, 3.70682E+17)."""
+    if isinstance(value, str) and _SCIENTIFIC_RE.fullmatch(value.strip()):
+        value = float(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise CellError(
             _(

@@ -463,8 +463,7 @@ def test_the_import_counts_the_teams_again_under_lock_before_writing(
 
 # --- issue 15: numbers that are not what they seem, phones, the new columns --------------------
 def test_an_id_number_stored_as_a_number_is_refused_even_with_a_valid_check_digit(admin, tree):
-    row = cadre_row(1)
-    assert row[2][-1] != "X"
+    row = next(r for r in (cadre_row(n) for n in range(20)) if r[2][-1] != "X")
     row[2] = int(row[2])  # 18 digits, checksum valid: still refused, it may have been rounded
     with translation.override("en"):
         result = run("cadres", xlsx(CADRE_HEADERS, [row]), admin)
@@ -588,3 +587,13 @@ def test_headers_match_without_spaces_line_breaks_and_by_alias(admin, tree):
     ]
     result = run("cadres", xlsx(headers, [cadre_row(1)]), admin)
     assert result.ok and result.created == 1, result.errors
+
+
+def test_an_id_number_that_a_csv_carries_as_excels_scientific_text_is_refused_the_same_way(admin, tree):
+    row = cadre_row(1)
+    row[2] = "3.70682E+17"  # what Excel writes to a CSV for a numeric ID column
+    data = ",".join(CADRE_HEADERS) + "\n" + ",".join(map(str, row)) + "\n"
+    with translation.override("en"):
+        result = run("cadres", io.BytesIO(data.encode("gb18030")), admin, "花名册.csv")
+    assert [(e.cell, e.value) for e in result.errors] == [("花名册!C2", "3.70682E+17")]
+    assert "15 significant digits" in result.errors[0].message
