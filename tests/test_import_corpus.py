@@ -2,13 +2,19 @@
 by LibreOffice): each file and its expected result — created counts, or the exact cells refused."""
 
 import datetime
+import json
+import os
 import pathlib
+import subprocess
+import sys
 
 import pytest
 from django.utils import translation
 
 from cadres.models import Cadre
 from excel import imports
+
+from .test_hostile_sheet_xml import CHILD
 
 FILES = pathlib.Path(__file__).parent / "corpus" / "files"
 NUMERIC_ID = ("arrived as a number", "15 significant digits", "format to text")
@@ -125,3 +131,21 @@ def test_the_templates_example_row_left_in_is_skipped_and_said(personas, tree):
 def test_a_header_after_a_title_counts_rows_as_the_sheet_does(personas, tree):
     result = import_file("header_on_row_7.xlsx", personas["county_admin"])
     assert result.ok and result.rows == 3
+
+
+def test_reading_the_far_cell_xls_keeps_memory_small():
+    """calamine alone took 1 GB for this 7 KB file; refused by the BIFF pre-scan, in a child process
+    with a 2 GB address-space limit, peak RSS grows < 100 MB."""
+    code = "import resource; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n" + CHILD
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=(FILES / "hostile_far_cell.xls").read_bytes(),
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        cwd=pathlib.Path(__file__).parent.parent,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    out = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    assert "65536" in out["said"], out
+    assert out["grew_kb"] < 100 * 1024, out
