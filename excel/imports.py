@@ -1030,13 +1030,25 @@ def read_rows(kind, data, filename=None):
     row left out."""
     fmt = file_format(data, filename)
     _prescan(data, fmt)
-    notes, passed, table, h = [], [], None, None
+    notes, passed, table, h, found, first_problem = [], [], None, None, None, None
     for t in read_tables(data, fmt, filename):
         h = find_header(kind, t.rows)
         if h is not None:
-            table = t
-            break
+            try:
+                h, found = locate_columns(kind, t.rows, h)
+            except ImportRefused as e:
+                # An instruction sheet may list the column names (身份证号 | 说明…): read on, and
+                # refuse with this sheet's problem only if no later sheet has the table.
+                first_problem = first_problem or ImportRefused(
+                    _("Sheet “%(sheet)s”, header row %(row)d: %(problem)s")
+                    % {"sheet": t.sheet, "row": h + 1, "problem": e}
+                )
+            else:
+                table = t
+                break
         passed.append(t.sheet)
+    if table is None and first_problem is not None:
+        raise first_problem
     if table is None:
         where = "、".join(f"“{n}”" for n in passed) if len(passed) > 1 else ""
         message = _(
@@ -1045,7 +1057,6 @@ def read_rows(kind, data, filename=None):
         if where:
             message += " " + _("Sheets looked at: %(sheets)s.") % {"sheets": where}
         raise ImportRefused(message)
-    h, found = locate_columns(kind, table.rows, h)
     if passed:
         notes.append(
             _("Read the sheet “%(sheet)s”; skipped %(skipped)s before it (no header row with %(key)s).")

@@ -597,3 +597,24 @@ def test_an_id_number_that_a_csv_carries_as_excels_scientific_text_is_refused_th
         result = run("cadres", io.BytesIO(data.encode("gb18030")), admin, "花名册.csv")
     assert [(e.cell, e.value) for e in result.errors] == [("花名册!C2", "3.70682E+17")]
     assert "15 significant digits" in result.errors[0].message
+
+
+def test_an_instruction_sheet_that_lists_the_column_names_is_passed_over(admin, tree):
+    wb = Workbook()
+    wb.active.title = "填表说明"
+    wb.active.append(["列名", "说明"])
+    wb.active.append(["身份证号", "18位，设为文本格式"])
+    data = wb.create_sheet("花名册")
+    data.append(CADRE_HEADERS)
+    data.append(cadre_row(1))
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    result = run("cadres", out, admin)
+    assert result.ok and result.created == 1 and result.sheet == "花名册", result.errors
+    wb.remove(data)  # no table anywhere: the instruction sheet's problem is the answer
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    message = refused("cadres", out, admin)
+    assert "填表说明" in message and "2" in message and "说明" in message
