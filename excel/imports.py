@@ -40,12 +40,12 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from accounts import access
 from assignments import rules
 from assignments.models import Assignment, AssignmentEvent, Policy
-from cadres import filing, idcard
+from cadres import ethnicity, filing, idcard
 from cadres.dates import term_end
 from cadres.models import Cadre, Level, Unit
 from villages.models import Region, Village
 
-from . import layouts
+from . import layouts, reading
 from .workbook import CONTENT_TYPE, LANGUAGE, ROSTER_COLUMNS  # noqa: F401 (CONTENT_TYPE for the views)
 
 # Limits (module constants, so a deployment — or a test — can change them).
@@ -54,7 +54,8 @@ MAX_ROWS = 50_000  # data rows
 MAX_UNCOMPRESSED = 300 * 1024 * 1024  # all members of the zip together, uncompressed
 MAX_RATIO = 200  # uncompressed ÷ compressed for any member larger than RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024
-HEADER_SEARCH_ROWS = 5  # the header row may follow a title row (as in the exports)
+HEADER_SEARCH_ROWS = 20  # the header row may follow a title and notes (offices' own sheets)
+MAX_COLUMNS = 200  # columns of a CSV row (a workbook's are bounded by the pre-scans)
 BATCH = 1000
 
 KINDS = {"villages": "村", "cadres": "驻村干部", "assignments": "驻村任职"}
@@ -70,6 +71,7 @@ class RowError:
     column: str
     value: str
     message: str
+    cell: str = ""  # where, as a spreadsheet names it: 花名册!J5 (花名册!5:5 for the whole row)
 
 
 @dataclass
@@ -80,6 +82,8 @@ class Result:
     updated: int = 0
     unchanged: int = 0
     errors: list = field(default_factory=list)
+    sheet: str = ""  # the sheet read (a CSV file: its name)
+    notes: list = field(default_factory=list)  # what was read and skipped, in words
 
     @property
     def ok(self):
@@ -102,6 +106,10 @@ _FULLWIDTH = {0xFF10 + i: ord("0") + i for i in range(10)} | {
 }
 
 
+_CLEAN = _INVISIBLE | _FULLWIDTH  # one pass over the string instead of two
+_MAYBE_EMPTY = frozenset(c for c in map(chr, range(0x3001)) if c.isspace()) | set(map(chr, _INVISIBLE))
+
+
 def text(value):
     """A cell as clean text: no zero-width characters, full-width digits made ASCII, stripped."""
     if value is None:
@@ -112,7 +120,7 @@ def text(value):
         value = value.date()
     if isinstance(value, datetime.date):
         return value.isoformat()
-    return str(value).translate(_INVISIBLE).translate(_FULLWIDTH).strip()
+    return str(value).translate(_CLEAN).strip()
 
 
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
@@ -120,13 +128,55 @@ _DATE8_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _MONTH_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
 
 
+# Excel's day numbers (1900 date system; day 1 is 1900-01-01, and Excel counts a 29 February 1900
+# that never was, so from day 61 on the origin is 1899-12-30). Only 1920-01-01 … 2099-12-31 (days
+# 7306 … 73050) are taken as dates: no year (1900–2099) or month written as a number (2012.1) falls
+# in that range, so a number there is a date and nothing else.
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)
+SERIAL_FIRST, SERIAL_LAST = 7306, 73050
+
+
+def _date_from_number(value, month_ok):
+    """A numeric cell in a date column: an Excel day number, or 20240301 written as a number."""
+    if 1900 <= value < 2100:
+        if month_ok and not float(value).is_integer():
+            raise CellError(
+                _(
+                    "The month arrived as a number (%(value)s), so 2012.10 cannot be told from 2012.1. Set "
+                    "the column's format to text and enter the month as 2012-10."
+                )
+                % {"value": value}
+            )
+        raise CellError(
+            _("A number (%(value)s) is not a date: enter a date like 2024-03-01 or a month like 2010-07.")
+            % {"value": value}
+        )
+    if SERIAL_FIRST <= value <= SERIAL_LAST:
+        return _EXCEL_EPOCH + datetime.timedelta(days=int(value))
+    if float(value).is_integer() and 19000101 <= value <= 20991231:
+        return None  # 20240301: read as text below
+    raise CellError(
+        _(
+            "The number %(value)s is not a date: enter a date like 2024-03-01 (or format the cell as a "
+            "date in Excel)."
+        )
+        % {"value": value}
+    )
+
+
 def parse_date(value, *, month_ok=False):
     """A real Excel date, or text 2024-03-01 / 2024/3/1 / 2024.03.01 / 2024年3月1日 / 20240301;
-    with ``month_ok`` also 2010-07 (→ the first of the month). Returns (date, is_month_only)."""
+    with ``month_ok`` also 2010-07 (→ the first of the month). Returns (date, is_month_only).
+    A plain number is an Excel day number only in 1920…2099 (see ``SERIAL_FIRST``); a month that
+    arrived as a number (2012.1) is refused: it may have been 2012.10."""
     if isinstance(value, datetime.datetime):
         return value.date(), False
     if isinstance(value, datetime.date):
         return value, False
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        day = _date_from_number(value, month_ok)
+        if day is not None:
+            return day, False
     s = text(value)
     m = _DATE_RE.match(s) or _DATE8_RE.match(s)
     month_only = False
@@ -147,6 +197,68 @@ def parse_date(value, *, month_ok=False):
         raise CellError(
             _("%(value)s is not a real date (no such day in that month).") % {"value": s}
         ) from None
+
+
+def parse_month(value):
+    return parse_date(value, month_ok=True)
+
+
+_SCIENTIFIC_RE = re.compile(r"\d(?:\.\d*)?[eE]\+?\d+")
+
+
+def parse_id_number(value):
+    """An ID number must arrive as text: a number has been through Excel's 15 significant digits
+    (a CSV saved by Excel carries it as the text it showed, 3.70682E+17)."""
+    if isinstance(value, str) and _SCIENTIFIC_RE.fullmatch(value.strip()):
+        value = float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise CellError(
+            _(
+                "The ID number arrived as a number (%(value)s): Excel keeps only 15 significant digits, so "
+                "its last digits may have been lost, whatever its check digit says. Set the column's format "
+                "to text (文本), type the ID numbers again and import."
+            )
+            % {"value": f"{value:.5E}" if abs(value) >= 1e15 else value}
+        )
+    return idcard.normalize(text(value))
+
+
+_PHONE_BLANKS = re.compile(r"[\s()（）]")
+_MOBILE_RE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
+_LANDLINE_RE = re.compile(r"0\d{2,3}-?[1-9]\d{6,7}(?:(?:-|转|#|ext\.?)\d{1,6})?", re.IGNORECASE)
+
+
+def parse_phone(value):
+    """An 11-digit mobile number (1[3-9]…, an optional +86 dropped), or a landline with its area code
+    (0535-1234567, 0535-12345678, an extension after -, 转 or #); spaces and brackets are dropped."""
+    s = text(value)
+    compact = _PHONE_BLANKS.sub(
+        "", s.replace("(0", "0").replace("（0", "0").replace(")", "-").replace("）", "-")
+    )
+    compact = compact.replace("--", "-")
+    m = _MOBILE_RE.fullmatch(compact)
+    if m:
+        return m[1]
+    if _LANDLINE_RE.fullmatch(compact):
+        return compact
+    raise CellError(
+        _(
+            "Not a phone number: enter an 11-digit mobile number such as 13800000000, or a landline with "
+            "its area code such as 0535-1234567 (an extension after a further -)."
+        )
+    )
+
+
+def parse_ethnicity(value):
+    """One of the 56 names (汉族); the name without 族 (汉, 蒙古) is taken too, as forms often print it."""
+    s = text(value).replace(" ", "")
+    found = _ETHNIC.get(s) or _ETHNIC.get(s + "族")
+    if found is None:
+        raise CellError(_("Unknown ethnic group: enter one of the 56 names, such as 汉族 or 回族."))
+    return found
+
+
+_ETHNIC = {name: name for name in ethnicity.ETHNIC_GROUPS}
 
 
 def parse_int(value):
@@ -248,12 +360,21 @@ def _rank_labels():
     return _chinese_labels(Cadre.Rank.choices)
 
 
+YES_NO = [("是", "是"), ("否", "否")]
+ID_ALIASES = ("身份证号码", "公民身份号码", "公民身份证号码", "身份证", "身份证件号码")
+
 COLUMNS = {
     "villages": [
-        Col("村代码", "code", required=True, example="370682100201"),
-        Col("村名称", "name", required=True, aliases=("村",), example="大宁村"),
-        Col("乡镇代码", "township_code", example="370682100000"),
-        Col("乡镇名称", "township_name", aliases=("乡镇",), example="沐浴店镇"),
+        Col(
+            "村代码",
+            "code",
+            required=True,
+            aliases=("村编码", "行政区划代码", "村级代码"),
+            example="示例：370682100201",
+        ),
+        Col("村名称", "name", required=True, aliases=("村", "村名", "行政村", "村庄名称"), example="大宁村"),
+        Col("乡镇代码", "township_code", aliases=("乡镇编码", "镇街代码"), example="370682100000"),
+        Col("乡镇名称", "township_name", aliases=("乡镇", "乡镇（街道）", "镇街"), example="沐浴店镇"),
         Col(
             "村类别",
             "categories",
@@ -261,9 +382,7 @@ COLUMNS = {
             choices=Village.Category.choices,
             example="脱贫村、党组织软弱涣散村",
         ),
-        Col(
-            "问题突出村", "problem_prominent", parse_bool, choices=[("是", "是"), ("否", "否")], example="否"
-        ),
+        Col("问题突出村", "problem_prominent", parse_bool, choices=YES_NO, example="否"),
         Col(
             "党组织等级",
             "party_org_grade",
@@ -271,16 +390,24 @@ COLUMNS = {
             choices=Village.Grade.choices,
             example="二类",
         ),
-        Col("人口", "population", parse_int, example=1200),
-        Col("户数", "households", parse_int, example=420),
+        Col("人口", "population", parse_int, aliases=("户籍人口", "人口数"), example=1200),
+        Col("户数", "households", parse_int, aliases=("户籍户数",), example=420),
     ],
     "cadres": [
         Col("姓名", "name", required=True, example="张伟"),
         Col(
             "性别", "gender", choice_parser(Cadre.Gender.choices), choices=Cadre.Gender.choices, example="男"
         ),
-        Col("身份证号", "id_number", required=True, example="37068219850501123X"),
-        Col("出生年月", "birth_date", example="1985-05-01"),
+        Col(
+            "身份证号",
+            "id_number",
+            parse_id_number,
+            required=True,
+            aliases=ID_ALIASES,
+            example="示例：37068219850501123X",
+        ),
+        Col("出生年月", "birth_date", parse_month, aliases=("出生日期", "出生时间"), example="1985-05"),
+        Col("民族", "ethnicity", parse_ethnicity, choices=ethnicity.CHOICES, example="汉族"),
         Col(
             "政治面貌",
             "political_status",
@@ -291,15 +418,29 @@ COLUMNS = {
             choices=Cadre.PoliticalStatus.choices,
             example="中共党员",
         ),
-        Col("入党时间", "party_joined_on", example="2010-07"),
-        Col("转正时间", "party_full_member_on", aliases=("转正日期",), example="2011-07"),
-        Col("参加工作时间", "work_started_on", example="2008-08-01"),
-        Col("派出单位", "unit", required=True, example="莱阳市财政局"),
+        Col("入党时间", "party_joined_on", parse_month, aliases=("入党日期", "入党年月"), example="2010-07"),
+        Col("转正时间", "party_full_member_on", parse_month, aliases=("转正日期",), example="2011-07"),
+        Col(
+            "参加工作时间",
+            "work_started_on",
+            parse_month,
+            aliases=("参加工作日期", "参加工作年月"),
+            example="2008-08-01",
+        ),
+        Col(
+            "派出单位",
+            "unit",
+            required=True,
+            aliases=("选派单位", "原单位", "原工作单位"),
+            example="莱阳市财政局",
+        ),
+        Col("是否脱产", "full_time", parse_bool, aliases=("脱产",), choices=YES_NO, example="是"),
         Col(
             "职级",
             "rank",
             choice_parser(Cadre.Rank.choices),
             required=True,
+            aliases=("职务职级", "现职级"),
             choices=Cadre.Rank.choices,
             example="正科级",
         ),
@@ -307,26 +448,62 @@ COLUMNS = {
             "学历",
             "education",
             choice_parser(Cadre.Education.choices),
+            aliases=("文化程度", "最高学历"),
             choices=Cadre.Education.choices,
             example="大学本科",
         ),
-        Col("专业特长", "specialty", example="农业经济"),
-        Col("联系电话", "phone", example="13800000000"),
+        Col("专业特长", "specialty", aliases=("特长",), example="农业经济"),
+        Col(
+            "联系电话",
+            "phone",
+            parse_phone,
+            aliases=("电话", "电话号码", "手机", "手机号", "手机号码", "联系方式"),
+            example="13800000000",
+        ),
     ],
     "assignments": [
-        Col("身份证号", "id_number", required=True, example="37068219850501123X"),
-        Col("村代码", "village", required=True, example="370682100201"),
+        Col(
+            "身份证号",
+            "id_number",
+            parse_id_number,
+            required=True,
+            aliases=ID_ALIASES,
+            example="示例：37068219850501123X",
+        ),
+        Col("村代码", "village", required=True, aliases=("村编码", "派驻村代码"), example="370682100201"),
         Col(
             "职务",
             "role",
             choice_parser(Assignment.Role.choices, ROLE_EXTRA),
             required=True,
+            aliases=("驻村职务",),
             choices=Assignment.Role.choices,
             example="第一书记",
         ),
-        Col("任职时间", "start_date", required=True, example="2025-03-01"),
-        Col("计划期满", "planned_end_date", example="2027-02-28"),
-        Col("批次", "batch", example="2025年第一批"),
+        Col(
+            "工作队长",
+            "team_leader",
+            parse_bool,
+            aliases=("是否工作队长", "是否队长"),
+            choices=YES_NO,
+            example="是",
+        ),
+        Col(
+            "任职时间",
+            "start_date",
+            parse_date,
+            required=True,
+            aliases=("派驻时间", "到村时间", "驻村时间"),
+            example="2025-03-01",
+        ),
+        Col(
+            "计划期满",
+            "planned_end_date",
+            parse_date,
+            aliases=("期满时间", "计划期满时间"),
+            example="2027-02-28",
+        ),
+        Col("批次", "batch", aliases=("选派批次",), example="2025年第一批"),
         Col(
             "派出层级", "dispatch_level", choice_parser(Level.choices), choices=Level.choices, example="县级"
         ),
@@ -348,16 +525,23 @@ def _layout_headers(kind, columns, by_header):
     by_attr = {c.attr: c for c in columns}
     for name, attr in aliases.items():
         if attr in by_attr:
-            by_header.setdefault(name, by_attr[attr])
-    return ignored
+            by_header.setdefault(header_name(name), by_attr[attr])
+    return {header_name(name) for name in ignored}
 
 
 # --- reading ------------------------------------------------------------------------------------
-def check_archive(data: bytes, filename: str | None = None):
-    """Refuse anything that is not a sane .xlsx before a parser sees it."""
-    if filename is not None and not filename.lower().endswith(".xlsx"):
+EXTENSIONS = (".xlsx", ".xls", ".csv")
+
+
+def file_format(data: bytes, filename: str | None = None):
+    """ "xlsx", "xls" or "csv", from the content (a renamed file is read for what it is), after the size
+    and the name's extension are checked; refuses anything else with what to do."""
+    if filename is not None and not filename.lower().endswith(EXTENSIONS):
         raise ImportRefused(
-            _("Only Excel .xlsx workbooks can be imported (got %(name)s). Save the file as .xlsx first.")
+            _(
+                "Only Excel workbooks (.xlsx, .xls) and CSV files can be imported (got %(name)s). Save the "
+                "file as .xlsx first."
+            )
             % {"name": filename}
         )
     if len(data) > MAX_BYTES:
@@ -365,13 +549,29 @@ def check_archive(data: bytes, filename: str | None = None):
             _("The file is %(size).1f MB; at most %(max).0f MB can be imported. Split it into several files.")
             % {"size": len(data) / 1024 / 1024, "max": MAX_BYTES / 1024 / 1024}
         )
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        if data.startswith(_OLE_MAGIC) and "EncryptionInfo".encode("utf-16-le") in data:
+    if data.startswith(_OLE_MAGIC):
+        if "EncryptionInfo".encode("utf-16-le") in data:
             raise ImportRefused(
                 _(
-                    "The workbook is protected by a password (encrypted). Remove the password and save it as .xlsx."
+                    "The workbook is protected by a password (encrypted). Remove the password and save it again."
                 )
             )
+        return "xls"
+    if data.startswith(b"PK\x03\x04") or zipfile.is_zipfile(io.BytesIO(data)):
+        return "xlsx"
+    if filename is not None and filename.lower().endswith(".csv"):
+        return "csv"
+    raise ImportRefused(
+        _(
+            "This is not an .xlsx workbook (a CSV or a renamed file?). Save it from Excel or WPS as .xlsx, "
+            "or give a CSV file the name ending .csv."
+        )
+    )
+
+
+def check_archive(data: bytes, filename: str | None = None):
+    """Refuse anything that is not a sane .xlsx before a parser sees it."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
         if data.startswith(b"PK\x03\x04"):
             raise ImportRefused(
                 _(
@@ -379,7 +579,7 @@ def check_archive(data: bytes, filename: str | None = None):
                 )
             )
         raise ImportRefused(
-            _("This is not an .xlsx workbook (an .xls or a renamed file?). Save it as .xlsx.")
+            _("This is not an .xlsx workbook (a CSV or a renamed file?). Save it from Excel or WPS as .xlsx.")
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -436,10 +636,13 @@ _SKIPPED_PARTS = (".png", ".jpeg", ".jpg", ".gif", ".bmp", ".tif", ".tiff", ".em
 _SKIPPED_DIRS = ("xl/media/", "xl/embeddings/", "xl/printerSettings/")
 
 
-def _column_number(letters):
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
+def _column_number(letters, _known={}):  # noqa: B006 (a cache: a sheet uses a few columns)
+    n = _known.get(letters)
+    if n is None:
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch) - 64
+        _known[letters] = n
     return n
 
 
@@ -481,7 +684,9 @@ class _SheetScan:
         )
 
     def start(self, name, attrs):
-        local = name.rpartition(" ")[2]
+        # Without namespace processing a name is as written: "c", or "x:c" with a prefix; its local
+        # part is what calamine matches, whatever namespace the prefix stands for.
+        local = name.rpartition(":")[2] if ":" in name else name
         stack = self.stack
         parent = stack[-1] if stack else None
         stack.append(local)
@@ -579,7 +784,7 @@ class _SheetScan:
         )
 
     def run(self, stream):
-        parser = expat.ParserCreate(namespace_separator=" ")
+        parser = expat.ParserCreate()
         parser.StartElementHandler = self.start
         parser.EndElementHandler = self.end
         parser.StartDoctypeDeclHandler = self.doctype
@@ -680,43 +885,102 @@ def check_sheets(data: bytes):
                 )
 
 
-def read_sheet(data: bytes):
-    """The first sheet's rows as lists of Python values (calamine)."""
+@dataclass
+class Table:
+    """What was read: the sheet's name, its rows (lists of cell values, row 1 first) and its format."""
+
+    sheet: str
+    rows: list
+    format: str
+
+
+def read_tables(data: bytes, fmt: str, filename: str | None):
+    """Yield each sheet as a ``Table``, in the workbook's order (a CSV file is one sheet, named after
+    the file). Only after the pre-scans: calamine allocates a sheet's used rectangle at once."""
+    if fmt == "csv":
+        stem = (filename or "CSV").rsplit("/", 1)[-1].rsplit(".", 1)[0] or "CSV"
+        try:
+            rows = reading.read_csv(
+                data, max_rows=MAX_ROWS + HEADER_SEARCH_ROWS + 1, max_columns=MAX_COLUMNS, max_cells=MAX_CELLS
+            )
+        except reading.Unreadable as e:
+            raise ImportRefused(str(e)) from None
+        yield Table(stem, rows, fmt)
+        return
     from python_calamine import CalamineWorkbook
 
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = wb.get_sheet_by_index(0)
-        # A few rows more than allowed are enough to know the file is too long.
-        return sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS + HEADER_SEARCH_ROWS + 2)
+        names = wb.sheet_names
     except Exception as e:  # calamine raises its own error types for broken files
         raise ImportRefused(_("The workbook cannot be read: %(error)s") % {"error": e}) from None
+    for index, name in enumerate(names):
+        try:
+            sheet = wb.get_sheet_by_index(index)
+            # A few rows more than allowed are enough to know the file is too long.
+            rows = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS + HEADER_SEARCH_ROWS + 2)
+        except Exception as e:
+            raise ImportRefused(
+                _("The sheet “%(sheet)s” cannot be read: %(error)s") % {"sheet": name, "error": e}
+            ) from None
+        yield Table(name, rows, fmt)
 
 
-def locate_columns(kind, rows):
-    """(header row index, {attr: column index}); refuses missing, renamed or repeated headers."""
+def read_sheet(data: bytes):
+    """The first sheet's rows as lists of Python values (calamine), after the pre-scans."""
+    fmt = file_format(data)
+    _prescan(data, fmt)
+    return next(read_tables(data, fmt, None)).rows
+
+
+# Headers are compared without spaces (ASCII, full-width, no-break), line breaks and the * that
+# marks a required column: 姓　名, "身份证\n号码", *姓名 all name their column.
+_HEADER_NOISE = re.compile(r"[\s\u3000\u00a0*＊]+")
+
+
+def header_name(value):
+    return _HEADER_NOISE.sub("", text(value))
+
+
+def header_table(kind):
+    """Normalized header or alias → Col, for one kind (a new alias is one more name in its Col)."""
+    table = {}
+    for c in COLUMNS[kind]:
+        for name in (c.header, *c.aliases):
+            table[header_name(name)] = c
+    return table
+
+
+def _key_names(kind):
     key = KEY_HEADER[kind]
+    col = next(c for c in COLUMNS[kind] if c.header == key)
+    return {header_name(n) for n in (col.header, *col.aliases)}
+
+
+def find_header(kind, rows):
+    """The index of the first row among the first ``HEADER_SEARCH_ROWS`` holding the key column."""
+    keys = _key_names(kind)
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if any(header_name(v) in keys for v in row if v not in (None, "")):
+            return i
+    return None
+
+
+def locate_columns(kind, rows, h=None):
+    """(header row index, {attr: column index}); refuses missing, renamed or repeated headers."""
     columns = COLUMNS[kind]
-    h, headers = next(
-        (
-            (i, [text(v) for v in row])
-            for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])
-            if key in map(text, row)
-        ),
-        (None, None),
-    )
+    if h is None:
+        h = find_header(kind, rows)
     if h is None:
         raise ImportRefused(
             _("No header row with the column %(key)s in the first %(n)d rows. Use the template's headers.")
-            % {"key": key, "n": HEADER_SEARCH_ROWS}
+            % {"key": KEY_HEADER[kind], "n": HEADER_SEARCH_ROWS}
         )
-    by_header = {}
-    for c in columns:
-        for name in (c.header, *c.aliases):
-            by_header[name] = c
-    ignored = IGNORED | _layout_headers(kind, columns, by_header)
+    by_header = header_table(kind)
+    ignored = {header_name(n) for n in IGNORED} | _layout_headers(kind, columns, by_header)
     found, unknown = {}, []
-    for i, name in enumerate(headers):
+    for i, value in enumerate(rows[h]):
+        name = header_name(value)
         if not name:
             continue
         col = by_header.get(name)
@@ -747,28 +1011,115 @@ class Row:
     cells: dict  # attr → raw value (only for present columns)
 
 
-def parse_rows(kind, data, filename=None):
-    check_archive(data, filename)
-    check_sheets(data)
-    rows = read_sheet(data)
-    h, found = locate_columns(kind, rows)
-    out = []
+@dataclass
+class Rows:
+    """The data rows of the sheet read, and where they came from."""
+
+    rows: list
+    sheet: str
+    positions: dict  # attr → column index (0 = A)
+    notes: list
+
+
+def _prescan(data, fmt):
+    if fmt == "xlsx":
+        check_archive(data)
+        check_sheets(data)
+    elif fmt == "xls":
+        try:
+            reading.check_xls(data, max_cells=MAX_CELLS, max_strings=MAX_SHARED_STRINGS)
+        except reading.Unreadable as e:
+            raise ImportRefused(str(e)) from None
+
+
+def _example_row(cells, key):
+    """The template's example row: its key cell starts with 示例 (an impossible value, never imported)."""
+    value = cells.get(key)
+    return isinstance(value, str) and value.lstrip().startswith("示例")
+
+
+def read_rows(kind, data, filename=None):
+    """The sheet holding the kind's header (the first such; an instruction sheet before it is skipped
+    and said so), its data rows from the row after the header, empty rows and the template's example
+    row left out."""
+    fmt = file_format(data, filename)
+    _prescan(data, fmt)
+    notes, passed, table, h, found, first_problem = [], [], None, None, None, None
+    for t in read_tables(data, fmt, filename):
+        h = find_header(kind, t.rows)
+        if h is not None:
+            try:
+                h, found = locate_columns(kind, t.rows, h)
+            except ImportRefused as e:
+                # An instruction sheet may list the column names (身份证号 | 说明…): read on, and
+                # refuse with this sheet's problem only if no later sheet has the table.
+                first_problem = first_problem or ImportRefused(
+                    _("Sheet “%(sheet)s”, header row %(row)d: %(problem)s")
+                    % {"sheet": t.sheet, "row": h + 1, "problem": e}
+                )
+            else:
+                table = t
+                break
+        passed.append(t.sheet)
+    if table is None and first_problem is not None:
+        raise first_problem
+    if table is None:
+        where = "、".join(f"“{n}”" for n in passed) if len(passed) > 1 else ""
+        message = _(
+            "No header row with the column %(key)s in the first %(n)d rows. Use the template's headers."
+        ) % {"key": KEY_HEADER[kind], "n": HEADER_SEARCH_ROWS}
+        if where:
+            message += " " + _("Sheets looked at: %(sheets)s.") % {"sheets": where}
+        raise ImportRefused(message)
+    if passed:
+        notes.append(
+            _("Read the sheet “%(sheet)s”; skipped %(skipped)s before it (no header row with %(key)s).")
+            % {"sheet": table.sheet, "skipped": "、".join(f"“{n}”" for n in passed), "key": KEY_HEADER[kind]}
+        )
+    key = next(c.attr for c in COLUMNS[kind] if c.header == KEY_HEADER[kind])
+    out, examples = [], []
+    rows = table.rows
     for i in range(h + 1, len(rows)):
         raw = rows[i]
-        cells = {attr: (raw[j] if j < len(raw) else "") for attr, j in found.items()}
-        if all(text(v) == "" for v in cells.values()):
+        width = len(raw)
+        cells = {attr: (raw[j] if j < width else "") for attr, j in found.items()}
+        if all(v is None or v == "" or (isinstance(v, str) and not text(v)) for v in cells.values()):
+            continue
+        if _example_row(cells, key):
+            examples.append(i + 1)
             continue
         out.append(Row(i + 1, cells))
+    if examples:
+        notes.append(
+            _("Skipped the template's example row (示例): row %(rows)s.")
+            % {"rows": "、".join(map(str, examples))}
+        )
     if len(out) > MAX_ROWS:
         raise ImportRefused(
             _("The file has more than %(max)d rows; split it into several files.") % {"max": MAX_ROWS}
         )
     if not out:
+        if examples:
+            raise ImportRefused(
+                _(
+                    "The file has headers but no data rows: row %(rows)s is the template's example (示例), "
+                    "which is never imported. Enter the data below it, or over it."
+                )
+                % {"rows": "、".join(map(str, examples))}
+            )
         raise ImportRefused(_("The file has headers but no data rows."))
-    return out
+    return Rows(out, table.sheet, found, notes)
+
+
+def parse_rows(kind, data, filename=None):
+    return read_rows(kind, data, filename).rows
 
 
 def _display(value):
+    """A cell as the error table shows it; a number too long for Excel as Excel shows it (3.70682E+17),
+    not as the digits it no longer holds."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= 1e15:
+        return f"{value:.5E}"
     return text(value)
 
 
@@ -796,6 +1147,11 @@ def refuse_duplicates(rows, key, label):
 
 # --- the importers ------------------------------------------------------------------------------
 class _Importer:
+    """One kind's checks and writes. ``run(rows, result)`` checks every row, appends a ``RowError`` per
+    problem to ``self.errors`` (every problem of a row, not only its first) and writes only when there
+    is none. ``sheet`` and ``positions`` (attr → column index), set by ``imports.run`` before ``run``,
+    let ``error`` name the cell as a spreadsheet does (花名册!J5)."""
+
     kind = None
     fields = ()  # model fields written, for the change comparison
 
@@ -805,16 +1161,36 @@ class _Importer:
         self.errors = []
         self.headers = {c.attr: c.header for c in COLUMNS[self.kind]}
         self.columns = {c.attr: c for c in COLUMNS[self.kind]}
+        self.sheet = ""
+        self.positions = {}
+
+    def where(self, row_number, attr):
+        sheet = f"'{self.sheet}'" if re.search(r"[\s!'\-]", self.sheet) else self.sheet
+        j = self.positions.get(attr)
+        if j is None:
+            return f"{sheet}!{row_number}:{row_number}"
+        return f"{sheet}!{get_column_letter(j + 1)}{row_number}"
 
     def error(self, row, attr, message, value=None):
         if value is None:
             value = row.cells.get(attr, "")
-        self.errors.append(RowError(row.number, self.headers.get(attr, ""), _display(value), str(message)))
+        self.errors.append(
+            RowError(
+                row.number,
+                self.headers.get(attr, ""),
+                _display(value),
+                str(message),
+                self.where(row.number, attr),
+            )
+        )
 
     def cell(self, row, attr, parse=None, **kw):
         """Parse one present cell; an empty cell is None; a bad one is a row error (returns ``_BAD``)."""
         raw = row.cells.get(attr)
-        if raw is None or text(raw) == "":
+        if raw is None or raw == "":
+            return None
+        # Only a cell that starts with a blank or an invisible character can be empty once cleaned.
+        if raw.__class__ is str and raw[0] in _MAYBE_EMPTY and text(raw) == "":
             return None
         col = self.columns[attr]
         try:
@@ -823,9 +1199,12 @@ class _Importer:
             self.error(row, attr, e)
             return _BAD
 
-    def validation_errors(self, row, exc, field_to_attr):
+    def validation_errors(self, row, exc, field_to_attr, reported=()):
+        """The model's messages, each on its column; one already reported for a cell is not repeated."""
         for name, messages in exc.message_dict.items():
             attr = field_to_attr.get(name, name)
+            if attr in reported:
+                continue
             for m in messages:
                 if name == NON_FIELD_ERRORS:
                     self.error(row, "", m, value="")
@@ -838,6 +1217,18 @@ class _Importer:
 
 _BAD = object()
 
+_COPY_PLAIN = {
+    "CharField",
+    "TextField",
+    "DateField",
+    "BooleanField",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+    "BigIntegerField",
+    "ForeignKey",
+}
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -850,19 +1241,34 @@ def copy_insert(model, objs):
     if not objs:
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
+    # Plain columns are read straight from the instance (get_db_prep_save per value was a third of
+    # the COPY's Python time); any other field type goes through Django's own conversion.
+    plain = [
+        f.attname
+        if f.get_internal_type() in _COPY_PLAIN
+        and not getattr(f, "auto_now", False)
+        and not getattr(f, "auto_now_add", False)
+        else f
+        for f in fields
+    ]
     lines = []
     for obj in objs:
         values = []
-        for f in fields:
-            value = f.get_db_prep_save(f.pre_save(obj, True), connection)
+        for f in plain:
+            if f.__class__ is str:
+                value = obj.__dict__[f]
+            else:
+                value = f.get_db_prep_save(f.pre_save(obj, True), connection)
             if value is None:
                 values.append("\\N")
-            elif isinstance(value, bool):
+            elif value is True or value is False:
                 values.append("t" if value else "f")
+            elif isinstance(value, str):
+                values.append(value.translate(_COPY_ESCAPES))
             elif isinstance(value, list | dict | tuple):
-                raise TypeError(f"copy_insert writes scalar columns only, not {f.name}")
+                raise TypeError(f"copy_insert writes scalar columns only, not {f}")
             else:
-                values.append(str(value).translate(_COPY_ESCAPES))
+                values.append(str(value).translate(_COPY_ESCAPES))  # int, date (isoformat), Decimal
         lines.append("\t".join(values))
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
@@ -929,7 +1335,7 @@ class VillageImporter(_Importer):
             village = existing.get(code)
             before = self.snapshot(village) if village else None
             obj = village or Village(code=code)
-            bad = False
+            bad = set()
             for attr in (
                 "name",
                 "categories",
@@ -942,19 +1348,19 @@ class VillageImporter(_Importer):
                     continue  # column absent: keep the stored value (or the default)
                 value = self.cell(row, attr)
                 if value is _BAD:
-                    bad = True
+                    bad.add(attr)
                     continue
                 if value is None:
                     value = {"categories": [], "problem_prominent": False, "name": ""}.get(attr)
                 setattr(obj, attr, value)
             if township is not None:
                 obj.township = township
-            if bad:
-                continue
-            try:
-                obj.full_clean(exclude=["township"], validate_unique=False, validate_constraints=False)
+            try:  # also after a bad cell: the row's other problems are listed too
+                obj.full_clean(exclude=["township", *bad], validate_unique=False, validate_constraints=False)
             except ValidationError as e:
-                self.validation_errors(row, e, {"township": "township_code"})
+                self.validation_errors(row, e, {"township": "township_code"}, reported=bad)
+                continue
+            if bad:
                 continue
             if village is None:
                 creates.append(obj)
@@ -1016,22 +1422,50 @@ class CadreImporter(_Importer):
         "name",
         "gender",
         "birth_date",
+        "ethnicity",
         "political_status",
         "party_joined_on",
         "party_full_member_on",
         "work_started_on",
         "unit_id",
+        "full_time",
         "rank",
         "education",
         "specialty",
         "phone",
     )
+    TEXTS = ("name", "gender", "ethnicity", "political_status", "rank", "education", "specialty", "phone")
+    DATES = ("party_joined_on", "party_full_member_on", "work_started_on")
+    # Fields whose value is valid for the field by construction, so clean_fields need not check them
+    # again per row (it was half of the per-row Python): the cell parsers return only the model's
+    # choice codes, one of the 56 names, dates and booleans; the unit is looked up in the
+    # jurisdiction, the region derived from it; gender and birth date are read from the ID by
+    # ``Cadre.clean_fields`` itself; the columns an import does not carry keep their stored or
+    # default values. ``clean()`` (every rule between fields) runs for every row.
+    VALID_BY_PARSING = (
+        "unit",
+        "region",
+        "gender",
+        "birth_date",
+        "ethnicity",
+        "education",
+        *DATES,
+        "full_time",
+        "position",
+        "note",
+        "rural_experience",
+    )
 
     def run(self, rows, result):
+        bad_ids = set()
         for r in rows:
-            r.cells["id_number"] = idcard.normalize(text(r.cells.get("id_number")))
+            value = self.cell(r, "id_number")
+            if value is _BAD:
+                bad_ids.add(r.number)
+                value = ""
+            r.cells["id_number"] = value or ""
         refuse_duplicates(rows, lambda r: r.cells["id_number"], "身份证号")
-        ids = [r.cells["id_number"] for r in rows]
+        ids = [r.cells["id_number"] for r in rows if r.cells["id_number"]]
         existing = {}
         for i in range(0, len(ids), 10_000):
             for c in Cadre.objects.filter(id_number__in=ids[i : i + 10_000]).select_related("region"):
@@ -1040,9 +1474,12 @@ class CadreImporter(_Importer):
         for u in access.scope(self.user, Unit.objects.all()).select_related("region"):
             units.setdefault(u.name, []).append(u)
         creates, updates = [], []
+        present = [a for a in self.TEXTS if a in rows[0].cells]
+        dates = [a for a in self.DATES if a in rows[0].cells]
         for row in rows:
-            id_number = row.cells["id_number"]
-            cadre = existing.get(id_number)
+            cells = row.cells
+            id_number = cells["id_number"]
+            cadre = existing.get(id_number) if id_number else None
             refused = filing.registered_outside(self.user, cadre) if cadre is not None else None
             if refused:
                 self.error(row, "id_number", refused)
@@ -1050,43 +1487,48 @@ class CadreImporter(_Importer):
             before = self.snapshot(cadre) if cadre else None
             obj = cadre or Cadre(id_number=id_number)
             obj.id_number = id_number
-            bad = False
-            for attr in ("name", "gender", "political_status", "rank", "education", "specialty", "phone"):
-                if attr in row.cells:
-                    value = self.cell(row, attr)
-                    if value is _BAD:
-                        bad = True
-                    else:
-                        setattr(obj, attr, value or "")
-            for attr in ("party_joined_on", "party_full_member_on", "work_started_on"):
-                if attr in row.cells:
-                    value = self.cell(row, attr, parse_date, month_ok=True)
-                    if value is _BAD:
-                        bad = True
-                    else:
-                        setattr(obj, attr, value[0] if value else None)
-            if "birth_date" in row.cells or cadre is None:
-                value = self.cell(row, "birth_date", parse_date, month_ok=True)
+            bad = {"id_number"} if row.number in bad_ids else set()
+            for attr in present:
+                value = self.cell(row, attr)
                 if value is _BAD:
-                    bad = True
-                else:
-                    obj.birth_date = self._birth_date(id_number, value)
-            if "gender" in row.cells and not row.cells["gender"]:
-                obj.gender = ""  # derived from the ID by clean_fields
-            if "unit" in row.cells:
+                    bad.add(attr)
+                    value = None
+                setattr(obj, attr, value or "")
+            for attr in dates:
+                value = self.cell(row, attr)
+                if value is _BAD:
+                    bad.add(attr)
+                setattr(obj, attr, value[0] if value and value is not _BAD else None)
+            if "full_time" in cells:
+                value = self.cell(row, "full_time")
+                if value is _BAD:
+                    bad.add("full_time")
+                elif value is not None or cadre is None:
+                    obj.full_time = True if value is None else value  # empty: the default, 脱产
+            if "birth_date" in cells or cadre is None:
+                value = self.cell(row, "birth_date")
+                if value is _BAD:
+                    bad.add("birth_date")
+                    value = None
+                obj.birth_date = self._birth_date(id_number, value)
+            if "unit" in cells:
                 unit = self._unit(row, units)
                 if unit is None:
-                    bad = True
+                    bad.add("unit")
                 else:
                     obj.unit = unit
-            if bad:
-                continue
-            if cadre is None:
+            # Checked even when a cell was bad, so the row's every problem is listed at once; the bad
+            # cells are left out of the model's checks (already reported, their value unknown).
+            if cadre is None and "unit" not in bad:
                 obj.region = filing.filing_region(self.user, obj.unit)
             try:
-                obj.full_clean(exclude=["unit", "region"], validate_unique=False, validate_constraints=False)
+                obj.full_clean(
+                    exclude=[*self.VALID_BY_PARSING, *bad], validate_unique=False, validate_constraints=False
+                )
             except ValidationError as e:
-                self.validation_errors(row, e, {})
+                self.validation_errors(row, e, {}, reported=bad)
+                continue
+            if bad:
                 continue
             if cadre is None:
                 creates.append(obj)
@@ -1145,26 +1587,27 @@ class CadreImporter(_Importer):
 
 class AssignmentImporter(_Importer):
     kind = "assignments"
-    fields = ("role", "batch", "dispatch_level", "planned_end_date")
+    fields = ("role", "batch", "dispatch_level", "planned_end_date", "team_leader")
 
     def run(self, rows, result):
-        for r in rows:
-            r.cells["id_number"] = idcard.normalize(text(r.cells.get("id_number")))
         parsed = []
         for row in rows:
-            start = self.cell(row, "start_date", parse_date)
-            planned = self.cell(row, "planned_end_date", parse_date)
+            id_number = self.cell(row, "id_number")
+            row.cells["id_number"] = "" if id_number is _BAD else id_number or ""
+            start = self.cell(row, "start_date")
+            planned = self.cell(row, "planned_end_date")
             role = self.cell(row, "role")
             level = self.cell(row, "dispatch_level")
-            if _BAD in (start, planned, role, level):
-                continue
+            leader = self.cell(row, "team_leader") if "team_leader" in row.cells else None
+            bad = _BAD in (id_number, start, planned, role, level, leader)
             if start is None:
                 self.error(row, "start_date", _("Enter the start date."))
-                continue
+                bad = True
             if role is None:
                 self.error(row, "role", _("Enter the role: 第一书记 or 工作队员."))
-                continue
-            parsed.append((row, start[0], planned[0] if planned else None, role, level))
+                bad = True
+            if not bad:
+                parsed.append((row, start[0], planned[0] if planned else None, role, level, bool(leader)))
         refuse_duplicates(
             [p[0] for p in parsed],
             lambda r: (r.cells["id_number"], text(r.cells.get("village")), _start_of(parsed, r)),
@@ -1192,7 +1635,8 @@ class AssignmentImporter(_Importer):
         }
         policies = {}
         creates, updates, seen = [], [], []
-        for row, start, planned, role, level in parsed:
+        leaders = self._leaders(villages.values())
+        for row, start, planned, role, level, leader in parsed:
             cadre = cadres.get(row.cells["id_number"])
             village = villages.get(text(row.cells["village"]))
             if cadre is None:
@@ -1217,6 +1661,8 @@ class AssignmentImporter(_Importer):
                 obj.batch = text(row.cells["batch"])
             if "dispatch_level" in row.cells or a is None:
                 obj.dispatch_level = level or Level.COUNTY
+            if "team_leader" in row.cells or a is None:
+                obj.team_leader = leader
             if a is not None and (obj.role, obj.planned_end_date) != (a_role, a_planned):
                 self.error(
                     row,
@@ -1237,6 +1683,12 @@ class AssignmentImporter(_Importer):
             if clash:
                 self.error(row, "start_date", clash)
                 continue
+            if obj.team_leader:
+                other = self._leader_clash(obj, leaders)
+                if other:
+                    self.error(row, "team_leader", other)
+                    continue
+                leaders.setdefault(obj.village_id, []).append((obj, row.number))
             if a is None and any(b.village_id == obj.village_id for _r, b in seen):
                 # The team maximum counting this file's earlier rows for the same village too.
                 team = rules.team_size_errors(obj, extra=[b for _r, b in seen])
@@ -1270,7 +1722,9 @@ class AssignmentImporter(_Importer):
                     batch_size=BATCH,
                 )
                 if updates:
-                    Assignment.objects.bulk_update(updates, ["batch", "dispatch_level"], batch_size=BATCH)
+                    Assignment.objects.bulk_update(
+                        updates, ["batch", "dispatch_level", "team_leader"], batch_size=BATCH
+                    )
         except IntegrityError as e:  # the database's constraints, should Python have missed a case
             raise ImportRefused(
                 _("The database refused the import; nothing was saved: %(error)s") % {"error": e}
@@ -1295,6 +1749,31 @@ class AssignmentImporter(_Importer):
                         _("The teams changed while the file was being checked; nothing was saved: %(error)s")
                         % {"error": team[0]}
                     )
+
+    def _leaders(self, villages):
+        """The saved work-team leaders of these villages (one query), to find a second leader in the
+        same dates before the database's exclusion constraint refuses the whole file."""
+        found = {}
+        for a in Assignment.objects.filter(village__in=list(villages), team_leader=True):
+            found.setdefault(a.village_id, []).append((a, None))
+        return found
+
+    @staticmethod
+    def _leader_clash(a, leaders):
+        for b, number in leaders.get(a.village_id, ()):
+            if b.pk is not None and b.pk == a.pk:
+                continue
+            if a.start_date <= b.last_day and b.start_date <= a.last_day:
+                if number is None:
+                    return _(
+                        "This village already has a work-team leader in these dates (%(start)s to %(end)s): "
+                        "enter 否 in 工作队长, or end that leader's term first."
+                    ) % {"start": b.start_date.isoformat(), "end": b.last_day.isoformat()}
+                return _(
+                    "Row %(row)d of this file names another work-team leader of this village in these dates: "
+                    "a village has one leader at a time."
+                ) % {"row": number}
+        return None
 
     @staticmethod
     def _clash_in_file(a, seen):
@@ -1376,16 +1855,22 @@ def run(kind, fileobj, user, *, filename=None):
     """Validate the whole file, then (only when clean) write it in one transaction."""
     check_kind(kind)
     data = fileobj.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        check_archive(data, filename)  # refuses with the size message
-    rows = parse_rows(kind, data, filename)
-    result = Result(kind, rows=len(rows))
+    read = read_rows(kind, data, filename)
+    rows = read.rows
+    result = Result(kind, rows=len(rows), sheet=read.sheet, notes=read.notes)
+    importer = IMPORTERS[kind](user)
+    importer.sheet, importer.positions = read.sheet, read.positions
     result.errors = unsafe_cells(kind, rows)
     if result.errors:
+        for e in result.errors:
+            e.cell = importer.where(
+                e.row, next((a for a, h in importer.headers.items() if h == e.column), "")
+            )
         return result
-    importer = IMPORTERS[kind](user)
     importer.run(rows, result)
-    result.errors = sorted(importer.errors, key=lambda e: e.row)
+    # Row by row, and within a row from left to right, as the sheet reads.
+    column_at = {importer.headers[a]: j for a, j in read.positions.items() if a in importer.headers}
+    result.errors = sorted(importer.errors, key=lambda e: (e.row, column_at.get(e.column, -1)))
     if result.errors:
         result.created = result.updated = result.unchanged = 0
     return result
@@ -1405,6 +1890,7 @@ def build_template(kind, out, layout=None):
     ws.title = KINDS[kind]
     lists = wb.create_sheet("选项")
     bold = Font(bold=True)
+    example_font = Font(italic=True, color="808080")
     fill = PatternFill("solid", fgColor="DDEBF7")
     with override(LANGUAGE):
         list_col = 0
@@ -1413,10 +1899,12 @@ def build_template(kind, out, layout=None):
             cell = ws.cell(row=1, column=i, value=header)
             cell.font, cell.fill = bold, fill
             example = ws.cell(row=2, column=i, value=col.example)
+            example.font = example_font  # grey: the example row (示例 in its key cell) is never imported
             if col.attr in ("code", "township_code", "id_number", "village", "phone"):
                 example.number_format = "@"
                 ws.column_dimensions[letter].number_format = "@"
-            ws.column_dimensions[letter].width = max(12, len(header) * 2 + 4)
+            shown = max(len(header) * 2, sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(col.example)))
+            ws.column_dimensions[letter].width = max(12, shown + 4)
             if col.choices:
                 list_col += 1
                 labels = [str(label) for _code, label in col.choices]

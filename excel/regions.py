@@ -45,7 +45,7 @@ CODE_HEADERS = ("统计用区划代码", "区划代码", "代码", "行政区划
 NAME_HEADERS = ("名称", "单位名称", "区划名称")
 
 COLUMNS = [
-    Col(CODE_HEADERS[0], "code", required=True, aliases=CODE_HEADERS[1:], example="370682101000"),
+    Col(CODE_HEADERS[0], "code", required=True, aliases=CODE_HEADERS[1:], example="示例：370682101000"),
     Col(NAME_HEADERS[0], "name", required=True, aliases=NAME_HEADERS[1:], example="沐浴店镇"),
     # On the NBS village pages only; read and ignored (village rows are skipped anyway).
     Col("城乡分类代码", "urban_rural"),

@@ -35,11 +35,13 @@ def import_page(request, kind):
         "columns": imports.COLUMNS[kind],
         "max_mb": imports.MAX_BYTES // (1024 * 1024),
         "max_rows": imports.MAX_ROWS,
+        "header_rows": imports.HEADER_SEARCH_ROWS,
+        "key": imports.KEY_HEADER[kind],
     }
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            context["refused"] = _("Choose an .xlsx file to upload.")
+            context["refused"] = _("Choose an .xlsx, .xls or .csv file to upload.")
             return render(request, "excel/import_result.html", context, status=400)
         if upload.size > imports.MAX_BYTES:
             context["refused"] = _("The file is %(size).1f MB; at most %(max)d MB can be imported.") % {
@@ -84,7 +86,7 @@ def import_page(request, kind):
             _("Import done: created %(created)d, updated %(updated)d, unchanged %(unchanged)d.")
             % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
         )
-        for note in getattr(result, "notes", ()):  # what an importer read differently or skipped
+        for note in result.notes:  # the sheet read, the template's example row skipped
             messages.info(request, note)
         return redirect("excel:import", kind=kind)
     return render(request, "excel/imports.html", context)

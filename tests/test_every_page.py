@@ -66,6 +66,10 @@ ALLOWED_WORDS = {
     "ID",  # as in "ID 尾号": Chinese forms write the resident ID so too
     "Excel",  # the program's name: Excel 导出
     "xlsx",  # the file type an import takes (.xlsx 工作簿)
+    "xls",  # and the older one (.xls 工作簿), issue 15
+    "CSV",  # and CSV files: the format's own name, as Excel's 另存为 menu shows it
+    "UTF",  # UTF-8 and GBK: the encodings, as the 另存为 menu names them (CSV UTF-8)
+    "GBK",
     "MB",  # file sizes
     "km",  # distances
     # The day codes of the attendance grid and its legend (P 在村, B 因公外出, L 请假, H 休息日,

@@ -7,6 +7,7 @@ import zipfile
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from assignments.models import Assignment, AssignmentEvent
@@ -255,12 +256,26 @@ def test_template_round_trip(admin, tree):
         assert [c.value for c in ws[1]] == [c.header for c in imports.COLUMNS[kind]]
         # Drop-down lists for the coded columns (the regions' template has none: codes and names).
         assert ws.data_validations.dataValidation or not any(c.choices for c in imports.COLUMNS[kind])
+
+
+def test_the_templates_example_row_is_never_imported_and_the_skip_is_said(admin, tree):
+    for kind in imports.IMPORTERS:
+        out = io.BytesIO()
+        imports.build_template(kind, out)
+        out.seek(0)
+        message = refused(kind, out, admin)
+        assert "示例" in message and "2" in message, message
+    template = io.BytesIO()
+    imports.build_template("villages", template)
+    wb = load_workbook(io.BytesIO(template.getvalue()))
+    wb.worksheets[0].append(village_rows()[0])
     out = io.BytesIO()
-    imports.build_template("villages", out)
+    wb.save(out)
     out.seek(0)
     result = run("villages", out, admin)
-    assert result.ok, result.errors
-    assert result.created == 1
+    assert result.ok and result.created == 1, result.errors
+    assert any("示例" in n and "2" in n for n in result.notes), result.notes
+    assert not Village.objects.filter(name="大宁村").exclude(code="370682100301").exists()
 
 
 # --- refused files ----------------------------------------------------------------------------
@@ -271,7 +286,8 @@ def refused(kind, f, user, name="data.xlsx"):
 
 
 def test_refused_not_xlsx(admin):
-    assert ".xlsx" in refused("villages", io.BytesIO(b"a,b\n1,2\n"), admin, "data.csv")
+    assert "村代码" in refused("villages", io.BytesIO(b"a,b\n1,2\n"), admin, "data.csv")
+    assert "data.txt" in refused("villages", io.BytesIO(b"a,b\n1,2\n"), admin, "data.txt")
     assert ".xlsx" in refused("villages", io.BytesIO(b"just text"), admin, "renamed.xlsx")
     zipped = io.BytesIO()
     with zipfile.ZipFile(zipped, "w") as zf:
@@ -309,8 +325,8 @@ def test_refused_zip_bomb(admin):
 def test_refused_missing_or_renamed_headers(admin):
     headers = [h for h in CADRE_HEADERS if h != "派出单位"]
     assert "派出单位" in refused("cadres", xlsx(headers, [cadre_row(1)[:7] + cadre_row(1)[8:]]), admin)
-    headers = [("电话号码" if h == "联系电话" else h) for h in CADRE_HEADERS]
-    assert "电话号码" in refused("cadres", xlsx(headers, [cadre_row(1)]), admin)
+    headers = [("微信号" if h == "联系电话" else h) for h in CADRE_HEADERS]
+    assert "微信号" in refused("cadres", xlsx(headers, [cadre_row(1)]), admin)
     assert "身份证号" in refused("cadres", xlsx(["名字"], [["x"]]), admin)
 
 
@@ -444,3 +460,162 @@ def test_the_import_counts_the_teams_again_under_lock_before_writing(
     dispatch(make_cadre(name="乙"), v, role="team_member")  # saved meanwhile
     with pytest.raises(imports.ImportRefused, match="2025-03-01"):
         importer._recheck_team_maximum([late], policies)
+
+
+# --- issue 15: numbers that are not what they seem, phones, the new columns --------------------
+def test_an_id_number_stored_as_a_number_is_refused_even_with_a_valid_check_digit(admin, tree):
+    row = next(r for r in (cadre_row(n) for n in range(20)) if r[2][-1] != "X")
+    row[2] = int(row[2])  # 18 digits, checksum valid: still refused, it may have been rounded
+    with translation.override("en"):
+        result = run("cadres", xlsx(CADRE_HEADERS, [row]), admin)
+    assert [(e.cell, e.column) for e in result.errors] == [("Sheet!C2", "身份证号")]
+    assert "15 significant digits" in result.errors[0].message and "text" in result.errors[0].message
+    assert not Cadre.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "value, month_ok, expected",
+    [
+        (45000, False, datetime.date(2023, 3, 15)),  # an Excel day number in 1920…2099
+        (45000.75, True, datetime.date(2023, 3, 15)),  # a date and time: the day
+        (20240301, False, datetime.date(2024, 3, 1)),  # typed as digits
+        (2012.1, True, "arrived as a number (2012.1)"),  # 2012.10 or 2012.1? refused
+        (2012, True, "is not a date"),  # a year alone
+        (2012.1, False, "is not a date"),
+        (100, False, "is not a date"),  # 1900-04-09: no cadre's date, and not what was meant
+        (123456789, False, "is not a date"),
+    ],
+)
+def test_a_number_in_a_date_column_is_a_date_only_where_unambiguous(value, month_ok, expected):
+    with translation.override("en"):
+        if isinstance(expected, datetime.date):
+            assert imports.parse_date(value, month_ok=month_ok)[0] == expected
+        else:
+            with pytest.raises(imports.CellError) as exc:
+                imports.parse_date(value, month_ok=month_ok)
+            assert expected in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "value, stored",
+    [
+        (13800000000, "13800000000"),
+        ("138 0000 0000", "13800000000"),
+        ("+86 139 1234 5678", "13912345678"),
+        ("0535-1234567", "0535-1234567"),
+        ("0535-12345678", "0535-12345678"),
+        ("(0535)1234567", "0535-1234567"),
+        ("010-12345678-801", "010-12345678-801"),
+        ("0535-1234567转88", "0535-1234567转88"),
+    ],
+)
+def test_phones_as_offices_write_them_are_taken(value, stored):
+    assert imports.parse_phone(value) == stored
+
+
+@pytest.mark.parametrize(
+    "value", ["1380000000", "12345678901", "138000000001", "5351234567", "0535-123", "无"]
+)
+def test_a_phone_that_is_neither_mobile_nor_landline_is_refused(value):
+    with translation.override("en"), pytest.raises(imports.CellError) as exc:
+        imports.parse_phone(value)
+    assert "11-digit mobile" in str(exc.value) and "0535-1234567" in str(exc.value)
+
+
+def test_ethnicity_takes_the_56_names_and_the_short_form(admin):
+    assert imports.parse_ethnicity("汉") == "汉族"
+    assert imports.parse_ethnicity("维吾尔族") == "维吾尔族"
+    assert imports.parse_ethnicity("蒙古") == "蒙古族"
+    for bad in ("汉人", "族", "Han"):
+        with pytest.raises(imports.CellError):
+            imports.parse_ethnicity(bad)
+
+
+def test_a_row_with_several_problems_lists_them_all(admin, tree):
+    headers = [*CADRE_HEADERS, "民族", "是否脱产"]
+    row = [*cadre_row(1), "火星族", "也许"]
+    row[0] = ""  # no name
+    row[6] = "2008-02-30"
+    row[11] = "12345"
+    with translation.override("en"):
+        result = run("cadres", xlsx(headers, [row]), admin)
+    assert sorted(e.column for e in result.errors) == sorted(
+        ["姓名", "参加工作时间", "联系电话", "民族", "是否脱产"]
+    ), [(e.column, e.message) for e in result.errors]
+    assert {e.cell for e in result.errors} == {"Sheet!A2", "Sheet!G2", "Sheet!L2", "Sheet!M2", "Sheet!N2"}
+
+
+def test_assignments_import_takes_the_team_leader_and_refuses_a_second_one(
+    admin, tree, make_village, make_cadre
+):
+    v = make_village()
+    c1, c2, c3 = make_cadre(), make_cadre(name="李娜", gender="F"), make_cadre(name="王强")
+    headers = ["身份证号", "村代码", "职务", "工作队长", "任职时间"]
+    rows = [
+        [c1.id_number, v.code, "第一书记", "是", "2025-03-01"],
+        [c2.id_number, v.code, "工作队员", "否", "2025-03-01"],
+    ]
+    result = run("assignments", xlsx(headers, rows), admin)
+    assert result.ok and result.created == 2, result.errors
+    assert Assignment.objects.get(cadre=c1).team_leader and not Assignment.objects.get(cadre=c2).team_leader
+    with translation.override("en"):
+        again = run(
+            "assignments", xlsx(headers, [[c3.id_number, v.code, "工作队员", "是", "2025-06-01"]]), admin
+        )
+    assert [(e.cell, e.column) for e in again.errors] == [("Sheet!D2", "工作队长")]
+    assert "already has a work-team leader" in again.errors[0].message
+    assert Assignment.objects.count() == 2
+
+
+def test_two_leaders_of_one_village_in_one_file_are_refused(admin, tree, make_village, make_cadre):
+    v = make_village()
+    c1, c2 = make_cadre(), make_cadre(name="李娜", gender="F")
+    headers = ["身份证号", "村代码", "职务", "工作队长", "任职时间"]
+    rows = [
+        [c1.id_number, v.code, "第一书记", "是", "2025-03-01"],
+        [c2.id_number, v.code, "工作队员", "是", "2025-03-01"],
+    ]
+    with translation.override("en"):
+        result = run("assignments", xlsx(headers, rows), admin)
+    assert [e.row for e in result.errors] == [3] and "Row 2" in result.errors[0].message
+    assert not Assignment.objects.exists()
+
+
+def test_headers_match_without_spaces_line_breaks_and_by_alias(admin, tree):
+    headers = [
+        h.replace("姓名", "姓　名").replace("身份证号", "公民身份号码").replace("联系电话", "联系\n电话")
+        for h in CADRE_HEADERS
+    ]
+    result = run("cadres", xlsx(headers, [cadre_row(1)]), admin)
+    assert result.ok and result.created == 1, result.errors
+
+
+def test_an_id_number_that_a_csv_carries_as_excels_scientific_text_is_refused_the_same_way(admin, tree):
+    row = cadre_row(1)
+    row[2] = "3.70682E+17"  # what Excel writes to a CSV for a numeric ID column
+    data = ",".join(CADRE_HEADERS) + "\n" + ",".join(map(str, row)) + "\n"
+    with translation.override("en"):
+        result = run("cadres", io.BytesIO(data.encode("gb18030")), admin, "花名册.csv")
+    assert [(e.cell, e.value) for e in result.errors] == [("花名册!C2", "3.70682E+17")]
+    assert "15 significant digits" in result.errors[0].message
+
+
+def test_an_instruction_sheet_that_lists_the_column_names_is_passed_over(admin, tree):
+    wb = Workbook()
+    wb.active.title = "填表说明"
+    wb.active.append(["列名", "说明"])
+    wb.active.append(["身份证号", "18位，设为文本格式"])
+    data = wb.create_sheet("花名册")
+    data.append(CADRE_HEADERS)
+    data.append(cadre_row(1))
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    result = run("cadres", out, admin)
+    assert result.ok and result.created == 1 and result.sheet == "花名册", result.errors
+    wb.remove(data)  # no table anywhere: the instruction sheet's problem is the answer
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    message = refused("cadres", out, admin)
+    assert "填表说明" in message and "2" in message and "说明" in message

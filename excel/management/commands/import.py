@@ -34,11 +34,11 @@ def error_line(e):
 
 
 class Command(BaseCommand):
-    help = "Import villages, cadres or assignments from an .xlsx workbook."
+    help = "Import villages, cadres or assignments from an Excel workbook (.xlsx, .xls) or a CSV file."
 
     def add_arguments(self, parser):
         parser.add_argument("kind", help=", ".join(imports.IMPORTERS))
-        parser.add_argument("file", help="the .xlsx file to read")
+        parser.add_argument("file", help="the .xlsx, .xls or .csv file to read")
         parser.add_argument("--user", help="import within this user's jurisdiction (default: everything)")
 
     def handle(self, *args, kind, file, user, **options):
@@ -57,6 +57,8 @@ class Command(BaseCommand):
             raise CommandError(str(e)) from None
         except imports.ImportRefused as e:
             raise CommandError(str(e)) from None
+        for note in result.notes:
+            self.stdout.write(note)
         if result.errors:
             for e in result.errors:
                 self.stderr.write(error_line(e))
