@@ -89,18 +89,29 @@ def propose(days, day_traces, cal, today, saved):
         undecided = code == NOT_YET or (not saved and code == PRESENT)
         if not undecided:
             continue
+        # The record that decides the mark is named with it (a trip day with a diary entry is 差).
         if ON_LEAVE in kinds:
-            proposed = LEAVE
+            proposed, source = LEAVE, {ON_LEAVE}
         elif TRIP in kinds:
-            proposed = BUSINESS
+            proposed, source = BUSINESS, {TRIP}
         elif kinds & {DIARY, CHECKIN}:
-            proposed = PRESENT
+            proposed, source = PRESENT, kinds & {DIARY, CHECKIN}
         else:
             continue
         if proposed != code:
             new[i] = proposed
-            changes.append((i, proposed, kinds))
+            changes.append((i, proposed, source))
     return "".join(new), changes
+
+
+def still_open(days, cal, today):
+    """Day indexes still · (not yet recorded) although they have come: what a fill leaves to the
+    township when no record of the cadre's speaks for them."""
+    return [
+        i
+        for i, code in enumerate(days)
+        if code == NOT_YET and cal.days[i].date <= today and not cal.days[i].is_rest
+    ]
 
 
 def untraced_present_days(days, day_traces, cal):

@@ -205,17 +205,28 @@ def _fill(request, code, month):
             if row.year_required:
                 row.year_present += row.present - before
             row.cell_list = row.cells(cal)
+            left = ", ".join(str(i + 1) for i in traces.still_open(row.days, cal, today))
             if changes:
                 row.filled = True
                 filled[pk] = {i for i, _c, _k in changes}
-                filled_rows.append((row, _fill_summary(changes, cal)))
+            if changes or left:
+                filled_rows.append((row, _fill_summary(changes, cal), left))
         return filled
 
     part, data = _compute_grid_part(request, sheet, True, today, prepare=prepare)
     # The form goes back with the version the clerk loaded: a save by someone else meanwhile is
     # still found out when this one is saved.
     sheet.version = version
-    return _render_sheet(request, sheet, part, lambda: data, True, fill_report=filled_rows, fill_shown=True)
+    return _render_sheet(
+        request,
+        sheet,
+        part,
+        lambda: data,
+        True,
+        fill_report=filled_rows,
+        fill_shown=True,
+        fill_any=any(groups for _r, groups, _l in filled_rows),
+    )
 
 
 def _fill_summary(changes, cal):

@@ -188,9 +188,10 @@ def test_fill_proposes_trips_and_diary_days_only_where_the_township_has_not_deci
     assert AttendanceRecord.objects.get(pk=saved.pk).days == saved.days
     assert not AttendanceRecord.objects.filter(assignment=unsaved).exists()
     # The page says what was filled and from what, per cadre.
-    report = {row.assignment.pk: groups for row, groups in response.context["fill_report"]}
-    assert [(mark, days) for mark, _said, days in report[serving.pk]] == [("差", "2, 3"), ("√", "10")]
-    assert [(mark, days) for mark, _said, days in report[unsaved.pk]] == [("差", "5, 6")]
+    report = {row.assignment.pk: (groups, left) for row, groups, left in response.context["fill_report"]}
+    assert [(mark, days) for mark, _said, days in report[serving.pk][0]] == [("差", "2, 3"), ("√", "10")]
+    assert report[serving.pk][1] == "12"  # still · with no record: the township decides
+    assert [(mark, days) for mark, _said, days in report[unsaved.pk][0]] == [("差", "5, 6")]
     assert "Filled from the cadre" in html or "本人记录" in html
 
 
@@ -217,3 +218,23 @@ def test_a_p_day_without_any_record_is_listed_for_supervision_not_made_absent(se
     untraced = traces.untraced_present_days(days, {1: {traces.DIARY}}, cal)
     assert 1 not in untraced and 2 in untraced
     assert all(not cal.days[i].is_rest for i in untraced)
+
+
+def test_approved_leave_shows_under_its_days_and_fill_proposes_leave_on_a_day_still_open(
+    client_for, personas, serving, tree
+):
+    from assignments import leave as leave_rules
+
+    client = client_for(personas["clerk"])
+    days = list(grid(client, tree).context["rows"][0].days)
+    days[2] = "."  # the 3rd still · when the row was saved
+    save(client, tree, serving, "".join(days))
+    leave = leave_rules.request_leave(
+        serving, day(3), day(4), "事假", personas["clerk"], today=datetime.date(2026, 1, 20)
+    )
+    leave.approve(personas["county_admin"] if leave.approval_level == "county" else personas["clerk"])
+    row = grid(client, tree).context["rows"][0]
+    assert row.traces[2] == {traces.ON_LEAVE} and row.traces[3] == {traces.ON_LEAVE}
+    filled = client.post(url(tree), {"fill": "1", "version": 1}).context["rows"][0]
+    # The 3rd (·) becomes 假; whatever the approval wrote on the 4th stays as the sheet has it.
+    assert filled.days[2] == "L" and filled.days[3] == row.days[3]
