@@ -261,6 +261,7 @@ class Row:
     leave_dates: set = field(default_factory=set)
     # {day index: kinds of the cadre's own records that day} (assignments/traces.py)
     traces: dict = field(default_factory=dict)
+    untraced: list = field(default_factory=list)
 
     @property
     def present(self):
@@ -399,6 +400,9 @@ def grid(sheet):
         row.cell_list = row.cells(cal)
         row.discrepancies = found_away.get(a.pk, {})
         row.traces = day_traces.get(a.pk, {})
+        # Where the county has check-in on, a √ with no record of the cadre's at all is a question
+        # for supervision — never an absence by itself (issue 16).
+        row.untraced = traces.untraced_present_days(days, row.traces, cal) if policy.checkin_enabled else []
         if policy.days_per_quarter:
             row.quarter_present = (quarter_sums.get(a.pk) or 0) + row.present
             row.quarter_required = prorate(policy.days_per_quarter, covered_days(a, q_first, q_last), q_total)

@@ -238,3 +238,17 @@ def test_approved_leave_shows_under_its_days_and_fill_proposes_leave_on_a_day_st
     filled = client.post(url(tree), {"fill": "1", "version": 1}).context["rows"][0]
     # The 3rd (·) becomes 假; whatever the approval wrote on the 4th stays as the sheet has it.
     assert filled.days[2] == "L" and filled.days[3] == row.days[3]
+
+
+def test_with_check_in_on_a_present_day_without_any_record_is_counted_as_a_question_not_an_absence(
+    client_for, personas, serving, tree
+):
+    from assignments.models import Policy
+
+    client = client_for(personas["clerk"])
+    diary(serving, personas["clerk"], 10)
+    assert grid(client, tree).context["rows"][0].untraced == []  # check-in off: no such signal
+    Policy.objects.create(region=tree["county"], checkin_enabled=True)
+    row = grid(client, tree).context["rows"][0]
+    assert 9 not in row.untraced and 10 in row.untraced  # the 10th has a diary entry, the 11th none
+    assert "A" not in row.days
