@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import workcalendar
+from . import traces, workcalendar
 from .models import Assignment, AttendanceRecord, AttendanceSheet, HolidayOverride, Policy
 from .models.attendance import (
     ABSENT,
@@ -259,6 +259,9 @@ class Row:
     year_present: int = 0
     year_required: int = 0
     leave_dates: set = field(default_factory=set)
+    # {day index: kinds of the cadre's own records that day} (assignments/traces.py)
+    traces: dict = field(default_factory=dict)
+    untraced: list = field(default_factory=list)
 
     @property
     def present(self):
@@ -374,6 +377,8 @@ def grid(sheet):
             "date", "pk"
         ):
             found_away.setdefault(check.assignment_id, {}).setdefault(check.date, check)
+    # What the cadre's own records say about each day (assignments/traces.py): one query.
+    day_traces = traces.traces_for([a.pk for a in assignments], first, last, leaves)
     rows = []
     for number, a in enumerate(assignments, start=1):
         record = records.get(a.pk)
@@ -394,6 +399,10 @@ def grid(sheet):
         )
         row.cell_list = row.cells(cal)
         row.discrepancies = found_away.get(a.pk, {})
+        row.traces = day_traces.get(a.pk, {})
+        # Where the county has check-in on, a √ with no record of the cadre's at all is a question
+        # for supervision — never an absence by itself (issue 16).
+        row.untraced = traces.untraced_present_days(days, row.traces, cal) if policy.checkin_enabled else []
         if policy.days_per_quarter:
             row.quarter_present = (quarter_sums.get(a.pk) or 0) + row.present
             row.quarter_required = prorate(policy.days_per_quarter, covered_days(a, q_first, q_last), q_total)

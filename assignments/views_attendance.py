@@ -23,9 +23,9 @@ from accounts.models import Role
 from config.generation import data_generation
 from villages.models import Region
 
-from . import attendance, leave
+from . import attendance, leave, traces
 from .models import Assignment, AttendanceRecord, AttendanceSheet, LeaveRequest, SpotCheck
-from .models.attendance import MARKS, legend
+from .models.attendance import MARKS, legend, to_codes
 
 WEEKDAYS = [
     pgettext_lazy("weekday initial", "Mo"),
@@ -58,13 +58,20 @@ def index(request):
     return redirect("attendance:overview", month)
 
 
-def _cells_html(cells, can_edit, leave_dates=frozenset(), today=None, discrepancies=None):
+def _cells_html(
+    cells, can_edit, leave_dates=frozenset(), today=None, discrepancies=None, day_traces=None, filled=()
+):
     """A row's day cells, joined here rather than in a template loop or format_html_join: a
     township's month is ~900 cells, and both cost most of the page's time (docs/performance.md).
     Every value is escaped; codes and day kinds come from fixed sets. ``future`` and ``onleave``
-    classes let the grid's script refuse what the server would refuse (P/A/B to come, L off leave)."""
+    classes let the grid's script refuse what the server would refuse (P/A/B to come, L off leave).
+    ``day_traces`` (assignments/traces.py) puts the cadre's own records under the mark as letters
+    (data-t, drawn by CSS so the script's writes to the cell keep them); ``filled`` marks the days
+    a fill from those records proposed."""
     parts = []
     discrepancies = discrepancies or {}
+    day_traces = day_traces or {}
+    drawn = {}
     for i, (code, day) in enumerate(cells):
         c = escape(code)
         m = escape(MARKS.get(code, code))
@@ -73,6 +80,17 @@ def _cells_html(cells, can_edit, leave_dates=frozenset(), today=None, discrepanc
             " onleave" if day.date in leave_dates else ""
         )
         found = ""
+        kinds = day_traces.get(i)
+        said = ""
+        if kinds:
+            key = frozenset(kinds)
+            if key not in drawn:  # a handful of combinations over the whole grid
+                said = escape(_("The cadre's records: %(kinds)s") % {"kinds": traces.labels(kinds)})
+                drawn[key] = (escape(traces.letters(kinds)), said)
+            letters, said = drawn[key]
+            found = f' data-t="{letters}" data-traces="{said}" title="{said}"'
+        if i in filled:
+            extra += " filled"
         check = discrepancies.get(day.date)
         if check is not None:
             # A spot check found the cadre away on a day the sheet records in the village.
@@ -83,7 +101,10 @@ def _cells_html(cells, can_edit, leave_dates=frozenset(), today=None, discrepanc
                 % {"date": day.date.isoformat(), "code": MARKS.get(code, code)}
             )
             extra += " discrepancy"
-            found = f' title="{text}" data-found="{text}"'
+            if kinds:
+                found = f' data-t="{letters}" data-traces="{said}"'
+            title = f"{text} {said}" if said else text
+            found += f' title="{title}" data-found="{title}"'
         parts.append(f'<td class="cell {escape(day.kind)}{extra} code-{c}" data-i="{i}"{tab}{found}>{m}</td>')
     return mark_safe("".join(parts))
 
@@ -93,19 +114,31 @@ def _cells_html(cells, can_edit, leave_dates=frozenset(), today=None, discrepanc
 def sheet(request, code, month):
     month = _month_or_404(month)
     if request.method == "POST":
+        if "fill" in request.POST:
+            return _fill(request, code, month)
         return _save(request, code, month)
     township = access.get_object_or_404(request.user, Region.objects.townships(), code=code)
     # A GET never writes: a month nobody has saved yet is shown from its defaults, and the sheet is
     # created by the first save.
+    sheet = _sheet_of(township, month)
+    can_edit = sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet)
+    today = timezone.localdate()
+    part, data = _grid_part(request, sheet, can_edit, today)
+    return _render_sheet(request, sheet, part, data, can_edit)
+
+
+def _sheet_of(township, month):
     sheet = (
         AttendanceSheet.objects.select_related("updated_by", "submitted_by", "approved_by")
         .filter(township=township, month=month)
         .first()
     ) or AttendanceSheet(township=township, month=month)
     sheet.township = township
-    can_edit = sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet)
-    today = timezone.localdate()
-    part, data = _grid_part(request, sheet, can_edit, today)
+    return sheet
+
+
+def _render_sheet(request, sheet, part, data, can_edit, **extra):
+    month = sheet.month
     return render(
         request,
         "assignments/sheet.html",
@@ -121,11 +154,87 @@ def sheet(request, code, month):
             "can_submit": sheet.is_open and access.can(request.user, access.KEEP_ATTENDANCE, sheet),
             "can_approve": access.can(request.user, access.APPROVE_ATTENDANCE, sheet),
             "legend": legend(),
+            "trace_legend": traces.legend(),
             "marks": "".join(code + mark for code, mark in MARKS.items()),
             "prev": (month - datetime.timedelta(days=1)).replace(day=1),
             "next": (month + datetime.timedelta(days=32)).replace(day=1),
+            **extra,
         },
     )
+
+
+def _fill(request, code, month):
+    """Fill from the cadre's records (record once): the grid as the clerk has it in the form, with
+    the days the township has not decided proposed from the cadre's records (assignments/traces.py
+    propose). Shown for review, never saved here: the township saves and submits as always."""
+    township = access.get_object_or_404(request.user, Region.objects.townships(), code=code)
+    sheet = _sheet_of(township, month)
+    access.require(request.user, access.KEEP_ATTENDANCE, sheet)
+    if not sheet.is_open:
+        messages.error(
+            request,
+            _("The sheet for %(month)s is %(state)s and cannot be changed; the county can reopen it.")
+            % {"month": f"{month:%Y-%m}", "state": sheet.get_state_display()},
+        )
+        return redirect(sheet)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = sheet.version
+    posted, original = {}, {}
+    for key, value in request.POST.items():
+        if key.startswith("row-") and key[4:].isdigit():
+            posted[int(key[4:])] = to_codes(value)
+        elif key.startswith("orig-") and key[5:].isdigit():
+            original[int(key[5:])] = value
+    today = timezone.localdate()
+    filled_rows = []
+
+    def prepare(rows, cal):
+        filled = {}
+        for row in rows:
+            pk = row.assignment.pk
+            # Start from what the form holds (the clerk's unsaved changes stay), when it is whole.
+            if len(posted.get(pk, "")) == len(row.days):
+                row.days = posted[pk]
+            row.original = original.get(pk) or (row.record.days if row.record else row.days)
+            before = row.present
+            row.days, changes = traces.propose(row.days, row.traces, cal, today, row.saved)
+            if row.quarter_required:
+                row.quarter_present += row.present - before
+            if row.year_required:
+                row.year_present += row.present - before
+            row.cell_list = row.cells(cal)
+            left = ", ".join(str(i + 1) for i in traces.still_open(row.days, cal, today))
+            if changes:
+                row.filled = True
+                filled[pk] = {i for i, _c, _k in changes}
+            if changes or left:
+                filled_rows.append((row, _fill_summary(changes, cal), left))
+        return filled
+
+    part, data = _compute_grid_part(request, sheet, True, today, prepare=prepare)
+    # The form goes back with the version the clerk loaded: a save by someone else meanwhile is
+    # still found out when this one is saved.
+    sheet.version = version
+    return _render_sheet(
+        request,
+        sheet,
+        part,
+        lambda: data,
+        True,
+        fill_report=filled_rows,
+        fill_shown=True,
+        fill_any=any(groups for _r, groups, _l in filled_rows),
+    )
+
+
+def _fill_summary(changes, cal):
+    """[(mark, what the records say, day numbers)] for one row's proposed days, grouped."""
+    groups = {}
+    for i, code, kinds in changes:
+        groups.setdefault((code, traces.labels(kinds)), []).append(cal.days[i].date.day)
+    return [(MARKS.get(code, code), said, ", ".join(map(str, days))) for (code, said), days in groups.items()]
 
 
 # The grid, its rows and its history change only when the data under them does: cached by the data
@@ -170,7 +279,9 @@ def _grid_part(request, sheet, can_edit, today):
     return part, data
 
 
-def _compute_grid_part(request, sheet, can_edit, today):
+def _compute_grid_part(request, sheet, can_edit, today, prepare=None):
+    """``prepare(rows, calendar)`` (the fill) may change the rows' days before they are drawn and
+    gives {assignment id: day indexes it filled}."""
     data = attendance.grid(sheet)
     # The rows the user sees: a unit liaison sees the township's sheet for its own cadres only
     # (another unit's cadres are outside its jurisdiction; their pages answer it 404).
@@ -180,8 +291,17 @@ def _compute_grid_part(request, sheet, can_edit, today):
         ).values_list("pk", flat=True)
     )
     rows = [r for r in data["rows"] if r.assignment.pk in shown]
+    filled = prepare(rows, data["calendar"]) if prepare else {}
     for row in rows:
-        row.cells_html = _cells_html(row.cell_list, can_edit, row.leave_dates, today, row.discrepancies)
+        row.cells_html = _cells_html(
+            row.cell_list,
+            can_edit,
+            row.leave_dates,
+            today,
+            row.discrepancies,
+            row.traces,
+            filled.get(row.assignment.pk, ()),
+        )
         del row.cell_list  # drawn: not kept in the cache
     cal = data["calendar"]
     headers = [(day, WEEKDAYS[day.date.weekday()]) for day in cal.days]

@@ -58,7 +58,8 @@
     if (!td.dataset.found) return;
     var away = code === "P" || code === "B";
     td.classList.toggle("discrepancy", away);
-    if (away) td.title = td.dataset.found; else td.removeAttribute("title");
+    // Off a discrepancy, the title goes back to the cadre's records of the day, if any.
+    if (away) td.title = td.dataset.found; else if (td.dataset.traces) td.title = td.dataset.traces; else td.removeAttribute("title");
   }
 
   function set(td, code, quiet) {

@@ -75,3 +75,46 @@ def test_typing_the_old_letters_sets_the_marks_and_saves_the_codes(month_grid):
     page.reload()
     texts = page.locator("tbody tr").first.locator("td.cell").all_inner_texts()
     assert texts[first] == "×" and texts[second] == "差"
+
+
+def test_the_cadres_records_show_under_the_days_and_fill_proposes_marks_the_clerk_then_saves(
+    month_grid, personas
+):
+    from assignments.attendance import calendar_for
+    from fieldwork.models import DiaryEntry, Trip
+
+    page, assignments = month_grid
+    a = assignments[0]
+    today = timezone.localdate()
+    month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    working = [d.date for d in calendar_for(a.village.township, month).days if d.is_working_day]
+    clerk = personas["clerk"]
+    DiaryEntry.objects.create(assignment=a, created_by=clerk, date=working[0], kind="visit", text="走访")
+    Trip.objects.create(
+        assignment=a,
+        created_by=clerk,
+        start_date=working[3],
+        end_date=working[3],
+        kind="meeting",
+        destination="县委",
+        reason="开会",
+        state="confirmed",
+    )
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    row = page.locator("tbody tr").first
+    diary_cell = row.locator(f'td.cell[data-i="{working[0].day - 1}"]')
+    assert diary_cell.evaluate("td => getComputedStyle(td, '::before').content") not in (
+        "none",
+        "normal",
+        '""',
+    )
+    assert diary_cell.inner_text() == "√"  # the letter is drawn by CSS: the cell's text stays the mark
+    page.click("#grid-form button[name=fill]")
+    page.wait_for_selector(".fill-report")
+    trip_cell = page.locator("tbody tr").first.locator(f'td.cell[data-i="{working[3].day - 1}"]')
+    assert trip_cell.inner_text() == "差" and "filled" in trip_cell.get_attribute("class")
+    assert not AttendanceRecord.objects.filter(assignment=a).exists()  # proposed, not saved
+    page.click("#grid-form button.primary")
+    page.wait_for_selector(".msg-success")
+    assert AttendanceRecord.objects.get(assignment=a).days[working[3].day - 1] == "B"
