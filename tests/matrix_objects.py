@@ -36,7 +36,9 @@ from .conftest import build_personas, build_tree, create_user, make_id
 
 ANONYMOUS = "anonymous"
 # The personas of tests/conftest.py, by the role each stands for.
-PERSONAS = ["province", "viewer", "county_admin", "clerk", "other_clerk", "liaison", "other_admin"]
+OFFICE_PERSONAS = ["province", "viewer", "county_admin", "clerk", "other_clerk", "liaison", "other_admin"]
+# The cadre of t1's own account (驻村干部本人, issue 16): its own records only, 404 on every office page.
+PERSONAS = [*OFFICE_PERSONAS, "cadre"]
 ROLES = {
     ANONYMOUS: None,
     "province": Role.PROVINCE,
@@ -46,6 +48,7 @@ ROLES = {
     "other_clerk": Role.TOWNSHIP_CLERK,
     "liaison": Role.UNIT_LIAISON,
     "other_admin": Role.COUNTY_ADMIN,
+    "cadre": Role.CADRE,
 }
 
 _ABOVE = {"province", "viewer"}  # the province and its city see (and own) all of 莱阳 and 海阳
@@ -54,7 +57,7 @@ _ABOVE = {"province", "viewer"}  # the province and its city see (and own) all o
 SEES = {
     # village-level objects: villages, cadres, assignments, leave, spot checks, sheets, records,
     # appraisals, inspections, yearly results
-    "t1": _ABOVE | {"county_admin", "clerk", "liaison"},
+    "t1": _ABOVE | {"county_admin", "clerk", "liaison", "cadre"},  # the cadre: its own records
     "t2": _ABOVE | {"county_admin", "other_clerk"},
     "t3": _ABOVE | {"other_admin"},
     "far": set(),
@@ -91,7 +94,7 @@ SEES = {
 
 # Who owns the objects of a place (may act on them with an action the role has).
 OWNS = {
-    "t1": _ABOVE | {"county_admin", "clerk"},
+    "t1": _ABOVE | {"county_admin", "clerk", "cadre"},
     "t2": _ABOVE | {"county_admin", "other_clerk"},
     "t3": _ABOVE | {"other_admin"},
     "far": set(),
@@ -147,8 +150,7 @@ class World:
         return list(self.obj[kind].items())
 
 
-def _cadre(name, unit, region):
-    birth = datetime.date(1985, 5, 1)
+def _cadre(name, unit, region, birth=datetime.date(1985, 5, 1)):
     return Cadre.objects.create(
         name=name,
         gender="M",
@@ -391,12 +393,23 @@ def build(export_dir):
     w.put("user", "user_t1", make_user("matrix-clerk1", Role.TOWNSHIP_CLERK, tree["t1"]))
     w.put("user", "user_t3", make_user("matrix-clerk3", Role.TOWNSHIP_CLERK, tree["t3"]))
     w.put("user", "user_far", make_user("matrix-clerkfar", Role.TOWNSHIP_CLERK, far_township))
-    # Cadres' own accounts (role cadre), by where the cadre serves.
+    w.users["cadre"] = make_user("13900000001", Role.CADRE, cadre=w.obj["cadre"]["t1"])
+    # Cadres' own accounts (role cadre), by where the cadre serves: team members of each place's
+    # village, so that resetting them leaves the cadre persona (t1's first secretary) logged in.
     for n, place in enumerate(["t1", "t3", "far"]):
+        member = _cadre(
+            f"矩阵队员{place}", units[place], counties[place], birth=datetime.date(1986, 6, 6 + n)
+        )
+        Assignment.dispatch(
+            cadre=member,
+            village=w.obj["village"][place],
+            role="team_member",
+            start_date=datetime.date(2025, 3, 1),
+            user=admin,
+            dispatch_level="county",
+        )
         w.put(
-            "cadre_account",
-            f"cadre_account_{place}",
-            make_user(f"1380000000{n}", Role.CADRE, cadre=w.obj["cadre"][place]),
+            "cadre_account", f"cadre_account_{place}", make_user(f"1380000000{n}", Role.CADRE, cadre=member)
         )
     for place, user in w.places("user"):
         w.put(
