@@ -111,7 +111,8 @@ def test_a_cadre_requests_leave_the_township_approves_it_lands_in_the_sheet_and_
 
     client = client_for(world["me"])
     page = client.get(reverse("fieldwork:leave", args=[leave.pk])).content.decode()
-    assert reverse("fieldwork:leave_return", args=[leave.pk]) in page
+    # No return form before the leave has begun.
+    assert reverse("fieldwork:leave_return", args=[leave.pk]) not in page
     # The leave lies ahead: its return cannot be reported before it happens.
     early = client.post(reverse("fieldwork:leave_return", args=[leave.pk]), {"returned_on": day})
     leave.refresh_from_db()
@@ -119,6 +120,8 @@ def test_a_cadre_requests_leave_the_township_approves_it_lands_in_the_sheet_and_
     assert any(day.isoformat() in t for t in texts(early))
     # Time passes (the leave is moved to today): the cadre reports being back.
     LeaveRequest.objects.filter(pk=leave.pk).update(start_date=world["today"], end_date=world["today"])
+    page = client.get(reverse("fieldwork:leave", args=[leave.pk])).content.decode()
+    assert reverse("fieldwork:leave_return", args=[leave.pk]) in page
     client.post(reverse("fieldwork:leave_return", args=[leave.pk]), {"returned_on": world["today"]})
     leave.refresh_from_db()
     assert leave.returned_on == world["today"]
