@@ -38,6 +38,8 @@ VIEW_HISTORY = "view_history"
 # A cadre's own records (fieldwork/): leave requests, trips, diary, monthly reports. Only ever the
 # cadre's own: the pages look records up through ``scope``, which gives a cadre nothing else.
 RECORD_OWN = "record_own"
+# Confirm or reject a cadre's trip report (外出报备): the township where the cadre serves, or the county.
+CONFIRM_TRIP = "confirm_trip"
 # Make and reset cadres' and township clerks' accounts (county); reset its cadres' passwords (township).
 RESET_CADRE_PASSWORDS = "reset_cadre_passwords"
 # The administrative divisions (统计用区划代码): with an object, only regions strictly below the user's
@@ -67,6 +69,7 @@ ROLE_ACTIONS = {
         RUN_APPRAISAL,
         ENTER_RESULTS,
         RESET_CADRE_PASSWORDS,
+        CONFIRM_TRIP,
     },
     Role.TOWNSHIP_CLERK: {
         VIEW,
@@ -79,6 +82,7 @@ ROLE_ACTIONS = {
         WITHDRAW_SPOT_CHECK,
         ENTER_RESULTS,
         RESET_CADRE_PASSWORDS,
+        CONFIRM_TRIP,
     },
     Role.UNIT_LIAISON: {VIEW},
     Role.CADRE: {RECORD_OWN},

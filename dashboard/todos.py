@@ -18,6 +18,7 @@ from assignments import attendance, coverage, leave
 from assignments.models import Assignment, AttendanceSheet, LeaveRequest, SpotCheck
 from assignments.models.attendance import mark
 from config.generation import data_generation
+from fieldwork.models import Trip
 from villages.models import Village
 
 LIMIT = 50  # items listed per kind; the count says how many there are in all
@@ -155,6 +156,31 @@ def for_user(user, today=None, items=True, keep_empty=False):
                     )
                     for lv in overdue[:LIMIT]
                 ],
+            )
+        )
+    if access.can(user, access.CONFIRM_TRIP) and user.role == Role.TOWNSHIP_CLERK:
+        # 外出报备 waiting for the township: confirmed, the days go into the open sheet as 差.
+        trips = (
+            access.scope(user, Trip.objects.filter(state=Trip.State.PENDING))
+            .select_related("assignment__cadre", "assignment__village")
+            .order_by("start_date", "pk")
+        )
+        groups.append(
+            Group(
+                "confirm_trip",
+                _("Confirm trip reports (外出报备)"),
+                trips.count(),
+                [
+                    (
+                        f"{t.assignment.cadre.name} · {t.assignment.village.name} · "
+                        f"{t.start_date:%m-%d}–{t.end_date:%m-%d} · {t.destination}"
+                        + (f" · {_('Reported late (补报)')}" if t.late else ""),
+                        reverse("trips:detail", args=[t.pk]),
+                    )
+                    for t in trips[:LIMIT]
+                ]
+                if items
+                else [],
             )
         )
     if access.can(user, access.APPROVE_ATTENDANCE) or (

@@ -11,11 +11,13 @@ import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q, Value
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from assignments.models import DateRange
@@ -116,6 +118,102 @@ class Trip(OwnRecord):
 
     def get_absolute_url(self):
         return reverse("fieldwork:trip", args=[self.pk])
+
+    @property
+    def days(self):
+        return (self.end_date - self.start_date).days + 1
+
+    def clean(self):
+        a = self.assignment if self.assignment_id else None
+        if a is None or not (self.start_date and self.end_date):
+            return
+        if self.end_date < self.start_date:
+            raise ValidationError(
+                {
+                    "end_date": gettext("The last day away (%(end)s) is before the first (%(start)s).")
+                    % {"end": self.end_date.isoformat(), "start": self.start_date.isoformat()}
+                }
+            )
+        if self.start_date < a.start_date or self.end_date > a.last_day:
+            raise ValidationError(
+                {
+                    "start_date": gettext(
+                        "The trip must fall within your assignment (%(start)s – %(end)s); check the dates."
+                    )
+                    % {"start": a.start_date.isoformat(), "end": a.last_day.isoformat()}
+                }
+            )
+
+    @classmethod
+    def report(cls, assignment, start_date, end_date, kind, destination, reason, user, today=None):
+        """外出报备: record the cadre's trip, pending the township's confirmation. A report made once
+        its first day has begun (local date) is kept but marked late (补报)."""
+        today = today or timezone.localdate()
+        trip = cls(
+            assignment=assignment,
+            start_date=start_date,
+            end_date=end_date,
+            kind=kind,
+            destination=destination,
+            reason=reason,
+            created_by=user,
+            late=bool(start_date) and today >= start_date,
+        )
+        # full_clean runs the exclusion constraint too, with its own message (an overlapping trip).
+        trip.full_clean()
+        try:
+            with transaction.atomic():
+                trip.save()
+        except IntegrityError:
+            # Two reports sent at once: the constraint decides, with the same message.
+            overlap = next(c for c in cls._meta.constraints if c.name == "trip_no_overlap")
+            raise ValidationError(overlap.violation_error_message) from None
+        return trip
+
+    def _decide(self, state, user, note=""):
+        """Confirm, reject or cancel under a row lock: of two people deciding at once, the second finds
+        the trip already decided."""
+        with transaction.atomic():
+            Trip.objects.select_for_update().filter(pk=self.pk).first()
+            self.refresh_from_db(fields=["state"])
+            if self.state != self.State.PENDING:
+                raise ValidationError(
+                    gettext("This trip report is already %(state)s.") % {"state": self.get_state_display()}
+                )
+            self.state, self.decided_by, self.decided_at, self.decision_note = (
+                state,
+                user,
+                timezone.now(),
+                note,
+            )
+            self.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+
+    def confirm(self, user):
+        """Confirm; the days go into the open sheets as official business (B). Returns the closed
+        sheets (submitted/approved) that could not take them: each is now marked for correction."""
+        from assignments import business
+
+        with transaction.atomic():
+            self._decide(self.State.CONFIRMED, user)
+            return business.write_business_into_sheets(self.assignment, self.start_date, self.end_date)
+
+    def reject(self, user, reason):
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError({"decision_note": gettext("Say why the trip is not confirmed.")})
+        if "\x00" in reason:
+            raise ValidationError(
+                {
+                    "decision_note": gettext(
+                        "The reason contains a NUL character (U+0000), which cannot be stored; type it again."
+                    )
+                }
+            )
+        self._decide(self.State.REJECTED, user, reason)
+
+    def cancel(self, user):
+        """The cadre withdraws a report the township has not decided yet."""
+        self._decide(self.State.CANCELLED, user)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

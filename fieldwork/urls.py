@@ -3,11 +3,21 @@
 
 from django.urls import include, path
 
-from . import views, views_accounts
+from . import views, views_accounts, views_leavetrips
 
 cadre_urls = (
     [
         path("", views.home, name="home"),
+        # Leave on the phone (请假 / 销假) and trip reports (外出报备).
+        path("leave/", views_leavetrips.leave_list, name="leave_list"),
+        path("leave/new/", views_leavetrips.leave_new, name="leave_new"),
+        path("leave/<int:pk>/", views_leavetrips.leave_detail, name="leave"),
+        path("leave/<int:pk>/cancel/", views_leavetrips.leave_cancel, name="leave_cancel"),
+        path("leave/<int:pk>/return/", views_leavetrips.leave_return, name="leave_return"),
+        path("trips/", views_leavetrips.trip_list, name="trips"),
+        path("trips/new/", views_leavetrips.trip_new, name="trip_new"),
+        path("trips/<int:pk>/", views_leavetrips.trip_detail, name="trip"),
+        path("trips/<int:pk>/cancel/", views_leavetrips.trip_cancel, name="trip_cancel"),
     ],
     "fieldwork",
 )
@@ -22,7 +32,18 @@ people_urls = (
     "people",
 )
 
+# The township's and county's side of the trip reports: confirm (days into the sheet) or reject.
+trip_office_urls = (
+    [
+        path("", views_leavetrips.office_list, name="list"),
+        path("<int:pk>/", views_leavetrips.office_detail, name="detail"),
+        path("<int:pk>/<str:action>/", views_leavetrips.office_decide, name="decide"),
+    ],
+    "trips",
+)
+
 urlpatterns = [
     path("my/", include(cadre_urls)),
     path("people/accounts/", include(people_urls)),
+    path("trips/", include(trip_office_urls)),
 ]

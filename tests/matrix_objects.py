@@ -30,6 +30,7 @@ from assignments.models import (
 )
 from cadres.models import Cadre, Unit
 from excel.models import ExportJob
+from fieldwork.models import Trip
 from villages.models import Region, Village
 
 from .conftest import build_personas, build_tree, create_user, make_id
@@ -324,6 +325,19 @@ def build(export_dir):
             place,
             leave_rules.request_leave(
                 assignment, datetime.date(2026, 12, 7), datetime.date(2026, 12, 11), "培训", admin
+            ),
+        )
+        w.put(
+            "trip",
+            place,
+            Trip.report(
+                assignment,
+                datetime.date(2026, 12, 14),
+                datetime.date(2026, 12, 15),
+                "meeting",
+                "县委组织部",
+                "培训会",
+                admin,
             ),
         )
         w.put(

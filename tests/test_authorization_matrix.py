@@ -210,6 +210,38 @@ def _leave_decisions(w):
     return [get(cases[0].url, action=None, allowed_answer=405), *cases]
 
 
+def _own_page(name):
+    return lambda w: [get(reverse(f"fieldwork:{name}"), action=access.RECORD_OWN)]
+
+
+def _own_form(name):
+    return lambda w: both(reverse(f"fieldwork:{name}"), action=access.RECORD_OWN)
+
+
+def _own_post(name, kind):
+    def build(w):
+        url = reverse(f"fieldwork:{name}", args=[w.obj[kind]["t1"].pk])
+        return [get(url, action=None, allowed_answer=405), post(url, action=access.RECORD_OWN)]
+
+    return build
+
+
+def _trip_decisions(w):
+    cases = []
+    for place, trip in w.places("trip"):
+        cases.append(post(reverse("trips:decide", args=[trip.pk, "bogus"]), action=NOBODY, place=place))
+        for action in ["reject", "confirm"]:
+            cases.append(
+                post(
+                    reverse("trips:decide", args=[trip.pk, action]),
+                    {"reason": "时间冲突"},
+                    action=access.CONFIRM_TRIP,
+                    place=place,
+                )
+            )
+    return [get(cases[0].url, action=None, allowed_answer=405), *cases]
+
+
 def _round_actions(w):
     cases = [
         post(
@@ -419,6 +451,25 @@ CASES = {
     "password_change": lambda w: both(reverse("password_change"), action=None),
     # The cadre's own pages, and the accounts pages of the county and township (issue 16).
     "fieldwork:home": lambda w: [get(reverse("fieldwork:home"), action=access.RECORD_OWN)],
+    # Leave on the phone and trip reports (issue 16): the cadre's own pages answer no office role.
+    "fieldwork:leave_list": _own_page("leave_list"),
+    "fieldwork:trips": _own_page("trips"),
+    "fieldwork:leave_new": _own_form("leave_new"),
+    "fieldwork:trip_new": _own_form("trip_new"),
+    "fieldwork:leave": lambda w: [
+        get(reverse("fieldwork:leave", args=[w.obj["leave"]["t1"].pk]), action=access.RECORD_OWN)
+    ],
+    "fieldwork:trip": lambda w: [
+        get(reverse("fieldwork:trip", args=[w.obj["trip"]["t1"].pk]), action=access.RECORD_OWN)
+    ],
+    "fieldwork:leave_cancel": _own_post("leave_cancel", "leave"),
+    "fieldwork:leave_return": _own_post("leave_return", "leave"),
+    "fieldwork:trip_cancel": _own_post("trip_cancel", "trip"),
+    "trips:list": lambda w: [get(reverse("trips:list")), get(reverse("trips:list") + "?show=all")],
+    "trips:detail": lambda w: per(
+        w, "trip", lambda x, p: [get(reverse("trips:detail", args=[x.pk]), place=p)]
+    ),
+    "trips:decide": _trip_decisions,
     "people:accounts": lambda w: [get(reverse("people:accounts"), action=access.RESET_CADRE_PASSWORDS)],
     "people:create_cadre_accounts": lambda w: [
         get(reverse("people:create_cadre_accounts"), action=None, allowed_answer=405),
