@@ -781,6 +781,10 @@ class DemoBuilder:
 
         demo_appraisal.seed(self, plans)
         self._write_cadre_logins()
+        from . import demo_fieldwork
+
+        for key, n in demo_fieldwork.seed(self, f"{DEMO_COUNTY[0]}000000").items():
+            self._count(key, n)
         return self.result
 
     def _write_cadre_logins(self):
