@@ -96,6 +96,7 @@ FOOTER = "第 &P 页 共 &N 页"  # Excel's page codes: this page, all pages
 POINTS_PER_LINE = 15  # one line of 11-point text, as Excel and LibreOffice draw it
 
 
+_PLAIN_TYPES = frozenset({int, str, type(None)})  # written through the column's plain ruled cell
 _SHEET_NAME_BANNED = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet's name
 
 
@@ -254,6 +255,7 @@ class Sheet:
         self._formats = [col.number_format for col in self.columns]
         self._plain = [self._styled(i, fmt, False, None) for i, fmt in enumerate(self._formats)]
         self._fit = [max(w - 1, 1) for w in self.widths]  # text widths a line of each column holds
+        self._dated = [bool(fmt) for fmt in self._formats]  # a date here takes the column's format
 
     def _header_cells(self, ws, values):
         cells = []
@@ -289,7 +291,14 @@ class Sheet:
         column (1-based), the row as tall as the merged text needs."""
         if self.rows >= MAX_ROWS:
             self._new_sheet()
-        ws, cells, formats, plain, fit = self.ws, [], self._formats, self._plain, self._fit
+        ws, cells, formats, plain, fit, dated = (
+            self.ws,
+            [],
+            self._formats,
+            self._plain,
+            self._fit,
+            self._dated,
+        )
         n = len(plain)
         lines = 1
         if merge_to:
@@ -300,7 +309,7 @@ class Sheet:
         styled = bold or fills
         for i, value in enumerate(values):
             kind = type(value)
-            if not styled and i < n and (kind is int or kind is str or value is None):
+            if not styled and i < n and (kind in _PLAIN_TYPES or (kind is datetime.date and dated[i])):
                 # the common case: the column's plain ruled cell
                 if kind is str:
                     if len(value) * CJK_WRAP > fit[i] and not merge_to:  # may wrap: count lines
