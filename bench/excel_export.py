@@ -32,9 +32,11 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.utils.translation import override  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from openpyxl.cell import WriteOnlyCell  # noqa: E402
 
+from excel import exports  # noqa: E402
 from excel import workbook as wbmod  # noqa: E402
 
 TARGET_RATIO = 1.1
@@ -47,6 +49,20 @@ UNITS = [
     "烟台市财政局",
     "山东省农业科学院",
 ]
+TEXT = {  # a realistic value of each text column (a wrapped row costs a height: as often as in life)
+    "县(市、区)": "莱阳市",
+    "乡镇": "沐浴店镇",
+    "村": "东村",
+    "村代码": "370682100201",
+    "姓名": "张伟",
+    "性别": "男",
+    "政治面貌": "中共党员",
+    "派出层级": "县级",
+    "职级": "正科级",
+    "学历": "大学本科",
+    "职务": "第一书记",
+    "批次": "2025年第一批",
+}
 CATEGORIES = [
     "脱贫村",
     "脱贫村、党组织软弱涣散村",
@@ -74,16 +90,21 @@ def make_rows(n):
             elif col.header == "联系电话":
                 row.append(f"139{i:08d}")
             else:
-                row.append(
-                    ("莱阳市", "沐浴店镇", "东村", "张伟", "男", "中共党员", "第一书记", "大学本科")[c % 8]
-                )
+                row.append(TEXT.get(col.header, "东村"))
         yield row
 
 
 def write_sheet(rows, path):
+    with override(wbmod.LANGUAGE):
+        widths = exports._usual_widths()  # as build_roster passes them
     wb = wbmod._workbook()
     sheet = wbmod.Sheet(
-        wb, "花名册", "莱阳市驻村第一书记和工作队员花名册", COLUMNS, period="统计时点：2026年2月10日"
+        wb,
+        "花名册",
+        "莱阳市驻村第一书记和工作队员花名册",
+        COLUMNS,
+        period="统计时点：2026年2月10日",
+        widths=widths,
     )
     for row in rows:
         sheet.append(row)

@@ -226,7 +226,7 @@ def build_attendance(records, out, *, region_label, month):
         Column("村", 12),
         Column("姓名", 9),
         Column("职务", 10),
-        Column("派出单位", 18),
+        Column("派出单位", 20),
         *[Column(str(d), 3.2) for d in range(1, ndays + 1)],
         Column("在村天数", 5),
         Column("因公外出天数", 5),
@@ -433,7 +433,7 @@ COVERAGE_COLUMNS = [
     Column("缺第一书记", 10),
     Column("需工作队村", 10),
     Column("工作队达标", 10),
-    Column("工作队人数不足", 10),
+    Column("工作队人数不足", 8),
     Column("召回待补派", 10),
     Column("期满待补派", 10),
 ]
