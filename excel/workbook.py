@@ -41,7 +41,7 @@ def _text_width(text):
     return sum(2 if ord(c) > 0x2E80 else 1 for c in str(text))
 
 
-CJK_WRAP = 1.7  # a CJK character's share of a column's width, as LibreOffice and Excel draw it
+CJK_WRAP = 1.6  # a CJK character's share of a column's width, as LibreOffice and Excel draw it
 
 
 def _lines(text, room):
