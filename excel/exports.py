@@ -260,7 +260,7 @@ def build_attendance(records, out, *, region_label, month):
         wb = _workbook()
         form = _form("attendance", region_label, period=period, stated=f"考勤月份：{period}")
         title = form.pop("title")
-        sheet, township, n, fills = None, None, 0, {}
+        sheet, township, n, fills, listed = None, None, 0, {}, 0
 
         def close():
             sheet.line(attendance_legend())
@@ -299,6 +299,7 @@ def build_attendance(records, out, *, region_label, month):
                     **form,
                 )
             n += 1
+            listed += 1
             days = days.ljust(ndays)[:ndays]
             sheet.append(
                 [
@@ -322,7 +323,7 @@ def build_attendance(records, out, *, region_label, month):
             sheet = Sheet(wb, "考勤表", title, columns, subheader=weekdays, widths=widths, **form)
         close()
         wb.save(out)
-    return sheet.rows
+    return listed  # cadre rows, every township
 
 
 # --- 3. appraisal 考核结果 ---------------------------------------------------------------------------
