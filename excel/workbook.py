@@ -98,7 +98,6 @@ FOOTER = "第 &P 页 共 &N 页"  # Excel's page codes: this page, all pages
 POINTS_PER_LINE = 15  # one line of 11-point text, as Excel and LibreOffice draw it
 
 
-_PLAIN_TYPES = frozenset({int, str, type(None)})  # written through the column's plain ruled cell
 _SHEET_NAME_BANNED = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet's name
 
 
@@ -293,53 +292,38 @@ class Sheet:
         column (1-based), the row as tall as the merged text needs."""
         if self.rows >= MAX_ROWS:
             self._new_sheet()
-        ws, cells, formats, plain, fit, dated = (
-            self.ws,
-            [],
-            self._formats,
-            self._plain,
-            self._fit,
-            self._dated,
-        )
-        n = len(plain)
+        ws, cells = self.ws, []
         lines = 1
         if merge_to:
             values = list(values) + [None] * (merge_to - len(values))
             text = str(values[0] or "")
             room = sum(self.widths[:merge_to]) - 2
             lines = math.ceil(_text_width(text) / max(room, 1)) if text else 1
-        styled = bold or fills
-        for i, value in enumerate(values):
-            kind = type(value)
-            if not styled and i < n and (kind in _PLAIN_TYPES or (kind is datetime.date and dated[i])):
-                # the common case: the column's plain ruled cell
+        if bold or fills or merge_to or len(values) > len(self._plain):
+            fit = self._fit
+            for i, value in enumerate(values):
+                if type(value) is str and not merge_to and i < len(fit) and len(value) * CJK_WRAP > fit[i]:
+                    lines = max(lines, _lines(value, fit[i]))
+                cells.append(self._cell(value, i, bold, fills.get(i) if fills else None))
+        else:
+            # The common case, kept lean: each column's plain ruled cell takes the value.
+            for i, value, cell, room, dated in zip(
+                range(len(values)), values, self._plain, self._fit, self._dated, strict=False
+            ):
+                kind = type(value)
                 if kind is str:
-                    if len(value) * CJK_WRAP > fit[i] and not merge_to:  # may wrap: count lines
-                        lines = max(lines, _lines(value, fit[i]))
                     if value[:1] in _FORMULA_FIRST:
                         cells.append(self._guarded(value, i, False, None))
                         continue
-                cell = plain[i]
+                    if len(value) * CJK_WRAP > room:  # may wrap: count its lines
+                        k = _lines(value, room)
+                        if k > lines:
+                            lines = k
+                elif not (kind is int or value is None or (kind is datetime.date and dated)):
+                    cells.append(self._cell(value, i, False, None))
+                    continue
                 cell.value = value
                 cells.append(cell)
-                continue
-            fill = fills.get(i) if fills else None
-            fmt = formats[i] if i < len(formats) else None
-            if isinstance(value, Promise):  # a lazy label
-                value = str(value)
-            if isinstance(value, datetime.datetime):
-                value = value.date()
-            if isinstance(value, datetime.date) and not fmt:
-                fmt = DATE
-            if isinstance(value, str):
-                if i < n and len(value) * CJK_WRAP > fit[i] and not merge_to:
-                    lines = max(lines, _lines(value, fit[i]))
-                if value.startswith(FORMULA_STARTS):
-                    cells.append(self._guarded(value, i, bold, fill))
-                    continue
-            cell = self._styled(i, fmt, bold, fill)
-            cell.value = value
-            cells.append(cell)
         self.rows += 1
         if lines > 1:
             # Neither Excel nor LibreOffice grows a row for wrapped text on opening the file: the
@@ -357,6 +341,22 @@ class Sheet:
             hook()
         if merge_to:
             ws.merged_cells.add(f"A{self.rows}:{get_column_letter(merge_to)}{self.rows}")
+
+    def _cell(self, value, i, bold, fill):
+        """Any value in column ``i``: dates and numbers get the column's format (a date without one
+        yyyy-mm-dd), lazy labels become text, formula-like text is quote-prefixed."""
+        fmt = self._formats[i] if i < len(self._formats) else None
+        if isinstance(value, Promise):  # a lazy label
+            value = str(value)
+        if isinstance(value, datetime.datetime):
+            value = value.date()
+        if isinstance(value, datetime.date) and not fmt:
+            fmt = DATE
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            return self._guarded(value, i, bold, fill)
+        cell = self._styled(i, fmt, bold, fill)
+        cell.value = value
+        return cell
 
     def _guarded(self, value, i, bold, fill):
         """A fresh quote-prefixed text cell, ruled and styled like its column."""

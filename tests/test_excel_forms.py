@@ -13,7 +13,7 @@ from accounts import access
 from appraisal.models import AppraisalRound
 from assignments.models import AttendanceRecord, AttendanceSheet
 from excel import exports
-from excel.workbook import Column, Sheet, _workbook
+from excel.workbook import _HOLIDAY_FILL, Column, Sheet, _workbook
 
 DAY = datetime.date(2026, 2, 10)
 FEB = datetime.date(2026, 2, 1)
@@ -163,6 +163,7 @@ def test_a_wrapped_row_is_made_tall_enough_and_no_row_heights_pile_up_in_memory(
     furniture = len(sheet.ws.row_dimensions)
     for n in range(1, 201):
         sheet.append([n, "中国邮政集团有限公司莱阳市分公司" if n % 2 else "财政局"])
+    sheet.append([201, "中国邮政集团有限公司莱阳市分公司"], fills={0: _HOLIDAY_FILL})  # a shaded row too
     assert len(sheet.ws.row_dimensions) == furniture  # written and dropped row by row
     sheet.sign()
     out = io.BytesIO()
@@ -171,4 +172,5 @@ def test_a_wrapped_row_is_made_tall_enough_and_no_row_heights_pile_up_in_memory(
     ws = load_workbook(out).active
     assert ws.row_dimensions[4].height >= 30  # 16 characters in a 12-wide column: two lines or more
     assert ws.row_dimensions[5].height is None  # 财政局 fits on one line
+    assert ws.row_dimensions[204].height >= 30 and ws.cell(204, 1).fill.fgColor.rgb.endswith("D9D9D9")
     assert ws.cell(ws.max_row, 1).value.startswith("填表人：")
