@@ -174,3 +174,20 @@ def test_a_wrapped_row_is_made_tall_enough_and_no_row_heights_pile_up_in_memory(
     assert ws.row_dimensions[5].height is None  # 财政局 fits on one line
     assert ws.row_dimensions[204].height >= 30 and ws.cell(204, 1).fill.fgColor.rgb.endswith("D9D9D9")
     assert ws.cell(ws.max_row, 1).value.startswith("填表人：")
+
+
+@pytest.mark.parametrize("kind", ["attendance", "allowance"])
+def test_a_sheet_per_township_costs_no_query_per_township(kind, world, personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(user, label):
+        with CaptureQueriesContext(connection) as ctx:
+            wb = export(kind, world, personas, user=user, label=label)
+        return len(ctx), wb
+
+    one, wb_one = count("clerk", "沐浴店镇")
+    two, wb_two = count("county_admin", "莱阳市")
+    assert "团旺镇" not in str([c for ws in wb_one for row in ws.iter_rows(values_only=True) for c in row])
+    assert "团旺镇" in str([c for ws in wb_two for row in ws.iter_rows(values_only=True) for c in row])
+    assert one == two
