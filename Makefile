@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint messages clean-db bench reliability backup-check screenshots
+.PHONY: install run test lint messages clean-db bench reliability backup-check screenshots excel-pdf
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +40,11 @@ $(BENCH_STAMP): requirements-bench.txt requirements.txt $(STAMP)
 	$(VENV)/bin/pip install --quiet -r requirements-bench.txt
 	touch $(BENCH_STAMP)
 
-# Province-scale benchmark (issue 7): seeds its own database once, prints a table, writes bench/results.json.
+# Province-scale benchmark (issue 7): seeds its own database once, prints a table, writes bench/results.json;
+# then the Excel form writer against bare openpyxl (issue 15), writes bench/excel_export.json.
 bench: $(BENCH_STAMP)
 	$(PY) bench/province.py
+	$(PY) bench/excel_export.py
 
 # Load and fault script (issue 8) and the mixed race drill (issue 14): each on its own embedded
 # PostgreSQL, loopback only, bounded in time.
@@ -61,3 +63,10 @@ screenshots: $(STAMP)
 	$(PY) manage.py runserver 127.0.0.1:8001 --noreload & SERVER=$$!; trap 'kill $$SERVER 2>/dev/null' EXIT INT TERM; \
 	for i in $$(seq 1 30); do curl -fs -o /dev/null http://127.0.0.1:8001/accounts/login/ && break; sleep 1; done; \
 	$(PY) docs/screenshots/capture.py
+
+# Every Excel export of the demo data printed by LibreOffice: first pages as docs/screenshots/excel-*.png
+# (needs soffice and pdftoppm; issue 15).
+excel-pdf: $(STAMP)
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo
+	$(PY) bench/excel_pdf.py

@@ -565,9 +565,13 @@ def child_export(kind, path, times):
 
 def child_bare(path, out_path):
     """Read the export's cells back (calamine), then time a bare write-only openpyxl loop writing
-    them: the floor an export's writing can reach."""
+    them, ruled as the exports rule every table cell (issue 15: one bordered cell per column, reused):
+    the floor an export's writing can reach."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from python_calamine import CalamineWorkbook
+
+    from excel.workbook import _BORDER
 
     wb_in = CalamineWorkbook.from_path(path)
     rows = []
@@ -580,8 +584,17 @@ def child_bare(path, out_path):
     t = time.perf_counter()
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("bare")
+    ruled = []
     for row in rows:
-        ws.append(row)
+        while len(ruled) < len(row):
+            cell = WriteOnlyCell(ws)
+            cell.border = _BORDER
+            ruled.append(cell)
+        out = []
+        for cell, value in zip(ruled, row, strict=False):
+            cell.value = value
+            out.append(cell)
+        ws.append(out)
     wb.save(out_path)
     seconds = time.perf_counter() - t
     return {"seconds": seconds, "rows": len(rows), "cells": cells}

@@ -28,9 +28,10 @@ from appraisal.models import Appraisal, AppraisalRound
 from assignments import attendance as attendance_rules
 from assignments import coverage as coverage_rules
 from assignments.models import Assignment, AttendanceRecord
-from assignments.models.attendance import legend, month_bounds, to_marks
+from assignments.models.attendance import BUSINESS, OUTSIDE, legend, month_bounds, to_marks
 from villages.models import Region, Village
 
+from .numerals import amount_capitals
 from .workbook import (  # noqa: F401 (names the views, tasks and tests read from here)
     _BORDER,
     _CENTER,
@@ -49,6 +50,7 @@ from .workbook import (  # noqa: F401 (names the views, tasks and tests read fro
     Sheet,
     _text_width,
     _workbook,
+    cn_date,
     layout_fields,
     progress_hook,
     safe,
@@ -65,13 +67,53 @@ KINDS = {
 }
 
 
+# The forms' titles as the office names them: "莱阳市" + "驻村第一书记和工作队员花名册".
+FORMS = {
+    "roster": "驻村第一书记和工作队员花名册",
+    "attendance": "驻村第一书记和工作队员考勤表",
+    "appraisal": "驻村第一书记和工作队员考核结果汇总表",
+    "coverage": "驻村第一书记和工作队选派覆盖情况统计表",
+    "allowance": "驻村第一书记和工作队员生活补助发放表",
+}
+SIGNATURES = ("填表人", "审核人", "负责人")
+
+
 class ExportError(ValueError):
     """A bad parameter: the message says which and what is expected (Chinese / English)."""
 
 
-def _title(kind, region_label, period):
-    made = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-    return f"{region_label} {KINDS[kind]}（{period}）　制表时间：{made}"
+def _title(kind, region_label, period=""):
+    """The region (and the page's filter) first, then the form's name; a month or a year in brackets."""
+    return f"{region_label}{FORMS[kind]}" + (f"（{period}）" if period else "")
+
+
+def _form(kind, region_label, *, period="", stated=""):
+    """Sheet options of export ``kind``: title, the period stated on the unit line, filled today."""
+    return {
+        "title": _title(kind, region_label, period),
+        "period": stated,
+        "filled_on": timezone.localdate(),
+    }
+
+
+def _usual_widths():
+    """Column widths (by header) that fit the longest label of a coded column, so 村类别, 学历 and the
+    like are never cut (a cell holding several categories wraps). Labels in the active language."""
+    from cadres.models import Cadre
+
+    def fit(labels):  # at most 24: a longer label (其他（矛盾问题集中…）) wraps onto two lines
+        return min(max(_text_width(str(label)) for label in labels) + 2, 24)
+
+    return {
+        "村类别": fit(Village.Category.labels),
+        "学历": fit(label for _v, label in Cadre._meta.get_field("education").flatchoices),
+        "政治面貌": fit(label for _v, label in Cadre._meta.get_field("political_status").flatchoices),
+        "职级": fit(label for _v, label in Cadre._meta.get_field("rank").flatchoices),
+        "派出层级": fit(label for _v, label in Assignment._meta.get_field("dispatch_level").flatchoices),
+        "职务": fit(label for _v, label in Assignment._meta.get_field("role").flatchoices),
+        "身份证号": 21,
+        "联系电话": 14,
+    }
 
 
 def _categories(village):
@@ -127,12 +169,15 @@ def build_roster(assignments, out, *, region_label, day=None, mask_ids=False, la
         )
         wb = _workbook()
         columns = [c for _f, c in chosen]
-        sheet = Sheet(wb, "花名册", _title("roster", region_label, f"{day:%Y-%m-%d}"), columns)
+        form = _form("roster", region_label, stated=f"统计时点：{cn_date(day)}")
+        sheet = Sheet(wb, "花名册", form.pop("title"), columns, widths=_usual_widths(), **form)
         for n, r in enumerate(rows.iterator(chunk_size=CHUNK), start=1):
             ctx.n = n
             sheet.append([value(ctx, *[r[i] for i in at]) for value, at in makers])
+        listed = sheet.rows - sheet.furniture_rows
+        sheet.sign(*SIGNATURES)
         wb.save(out)
-    return sheet.rows - 2
+    return listed
 
 
 # --- 2. attendance 考勤表 ----------------------------------------------------------------------------
@@ -144,65 +189,115 @@ def attendance_legend():
 
 
 def build_attendance(records, out, *, region_label, month):
-    """Per township (a band row), one row per cadre with the day codes and the month's totals."""
+    """One sheet per township, so its band (乡镇（街道）：…) heads every printed page of it: one row
+    per cadre with the day marks, the 星期 row under the day numbers, the month's day counts, 备注,
+    the legend and the signature line (填报人 / 审核人 / 乡镇党委（盖章）)."""
     first, last = month_bounds(month)
     ndays = (last - first).days + 1
+    days_at = 5  # the first day column (0-based)
     columns = [
-        Column("序号", 6),
+        Column("序号", 5),
         Column("村", 12),
-        Column("姓名", 10),
+        Column("姓名", 9),
         Column("职务", 10),
-        *[Column(str(d), 3.5) for d in range(1, ndays + 1)],
-        Column("在村天数", 9),
-        Column("应在村天数", 10),
-        Column("是否达标", 9),
-        Column("请假天数", 9),
+        Column("派出单位", 20),
+        *[Column(str(d), 3.2) for d in range(1, ndays + 1)],
+        Column("在村天数", 5),
+        Column("因公外出天数", 5),
+        Column("请假天数", 5),
+        Column("缺勤天数", 5),
+        Column("应在村天数", 6),
+        Column("是否达标", 5),
+        Column("备注", 14),
     ]
+    weekdays = [None] * days_at
+    weekdays += ["一二三四五六日"[(first + datetime.timedelta(days=i)).weekday()] for i in range(ndays)]
+    weekdays += [None] * (len(columns) - len(weekdays))
     rows = attendance_rules.month_records(records, month).values_list(
         "sheet__township__code",
         "sheet__township__name",
         "assignment__village__name",
         "assignment__cadre__name",
         "assignment__role",
+        "assignment__cadre__unit__name",
         "days",
         "present_days",
         "required_days",
         "leave_days",
+        "absent_days",
     )
+    period = f"{month.year}年{month.month}月"
     with override(LANGUAGE):
         role_label = _labels(Assignment, "role")
+        widths = _usual_widths()
         overrides = attendance_rules.month_overrides(month)  # one query, not one per township
         wb = _workbook()
-        sheet = Sheet(wb, "考勤表", _title("attendance", region_label, f"{month:%Y年%m月}"), columns)
-        township, n, fills = None, 0, {}
-        for code, name, village, cadre, role, days, present, required, leave_days in rows.iterator(
-            chunk_size=CHUNK
-        ):
+        form = _form("attendance", region_label, period=period, stated=f"考勤月份：{period}")
+        title = form.pop("title")
+        sheet, township, n, fills, listed = None, None, 0, {}, 0
+
+        def close():
+            sheet.line(attendance_legend())
+            sheet.sign("填报人", "审核人", "乡镇党委（盖章）")
+
+        for (
+            code,
+            name,
+            village,
+            cadre,
+            role,
+            unit,
+            days,
+            present,
+            required,
+            leave_days,
+            absent_days,
+        ) in rows.iterator(chunk_size=CHUNK):
             if code != township:
+                if sheet is not None:
+                    close()
                 township, n = code, 0
                 cal = attendance_rules.calendar_for(
                     Region(code=code, level=Region.Level.TOWNSHIP), month, overrides
                 )
-                fills = {i + 4: _HOLIDAY_FILL for i, d in enumerate(cal.days) if not d.is_working_day}
-                sheet.append([f"乡镇：{name}"], bold=True, merge_to=len(columns))
+                fills = {i + days_at: _HOLIDAY_FILL for i, d in enumerate(cal.days) if not d.is_working_day}
+                sheet = Sheet(
+                    wb,
+                    name,
+                    title,
+                    columns,
+                    band=f"乡镇（街道）：{name}",
+                    subheader=weekdays,
+                    header_fills=fills,
+                    widths=widths,
+                    **form,
+                )
             n += 1
+            listed += 1
+            days = days.ljust(ndays)[:ndays]
             sheet.append(
                 [
                     n,
                     village,
                     cadre,
                     role_label.get(role, role),
-                    *to_marks(days.ljust(ndays)[:ndays]),
+                    unit,
+                    *to_marks(days),
                     present,
+                    days.count(BUSINESS),
+                    leave_days,
+                    absent_days,
                     required,
                     "是" if present >= required else "否",
-                    leave_days,
+                    "本月部分日期不在任" if OUTSIDE in days else "",
                 ],
                 fills=fills,
             )
-        sheet.append([attendance_legend()], merge_to=len(columns))
+        if sheet is None:  # nothing to report: still the form, empty
+            sheet = Sheet(wb, "考勤表", title, columns, subheader=weekdays, widths=widths, **form)
+        close()
         wb.save(out)
-    return sheet.rows
+    return listed  # cadre rows, every township
 
 
 # --- 3. appraisal 考核结果 ---------------------------------------------------------------------------
@@ -235,7 +330,8 @@ def build_appraisal(appraisals, out, *, region_label, round_, shown=None, layout
         wb = _workbook()
         chosen = layout_fields("appraisal", layout)
         columns = [c for _f, c in chosen]
-        sheet = Sheet(wb, "考核结果", _title("appraisal", region_label, period), columns)
+        form = _form("appraisal", region_label, period=period, stated=f"考核年度：{round_.year}年")
+        sheet = Sheet(wb, "考核结果", form.pop("title"), columns, widths=_usual_widths(), **form)
         ctx = _Context()
         for n, ap in enumerate(listed, start=1):
             f = facts[ap.pk]  # f.assignments: every assignment of the person in the county that year
@@ -267,12 +363,14 @@ def build_appraisal(appraisals, out, *, region_label, round_, shown=None, layout
                 [f"缺口原因：{item['name']}，最高可评{item['cap']}：{'；'.join(item['reasons'])}"],
                 merge_to=len(columns),
             )
+        sheet.sign(*SIGNATURES)
         wb.save(out)
     return len(rows)
 
 
 # --- 4. coverage 选派覆盖统计 --------------------------------------------------------------------------
 COVERAGE_COLUMNS = [
+    Column("序号", 5),
     Column("县(市、区)", 12),
     Column("乡镇", 14),
     Column("村总数", 8),
@@ -285,7 +383,7 @@ COVERAGE_COLUMNS = [
     Column("缺第一书记", 10),
     Column("需工作队村", 10),
     Column("工作队达标", 10),
-    Column("工作队人数不足", 10),
+    Column("工作队人数不足", 8),
     Column("召回待补派", 10),
     Column("期满待补派", 10),
 ]
@@ -332,17 +430,21 @@ def build_coverage(villages, out, *, region_label, day=None):
 
     with override(LANGUAGE):
         wb = _workbook()
-        sheet = Sheet(wb, "覆盖统计", _title("coverage", region_label, f"{day:%Y-%m-%d}"), COVERAGE_COLUMNS)
+        form = _form("coverage", region_label, stated=f"统计时点：{cn_date(day)}")
+        sheet = Sheet(wb, "覆盖统计", form.pop("title"), COVERAGE_COLUMNS, **form)
         county = township = None  # county: the township's parent (its code)
         county_counts, township_counts, grand = zero(), zero(), zero()
+        number = 0  # 序号 of the township rows
 
         def flush_township():
+            nonlocal number
             if township is not None:
-                sheet.append([_county(township), township.name, *township_counts.values()])
+                number += 1
+                sheet.append([number, _county(township), township.name, *township_counts.values()])
 
         def flush_county():
             if township is not None:
-                sheet.append([f"{_county(township)}小计", "", *county_counts.values()], bold=True)
+                sheet.append(["", f"{_county(township)}小计", "", *county_counts.values()], bold=True)
 
         for v in rows.iterator(chunk_size=CHUNK):
             if township is None or v.township_id != township.code:
@@ -355,7 +457,8 @@ def build_coverage(villages, out, *, region_label, day=None):
                 _tally(counts, v)
         flush_township()
         flush_county()
-        sheet.append(["合计", "", *grand.values()], bold=True)
+        sheet.append(["", "合计", "", *grand.values()], bold=True)
+        sheet.sign(*SIGNATURES)
         wb.save(out)
     return grand
 
@@ -369,8 +472,8 @@ ALLOWANCE_COLUMNS = [
     Column("职务", 10),
     Column("派出单位", 22),
     Column("在村天数", 9),
-    Column("补助标准（元/天）", 10, MONEY),
-    Column("交通补助（元/月）", 10, MONEY),
+    Column("补助标准（元/天）", 11, MONEY),
+    Column("交通补助（元/月）", 11, MONEY),
     Column("发放金额（元）", 12, MONEY),
     Column("领取人签字", 12),
 ]
@@ -386,15 +489,16 @@ def build_allowance(records, out, *, region_label, month):
     paid, unapproved = attendance_rules.allowance_records(records, month)
     with override(LANGUAGE):
         wb = _workbook()
-        sheet = Sheet(
-            wb, "生活补助", _title("allowance", region_label, f"{month:%Y年%m月}"), ALLOWANCE_COLUMNS
-        )
+        period = f"{month.year}年{month.month}月"
+        form = _form("allowance", region_label, period=period, stated=f"发放月份：{period}")
+        sheet = Sheet(wb, "生活补助", form.pop("title"), ALLOWANCE_COLUMNS, **form)
         township, n = None, 0
         sub_days, sub_amount, days, amount = 0, Decimal(0), 0, Decimal(0)
 
         def subtotal():
             sheet.append(
-                ["", f"{township.name}小计", "", "", "", "", sub_days, None, None, sub_amount], bold=True
+                ["", f"{township.name}小计", "", "", "", "", sub_days, None, None, sub_amount, ""],
+                bold=True,
             )
 
         def cells(number, r, rate, transport, money):
@@ -427,11 +531,13 @@ def build_allowance(records, out, *, region_label, month):
             amount += money
         if township is not None:
             subtotal()
-        sheet.append(["", "合计", "", "", "", f"{n} 人", days, None, None, amount], bold=True)
+        sheet.append(["", "合计", "", "", "", f"{n} 人", days, None, None, amount, ""], bold=True)
+        sheet.line(f"合计发放金额（大写）：人民币{amount_capitals(amount)}", bold=True)
         for i, r in enumerate(unapproved.iterator(chunk_size=CHUNK)):
             if i == 0:
-                sheet.append(["", f"{UNAPPROVED}（考勤表未经审批，不发放，不计入合计）"], bold=True)
+                sheet.line(f"{UNAPPROVED}（考勤表未经审批，不发放，不计入合计）：", bold=True)
             sheet.append(cells("", r, None, None, UNAPPROVED))
+        sheet.sign("制表人", "审核人", "负责人")
         wb.save(out)
     return n, amount
 

@@ -218,7 +218,8 @@ def test_pages_todos_and_coverage_export_agree_on_a_recall_recorded_for_a_later_
 
     response = admin.get(reverse("excel:export", args=["coverage"]))
     ws = load_workbook(io.BytesIO(response.content)).active
-    headers = [c.value for c in ws[2]]
-    total = dict(zip(headers, [c.value for c in list(ws.iter_rows(min_row=3))[-1]], strict=True))
+    headers = [c.value for c in ws[3]]  # below the title and the 填报单位 line
+    total_row = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[1] == "合计")
+    total = dict(zip(headers, total_row, strict=True))
     assert total["召回待补派"] == 1 and total["期满待补派"] == 1
     assert total["缺第一书记"] == 2 and total["已有第一书记"] == 1

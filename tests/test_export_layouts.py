@@ -55,7 +55,21 @@ def roster(client, **params):
     response = client.get(reverse("excel:export", args=["roster"]), {"date": TODAY.isoformat(), **params})
     assert response.status_code == 200, response.content[:300]
     ws = load_workbook(io.BytesIO(response.content)).active
-    return [c.value for c in ws[2]], [list(r) for r in ws.iter_rows(min_row=3, values_only=True)]
+    return [c.value for c in ws[HEADER_ROW]], table_rows(ws)
+
+
+# The form's furniture: the title (row 1) and the 填报单位 line (row 2) above the headers (row 3); the
+# table ends at the blank row before the signature line.
+HEADER_ROW = 3
+
+
+def table_rows(ws):
+    out = []
+    for r in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True):
+        if all(v is None for v in r):
+            break
+        out.append(list(r))
+    return out
 
 
 PROVINCE_ROSTER = [("name", "干部姓名"), ("village", "驻村"), ("role", "驻村职务"), ("unit", "工作单位")]
@@ -171,7 +185,7 @@ def test_the_roster_export_with_a_layout_takes_a_constant_number_of_queries(
         dispatch(make_cadre(name=f"干部{n}", birth=datetime.date(1980, 1, 1 + n)), make_village())
     with CaptureQueriesContext(connection) as many:
         response = client.get(url, {"date": TODAY.isoformat()})
-    assert len(load_workbook(io.BytesIO(response.content)).active["A"]) == 2 + 9
+    assert len(table_rows(load_workbook(io.BytesIO(response.content)).active)) == 9
     assert len(many) == len(few)
 
 
@@ -217,13 +231,11 @@ def test_the_appraisal_export_and_the_command_follow_the_layout(world, personas,
     client = client_for(personas["county_admin"])
     response = client.get(reverse("excel:export", args=["appraisal"]), {"round": round_.pk})
     ws = load_workbook(io.BytesIO(response.content)).active
-    assert [c.value for c in ws[2]] == ["姓名", "驻村职务", "考核等次"]
-    assert ["张三", "第一书记（工作队长）", None] in [
-        list(r) for r in ws.iter_rows(min_row=3, values_only=True)
-    ]
+    assert [c.value for c in ws[HEADER_ROW]] == ["姓名", "驻村职务", "考核等次"]
+    assert ["张三", "第一书记（工作队长）", None] in table_rows(ws)
     target = tmp_path / "out.xlsx"
     call_command("export", "appraisal", "--region", tree["county"].code, "--year", "2025", "-o", str(target))
-    assert [c.value for c in load_workbook(target).active[2]] == ["姓名", "驻村职务", "考核等次"]
+    assert [c.value for c in load_workbook(target).active[HEADER_ROW]] == ["姓名", "驻村职务", "考核等次"]
     call_command(
         "export",
         "appraisal",
@@ -236,7 +248,7 @@ def test_the_appraisal_export_and_the_command_follow_the_layout(world, personas,
         "-o",
         str(target),
     )
-    assert [c.value for c in load_workbook(target).active[2]][:3] == ["序号", "姓名", "派出单位"]
+    assert [c.value for c in load_workbook(target).active[HEADER_ROW]][:3] == ["序号", "姓名", "派出单位"]
 
 
 def test_deleting_a_layout_falls_back_to_the_one_above(province_layout, client_for, personas, tree):

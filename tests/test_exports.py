@@ -44,12 +44,25 @@ def read(buffer):
 
 
 def data_rows(ws):
-    return list(ws.iter_rows(min_row=3, values_only=True))
+    """The table's rows: from the first row below the frozen headers to the blank row before the
+    signature line."""
+    out = []
+    for row in ws.iter_rows(min_row=int(ws.freeze_panes[1:]), values_only=True):
+        if all(v is None for v in row):
+            break
+        out.append(row)
+    return out
+
+
+def headers(ws):
+    """The header row: the one whose first cell is 序号 (every export numbers its rows)."""
+    row = next(r for r in range(1, 8) if ws.cell(r, 1).value == "序号")
+    return [c.value for c in ws[row]]
 
 
 def at(ws, header):
-    """The 1-based column of ``header`` in the header row (row 2)."""
-    return [c.value for c in ws[2]].index(header) + 1
+    """The 1-based column of ``header`` in the header row."""
+    return headers(ws).index(header) + 1
 
 
 def scoped(user):
@@ -73,13 +86,16 @@ def test_roster_has_title_headers_frozen_panes_and_print_setup(world, personas):
     out = io.BytesIO()
     exports.build("roster", scoped(personas["county_admin"]), out, region_label="莱阳市", day=DAY)
     ws = read(out)["花名册"]
-    assert ws["A1"].value.startswith("莱阳市 驻村干部花名册（2026-02-10）　制表时间：")
+    assert ws["A1"].value == "莱阳市驻村第一书记和工作队员花名册"
     assert "A1:AB1" in {str(r) for r in ws.merged_cells.ranges}
-    headers = [c.value for c in ws[2]]
-    assert headers == [c.header for c in exports.ROSTER_COLUMNS]
-    assert headers[:3] == ["序号", "县(市、区)", "乡镇"] and headers[-2:] == ["联系电话", "备注"]
-    assert ws["A2"].font.b
-    assert ws.freeze_panes == "A3"
+    assert ws["A2"].value == "填报单位（盖章）："
+    assert "统计时点：2026年2月10日" in [c.value for c in ws[2]]
+    assert any(str(c.value).startswith("填报日期：") for c in ws[2])
+    names = [c.value for c in ws[3]]
+    assert names == [c.header for c in exports.ROSTER_COLUMNS]
+    assert names[:3] == ["序号", "县(市、区)", "乡镇"] and names[-2:] == ["联系电话", "备注"]
+    assert ws["A3"].font.b
+    assert ws.freeze_panes == "A4" and ws.print_title_rows == "$1:$3"
     assert ws.page_setup.orientation == "landscape"
     assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)  # 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage
@@ -93,20 +109,20 @@ def test_roster_rows_labels_and_dates(world, personas):
     ws = read(out).active
     rows = data_rows(ws)
     assert len(rows) == 3  # 东村 ×2 and 西村; 海阳市's 南村 is outside the county
-    first = dict(zip([c.value for c in ws[2]], rows[0], strict=True))
+    first = dict(zip(headers(ws), rows[0], strict=True))
     assert first["序号"] == 1
     assert first["县(市、区)"] == "莱阳市" and first["乡镇"] == "沐浴店镇" and first["村"] == "东村"
     assert first["村类别"] == "脱贫村"
     assert first["性别"] == "男" and first["政治面貌"] == "中共党员" and first["职务"] == "第一书记"
     assert first["职级"] == "正科级" and first["派出单位"] == "莱阳市财政局"
     assert first["出生年月"] == datetime.datetime(1986, 7, 15)
-    assert ws.cell(3, at(ws, "出生年月")).number_format == "yyyy-mm"
-    assert ws.cell(3, at(ws, "任职时间")).number_format == "yyyy-mm-dd"
+    assert ws.cell(4, at(ws, "出生年月")).number_format == "yyyy-mm"
+    assert ws.cell(4, at(ws, "任职时间")).number_format == "yyyy-mm-dd"
     assert first["转正时间"] == datetime.datetime(2011, 7, 1)  # make_cadre: joined 2010-07-01 + 1 year
-    assert ws.cell(3, at(ws, "转正时间")).number_format == "yyyy-mm-dd"
+    assert ws.cell(4, at(ws, "转正时间")).number_format == "yyyy-mm-dd"
     assert first["任职时间"] == datetime.datetime(2025, 3, 1)
     assert first["计划期满"] == datetime.datetime.combine(world["evil"].planned_end_date, datetime.time())
-    second = dict(zip([c.value for c in ws[2]], rows[1], strict=True))
+    second = dict(zip(headers(ws), rows[1], strict=True))
     assert second["姓名"] == "李四" and second["职务"] == "工作队员" and second["性别"] == "女"
     assert rows[2][3] == "西村"
 
@@ -115,7 +131,7 @@ def test_formula_like_text_stays_text(world, personas):
     out = io.BytesIO()
     exports.build("roster", scoped(personas["county_admin"]), out, region_label="莱阳市", day=DAY)
     ws = read(out).active
-    name, batch, phone = (ws.cell(3, at(ws, h)) for h in ("姓名", "批次", "联系电话"))
+    name, batch, phone = (ws.cell(4, at(ws, h)) for h in ("姓名", "批次", "联系电话"))
     assert (name.value, name.data_type) == ("=1+1", "s")
     assert (batch.value, batch.data_type) == ("@批次", "s")
     assert (phone.value, phone.data_type) == ("+8613800000000", "s")
@@ -160,38 +176,68 @@ def test_roster_query_count_does_not_grow_with_rows(
 
 
 def test_a_full_sheet_continues_on_another(world, personas, monkeypatch):
-    monkeypatch.setattr(workbook, "MAX_ROWS", 4)  # title + header + 2 rows
+    monkeypatch.setattr(workbook, "MAX_ROWS", 5)  # title + unit line + header + 2 rows
     out = io.BytesIO()
     exports.build("roster", scoped(personas["county_admin"]), out, region_label="莱阳市", day=DAY)
     wb = read(out)
     assert wb.sheetnames == ["花名册", "花名册（2）"]
     assert [r[0] for r in data_rows(wb.worksheets[0])] == [1, 2]
     assert [r[0] for r in data_rows(wb.worksheets[1])] == [3]
-    assert wb.worksheets[1]["A2"].value == "序号"
+    assert wb.worksheets[1]["A1"].value == "莱阳市驻村第一书记和工作队员花名册"
+    assert wb.worksheets[1]["A3"].value == "序号"
 
 
 # --- attendance -----------------------------------------------------------------------------------
-def test_attendance_sheet_per_township_with_totals_legend_and_shaded_holidays(world, personas, tree):
+def test_attendance_sheet_per_township_with_weekdays_counts_legend_and_shaded_holidays(world, personas, tree):
     make_sheets(tree, world)
     out = io.BytesIO()
     exports.build("attendance", scoped(personas["county_admin"]), out, region_label="莱阳市", month=FEB)
-    ws = read(out).active
-    headers = [c.value for c in ws[2]]
-    assert headers[:4] == ["序号", "村", "姓名", "职务"]
-    assert headers[4:32] == [str(d) for d in range(1, 29)]
-    assert headers[32:] == ["在村天数", "应在村天数", "是否达标", "请假天数"]
+    wb = read(out)
+    assert wb.sheetnames == ["沐浴店镇", "团旺镇"]  # 海阳市's 凤城街道 is outside the county
+    ws = wb["沐浴店镇"]
+    assert ws["A1"].value == "莱阳市驻村第一书记和工作队员考勤表（2026年2月）"
+    # the township's band is one of the print titles: it heads every printed page of the township
+    assert ws["A3"].value == "乡镇（街道）：沐浴店镇" and ws.print_title_rows == "$1:$5"
+    names = headers(ws)
+    assert names[:5] == ["序号", "村", "姓名", "职务", "派出单位"]
+    assert names[5:33] == [str(d) for d in range(1, 29)]
+    assert names[33:] == [
+        "在村天数",
+        "因公外出天数",
+        "请假天数",
+        "缺勤天数",
+        "应在村天数",
+        "是否达标",
+        "备注",
+    ]
+    weekdays = [c.value for c in ws[5]][5:33]
+    assert weekdays[:8] == ["日", "一", "二", "三", "四", "五", "六", "日"]  # 2026-02-01 is a Sunday
     rows = data_rows(ws)
-    assert rows[0][0] == "乡镇：沐浴店镇"
-    evil, member = rows[1], rows[2]
-    assert evil[2] == "=1+1" and evil[4] == "√" and evil[24] == "假"
-    assert evil[32:] == (20, 16, "是", 3)
-    assert member[32:] == (10, 16, "否", 0)
-    assert rows[3][0] == "乡镇：团旺镇" and rows[4][2] == "王五"
-    assert all("赵六" not in (r[2] or "") for r in rows if len(r) > 2)
+    evil, member = rows[0], rows[1]
+    assert evil[2] == "=1+1" and evil[4] == "莱阳市财政局" and evil[5] == "√" and evil[25] == "假"
+    assert evil[33:] == (20, 0, 3, 0, 16, "是", None)
+    assert member[33:] == (10, 0, 0, 18, 16, "否", None)
     assert rows[-1][0].startswith("图例：√ 在村")
-    # 2026-02-01 is a Sunday: shaded; 2026-02-02 a Monday: not.
-    assert ws.cell(4, 5).fill.fgColor.rgb.endswith("D9D9D9")
-    assert ws.cell(4, 6).fill.fill_type is None
+    assert [r[2] for r in data_rows(wb["团旺镇"])[:-1]] == ["王五"]
+    assert all("赵六" not in (r[2] or "") for ws in wb for r in data_rows(ws) if len(r) > 2)
+    # 2026-02-01 is a Sunday: shaded, in the table and its header; 2026-02-02 a Monday: not.
+    assert ws.cell(6, 6).fill.fgColor.rgb.endswith("D9D9D9") and ws.cell(4, 6).fill.fgColor.rgb.endswith(
+        "D9D9D9"
+    )
+    assert ws.cell(6, 7).fill.fill_type is None
+    assert (
+        ws.cell(ws.max_row, 1).value.startswith("填报人：")
+        and "乡镇党委（盖章）：" in ws.cell(ws.max_row, 1).value
+    )
+
+
+def test_a_townships_attendance_export_holds_that_township_only(world, personas, tree):
+    make_sheets(tree, world)
+    out = io.BytesIO()
+    exports.build("attendance", scoped(personas["clerk"]), out, region_label="沐浴店镇", month=FEB)
+    wb = read(out)
+    assert wb.sheetnames == ["沐浴店镇"]
+    assert [r[2] for r in data_rows(wb.active)[:-1]] == ["=1+1", "李四"]
 
 
 # --- allowance ------------------------------------------------------------------------------------
@@ -207,14 +253,16 @@ def test_allowance_rows_subtotals_and_total(world, personas, tree):
     out = io.BytesIO()
     exports.build("allowance", scoped(personas["county_admin"]), out, region_label="莱阳市", month=FEB)
     ws = read(out).active
-    assert ws[2][9].value == "发放金额（元）"
+    assert headers(ws)[9] == "发放金额（元）"
     rows = data_rows(ws)
     assert [r[3] for r in rows[:2]] == ["=1+1", "李四"]
     assert rows[0][9] == pytest.approx(160.0)  # 20 × 6 + 40
     assert rows[1][9] == pytest.approx(100.0)  # 10 × 6 + 40
     assert rows[2][1] == "沐浴店镇小计" and rows[2][9] == pytest.approx(260.0)
-    assert rows[-1][1] == "合计" and rows[-1][6] == 50 and rows[-1][9] == pytest.approx(420.0)
-    assert ws.cell(3, 10).number_format == "#,##0.00"
+    assert rows[-2][1] == "合计" and rows[-2][6] == 50 and rows[-2][9] == pytest.approx(420.0)
+    assert rows[-1][0] == "合计发放金额（大写）：人民币肆佰贰拾元整"
+    assert ws.cell(4, 10).number_format == "#,##0.00"
+    assert "制表人：" in ws.cell(ws.max_row, 1).value
 
 
 def test_allowance_for_the_clerk_holds_only_her_township(world, personas, tree):
@@ -223,8 +271,8 @@ def test_allowance_for_the_clerk_holds_only_her_township(world, personas, tree):
     out = io.BytesIO()
     exports.build("allowance", scoped(personas["clerk"]), out, region_label="沐浴店镇", month=FEB)
     rows = data_rows(read(out).active)
-    assert [r[3] for r in rows[:-2]] == ["=1+1", "李四"]
-    assert rows[-1][9] == pytest.approx(260.0)
+    assert [r[3] for r in rows[:-3]] == ["=1+1", "李四"]
+    assert rows[-2][9] == pytest.approx(260.0)
 
 
 def test_allowance_export_pays_approved_sheets_at_their_fixed_rates_and_lists_the_others_as_unapproved(
@@ -246,8 +294,9 @@ def test_allowance_export_pays_approved_sheets_at_their_fixed_rates_and_lists_th
     total = next(r for r in rows if r[1] == "合计")
     assert total[9] == pytest.approx(260.0) and total[6] == 30 and total[5] == "2 人"
     after = rows[rows.index(total) + 1 :]
-    assert after[0][1].startswith("未审批")
-    assert [(r[1], r[3], r[9]) for r in after[1:]] == [("团旺镇", world["west"].cadre.name, "未审批")]
+    assert after[0][0] == "合计发放金额（大写）：人民币贰佰陆拾元整"
+    assert after[1][0].startswith("未审批")
+    assert [(r[1], r[3], r[9]) for r in after[2:]] == [("团旺镇", world["west"].cadre.name, "未审批")]
 
 
 # --- appraisal ------------------------------------------------------------------------------------
@@ -262,11 +311,11 @@ def test_appraisal_results_with_caps_and_quota_line(world, personas, tree):
     )
     assert name.startswith("驻村干部考核结果-莱阳市-2025")
     ws = read(out).active
-    assert [c.value for c in ws[2]][:8] == ["序号", "姓名", "派出单位", "乡镇", "村", "职务", "得分", "等次"]
+    assert headers(ws)[:8] == ["序号", "姓名", "派出单位", "乡镇", "村", "职务", "得分", "等次"]
     rows = data_rows(ws)
     assert len(rows) == 4  # three people and the quota line
     evil = rows[0]
-    assert evil[1] == "=1+1" and ws.cell(3, 2).data_type == "s"
+    assert evil[1] == "=1+1" and ws.cell(4, 2).data_type == "s"
     assert evil[6] == pytest.approx(91.5) and evil[7] == "优秀" and evil[8] == "优秀"
     assert rows[-1][0].startswith("优秀名额：")
 
@@ -284,8 +333,7 @@ def test_coverage_per_township_with_county_subtotal_and_total(world, personas):
     out = io.BytesIO()
     exports.build("coverage", scoped(personas["viewer"]), out, region_label="烟台市", day=DAY)
     ws = read(out).active
-    headers = [c.value for c in ws[2]]
-    rows = [dict(zip(headers, r, strict=True)) for r in data_rows(ws)]
+    rows = [dict(zip(headers(ws), r, strict=True)) for r in data_rows(ws)]
     assert [(r["县(市、区)"], r["乡镇"] or "") for r in rows] == [
         ("莱阳市", "沐浴店镇"),
         ("莱阳市", "团旺镇"),
@@ -305,8 +353,8 @@ def test_coverage_for_the_county_leaves_out_the_other_county(world, personas):
     out = io.BytesIO()
     exports.build("coverage", scoped(personas["county_admin"]), out, region_label="莱阳市", day=DAY)
     rows = data_rows(read(out).active)
-    assert "海阳市小计" not in [r[0] for r in rows]
-    assert rows[-1][2] == Village.objects.filter(code__startswith="370682").count()
+    assert "海阳市小计" not in [r[1] for r in rows]
+    assert rows[-1][3] == Village.objects.filter(code__startswith="370682").count()
 
 
 # --- parameters and the command -------------------------------------------------------------------
@@ -332,7 +380,7 @@ def test_command_appraisal_by_year(world, personas, tree, tmp_path):
     AppraisalRound.start(tree["county"], 2025, "annual", personas["county_admin"])
     target = tmp_path / "a.xlsx"
     call_command("export", "appraisal", "--region", "370682000000", "--year", "2025", "-o", str(target))
-    assert load_workbook(target).active["B3"].value == "=1+1"
+    assert load_workbook(target).active["B4"].value == "=1+1"
 
 
 @pytest.mark.parametrize(

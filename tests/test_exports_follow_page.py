@@ -72,11 +72,19 @@ def title(wb):
 
 
 def rows(wb):
-    return list(wb.active.iter_rows(min_row=3, values_only=True))
+    """The table rows of every sheet (an attendance workbook has one per township): from below the
+    frozen headers to the blank row before the signature line."""
+    out = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(min_row=int(ws.freeze_panes[1:]), values_only=True):
+            if all(v is None for v in row):
+                break
+            out.append(row)
+    return out
 
 
 def cells(wb):
-    return {c for row in wb.active.iter_rows(values_only=True) for c in row if c is not None}
+    return {c for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None}
 
 
 def roster_names(wb):
@@ -93,7 +101,7 @@ def attendance_names(wb):
 
 def coverage(wb):
     """{township or 合计: village count} of a coverage workbook."""
-    return {(r[1] or r[0]): r[2] for r in rows(wb) if not str(r[0]).endswith("小计")}
+    return {(r[2] or r[1]): r[3] for r in rows(wb) if not str(r[1]).endswith("小计")}
 
 
 # --- the township sheet ---------------------------------------------------------------------------
@@ -105,9 +113,8 @@ def test_the_sheet_button_exports_that_townships_month_only(client_for, personas
     assert f"township={tree['t2'].code}" in link and "month=2026-10" in link
     wb = workbook(client.get(link))
     assert attendance_names(wb) == {"丙", "丁"}
-    bands = [r[0] for r in rows(wb) if str(r[0]).startswith("乡镇：")]
-    assert bands == ["乡镇：团旺镇"]
-    assert title(wb).startswith("团旺镇 驻村干部考勤表（2026年10月）")
+    assert [ws["A3"].value for ws in wb.worksheets] == ["乡镇（街道）：团旺镇"]  # the band, one sheet
+    assert title(wb) == "团旺镇驻村第一书记和工作队员考勤表（2026年10月）"
     # Without the township (the overview, the exports page): every township of the county.
     everything = workbook(client.get(reverse("excel:export", args=["attendance"]), {"month": "2026-10"}))
     assert attendance_names(everything) == {"甲", "乙", "丙", "丁"}
@@ -194,14 +201,17 @@ def test_an_unfiltered_village_list_exports_everything_in_scope(client_for, pers
     assert coverage(wb) == {"沐浴店镇": 2, "团旺镇": 2, "合计": 4}
     roster = workbook(client.get(export_link(page, "roster")))
     assert roster_names(roster) == {"甲", "乙", "丙", "丁"}  # not 戊, in the other county
-    assert title(roster).startswith("莱阳市 驻村干部花名册")
+    assert title(roster) == "莱阳市驻村第一书记和工作队员花名册"
 
 
 def test_the_title_and_file_name_say_which_villages(client_for, personas, world):
     client = client_for(personas["county_admin"])
     page = client.get(reverse("villages:list"), {"category": "poverty_exit", "township": "370682100000"})
     response = client.get(export_link(page, "coverage"))
-    assert title(workbook(response)).startswith("莱阳市（乡镇：沐浴店镇；类别：脱贫村） 选派覆盖统计")
+    assert (
+        title(workbook(response))
+        == "莱阳市（乡镇：沐浴店镇；类别：脱贫村）驻村第一书记和工作队选派覆盖情况统计表"
+    )
     assert "%E8%84%B1%E8%B4%AB%E6%9D%91" in response["Content-Disposition"]  # 脱贫村
 
 
@@ -290,7 +300,7 @@ def test_the_round_pages_export_lists_the_people_its_filters_show(client_for, pe
     page = client.get(round_.get_absolute_url(), {"township": tree["t2"].pk})
     wb = workbook(client.get(export_link(page, "appraisal")))
     assert [r[1] for r in rows(wb) if isinstance(r[0], int)] == ["丙", "丁"]
-    assert title(wb).startswith("莱阳市（乡镇：团旺镇） 驻村干部考核结果")
+    assert title(wb).startswith("莱阳市（乡镇：团旺镇）驻村第一书记和工作队员考核结果汇总表")
     whole = workbook(client.get(export_link(client.get(round_.get_absolute_url()), "appraisal")))
     assert {r[1] for r in rows(whole) if isinstance(r[0], int)} == {"甲", "乙", "丙", "丁"}
 

@@ -260,8 +260,8 @@ def test_the_roster_carries_full_membership_and_imports_back_unchanged(
     exports.build_roster(Assignment.objects.all(), out, region_label="莱阳市", day=START)
     out.seek(0)
     ws = load_workbook(out).active
-    headers = [x.value for x in ws[2]]
-    values = dict(zip(headers, [x.value for x in ws[3]], strict=True))
+    headers = [x.value for x in ws[3]]  # below the title and the 填报单位 line
+    values = dict(zip(headers, [x.value for x in ws[4]], strict=True))
     assert values["转正时间"] == datetime.datetime(2011, 9, 15)
     out.seek(0)
     result = imports.run("cadres", out, personas["county_admin"], filename="花名册.xlsx")

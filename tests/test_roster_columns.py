@@ -21,8 +21,13 @@ def roster_rows(day):
     out = io.BytesIO()
     exports.build_roster(Assignment.objects.all(), out, region_label="莱阳市", day=day)
     ws = load_workbook(io.BytesIO(out.getvalue())).active
-    headers = [c.value for c in ws[2]]
-    return [dict(zip(headers, r, strict=True)) for r in ws.iter_rows(min_row=3, values_only=True)]
+    headers = [c.value for c in ws[3]]  # below the title and the 填报单位 line
+    rows = []
+    for r in ws.iter_rows(min_row=4, values_only=True):
+        if all(v is None for v in r):  # the blank row before the signature line
+            break
+        rows.append(dict(zip(headers, r, strict=True)))
+    return rows
 
 
 def test_the_roster_has_the_new_cadre_columns(tree, make_village, make_cadre, dispatch):

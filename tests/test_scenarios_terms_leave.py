@@ -410,7 +410,7 @@ def test_the_coverage_export_names_the_recall_gap_on_the_day_it_is_recorded(
     out.seek(0)
     rows = [[c.value for c in row] for row in load_workbook(out).active.iter_rows()]
     header = next(r for r in rows if "召回待补派" in r)
-    township = next(r for r in rows if r[1] == "沐浴店镇")
+    township = next(r for r in rows if r[header.index("乡镇")] == "沐浴店镇")
     assert township[header.index("召回待补派")] == 1 and township[header.index("缺第一书记")] == 1
 
 
