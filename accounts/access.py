@@ -38,6 +38,10 @@ VIEW_HISTORY = "view_history"
 # A cadre's own records (fieldwork/): leave requests, trips, diary, monthly reports. Only ever the
 # cadre's own: the pages look records up through ``scope``, which gives a cadre nothing else.
 RECORD_OWN = "record_own"
+# Read the cadres' work diaries, their photos and monthly reports (fieldwork/views_diary.py): the
+# township and county that keep the cadre's attendance, inside their region; no one else (the diary
+# names villagers and households: no more people than the duty needs, docs/privacy.md).
+READ_FIELDWORK = "read_fieldwork"
 # Make and reset cadres' and township clerks' accounts (county); reset its cadres' passwords (township).
 RESET_CADRE_PASSWORDS = "reset_cadre_passwords"
 # The administrative divisions (统计用区划代码): with an object, only regions strictly below the user's
@@ -66,6 +70,7 @@ ROLE_ACTIONS = {
         RUN_APPRAISAL,
         ENTER_RESULTS,
         RESET_CADRE_PASSWORDS,
+        READ_FIELDWORK,
     },
     Role.TOWNSHIP_CLERK: {
         VIEW,
@@ -78,6 +83,7 @@ ROLE_ACTIONS = {
         WITHDRAW_SPOT_CHECK,
         ENTER_RESULTS,
         RESET_CADRE_PASSWORDS,
+        READ_FIELDWORK,
     },
     Role.UNIT_LIAISON: {VIEW},
     Role.CADRE: {RECORD_OWN},

@@ -3,11 +3,20 @@
 
 from django.urls import include, path
 
-from . import views, views_accounts
+from . import views, views_accounts, views_diary
 
 cadre_urls = (
     [
         path("", views.home, name="home"),
+        # 民情日记 and 月汇报 (fieldwork/views_diary.py); /my/diary/ takes uploads (UPLOAD_PATH_PREFIXES).
+        path("diary/", views_diary.diary_list, name="diary"),
+        path("diary/new/", views_diary.diary_new, name="diary_new"),
+        path("diary/<int:pk>/", views_diary.diary_entry, name="diary_entry"),
+        path("diary/<int:pk>/delete/", views_diary.diary_delete, name="diary_delete"),
+        path("diary/<int:pk>/photo/", views_diary.diary_photo, name="diary_photo"),
+        path("reports/", views_diary.report_list, name="reports"),
+        path("reports/<int:pk>/", views_diary.report, name="report"),
+        path("reports/<str:month>/", views_diary.report_month, name="report_month"),
     ],
     "fieldwork",
 )
@@ -22,7 +31,21 @@ people_urls = (
     "people",
 )
 
+# The township's and county's reading of the cadres' diaries and monthly reports.
+records_urls = (
+    [
+        path("cadres/<int:pk>/diary/", views_diary.cadre_diary, name="cadre_diary"),
+        path("villages/<str:code>/diary/", views_diary.village_diary, name="village_diary"),
+        path("diary/<int:pk>/photo/", views_diary.records_photo, name="diary_photo"),
+        path("reports/", views_diary.reports, name="reports"),
+        path("reports/<int:pk>/", views_diary.records_report, name="report"),
+        path("reports/<int:pk>/read/", views_diary.report_read, name="report_read"),
+    ],
+    "records",
+)
+
 urlpatterns = [
     path("my/", include(cadre_urls)),
     path("people/accounts/", include(people_urls)),
+    path("records/", include(records_urls)),
 ]
