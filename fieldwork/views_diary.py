@@ -23,7 +23,7 @@ from assignments.models.attendance import month_bounds
 from cadres.models import Cadre
 from villages.models import Region, Village
 
-from . import diary, photos
+from . import diary, mymonth, photos
 from .forms_diary import DiaryEntryForm, ReportForm
 from .models import DiaryEntry, MonthlyReport
 from .views import _cadre_of
@@ -180,8 +180,8 @@ def report_month(request, month):
         .first()
     )
     if found is None:
-        assignment = diary.assignment_on(cadre_id, min(month_bounds(month)[1], today))
-        if assignment is None or not _overlaps(assignment, month):
+        assignment = mymonth.assignment_in(cadre_id, month)
+        if assignment is None:
             raise Http404
         found = MonthlyReport(assignment=assignment, month=month, created_by=request.user)
     diary.prefill(found)
