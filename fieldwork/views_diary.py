@@ -49,17 +49,12 @@ def _month_arg(text):
 # --- the cadre's diary ------------------------------------------------------------------------
 @login_required
 def diary_list(request):
-    cadre_id = _cadre_of(request)
+    _cadre_of(request)
     today = timezone.localdate()
     entries = access.scope(request.user, DiaryEntry.objects.all()).select_related("assignment__village")
     page = Paginator(entries, PAGE).get_page(request.GET.get("page"))
     first, _last = diary.window(today)
     context = {"page": page, "editable_from": first, "nav": "diary"}
-    context["submitted_months"] = set(
-        MonthlyReport.objects.for_cadre(cadre_id)
-        .filter(state=MonthlyReport.State.SUBMITTED, month__gte=first)
-        .values_list("month", flat=True)
-    )
     return render(request, "fieldwork/diary_list.html", context)
 
 
