@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -161,6 +161,24 @@ def report(request, pk):
     return redirect("fieldwork:report_month", f"{found.month:%Y-%m}")
 
 
+def _save_report(form, found, user, submit):
+    """Save the draft's text (and submit it) with the row locked, so a second tab's save cannot
+    turn a report submitted meanwhile back into a draft. Returns a refusal message or None."""
+    with transaction.atomic():
+        if (
+            found.pk
+            and not MonthlyReport.objects.select_for_update().filter(pk=found.pk, state="draft").exists()
+        ):
+            return _("This report was already submitted; it cannot be submitted again.")
+        form.save()
+        if submit:
+            try:
+                found.submit(user)
+            except ValidationError as e:
+                return e.messages[0]
+    return None
+
+
 @login_required
 def report_month(request, month):
     cadre_id = _cadre_of(request)
@@ -186,20 +204,15 @@ def report_month(request, month):
             return redirect("fieldwork:report_month", f"{month:%Y-%m}")
         form = ReportForm(request.POST, instance=found)
         if form.is_valid():
+            submit = request.POST.get("action") == "submit"
             try:
-                form.save()
+                refused = _save_report(form, found, request.user, submit)
             except IntegrityError:  # two tabs created the month's report at once
-                messages.error(
-                    request, _("This month's report was saved elsewhere meanwhile. Check it and save again.")
-                )
-                return redirect("fieldwork:report_month", f"{month:%Y-%m}")
-            if request.POST.get("action") == "submit":
-                try:
-                    found.submit(request.user)
-                except ValidationError as e:
-                    messages.error(request, e.messages[0])
-                else:
-                    messages.success(request, _("The report is submitted to your township."))
+                refused = _("This month's report was saved elsewhere meanwhile. Check it and save again.")
+            if refused:
+                messages.error(request, refused)
+            elif submit:
+                messages.success(request, _("The report is submitted to your township."))
             else:
                 messages.success(request, _("The draft is saved. Submit it when the month is done."))
             return redirect("fieldwork:report_month", f"{month:%Y-%m}")
