@@ -40,6 +40,10 @@ VIEW_HISTORY = "view_history"
 RECORD_OWN = "record_own"
 # Confirm or reject a cadre's trip report (外出报备): the township where the cadre serves, or the county.
 CONFIRM_TRIP = "confirm_trip"
+# Read the cadres' work diaries, their photos and monthly reports (fieldwork/views_diary.py): the
+# township and county that keep the cadre's attendance, inside their region; no one else (the diary
+# names villagers and households: no more people than the duty needs, docs/privacy.md).
+READ_FIELDWORK = "read_fieldwork"
 # Make and reset cadres' and township clerks' accounts (county); reset its cadres' passwords (township).
 RESET_CADRE_PASSWORDS = "reset_cadre_passwords"
 # The administrative divisions (统计用区划代码): with an object, only regions strictly below the user's
@@ -70,6 +74,7 @@ ROLE_ACTIONS = {
         ENTER_RESULTS,
         RESET_CADRE_PASSWORDS,
         CONFIRM_TRIP,
+        READ_FIELDWORK,
     },
     Role.TOWNSHIP_CLERK: {
         VIEW,
@@ -83,6 +88,7 @@ ROLE_ACTIONS = {
         ENTER_RESULTS,
         RESET_CADRE_PASSWORDS,
         CONFIRM_TRIP,
+        READ_FIELDWORK,
     },
     Role.UNIT_LIAISON: {VIEW},
     Role.CADRE: {RECORD_OWN},

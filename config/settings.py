@@ -197,7 +197,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=3 * 1024 * 1024)
 UPLOAD_BODY_MAX_BYTES = env.int("UPLOAD_BODY_MAX_BYTES", default=20 * 1024 * 1024)
-UPLOAD_PATH_PREFIXES = ["/imports/"]
+UPLOAD_PATH_PREFIXES = ["/imports/", "/my/diary/"]
 
 LOGGING = {
     "version": 1,
@@ -217,6 +217,10 @@ EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(BASE_DIR / "var" / "exports"
 # Background export files (mode 0600) are deleted this many days after they were written, by the
 # worker (`manage.py export_worker`: db_worker plus an hourly clean-up).
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+# The cadres' diary photos (fieldwork/photos.py): private files, never served as static; only a view
+# that checks who asks reads them (docs/privacy.md). Kept outside STATIC_ROOT; back it up with var/.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_DIR", default=str(BASE_DIR / "var" / "media")))
+DIARY_PHOTO_MAX_BYTES = env.int("DIARY_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
 # An export expected to write more rows than this runs in the background: a county is a few
 # hundred rows a month, a province tens of thousands.
 EXPORT_FOREGROUND_MAX_ROWS = env.int("EXPORT_FOREGROUND_MAX_ROWS", default=5000)

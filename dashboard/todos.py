@@ -18,6 +18,7 @@ from assignments import attendance, coverage, leave
 from assignments.models import Assignment, AttendanceSheet, LeaveRequest, SpotCheck
 from assignments.models.attendance import mark
 from config.generation import data_generation
+from fieldwork import diary
 from fieldwork.models import Trip
 from villages.models import Village
 
@@ -178,6 +179,24 @@ def for_user(user, today=None, items=True, keep_empty=False):
                         reverse("trips:detail", args=[t.pk]),
                     )
                     for t in trips[:LIMIT]
+                ]
+                if items
+                else [],
+            )
+        )
+    if access.can(user, access.KEEP_ATTENDANCE) and user.role == Role.TOWNSHIP_CLERK:
+        # 月汇报: last month has ended; each cadre who served in it owes the township its report.
+        last_month = diary.previous_month(today)
+        missing = diary.missing_reports(access.scope(user, Assignment.objects.all()), last_month)
+        reports_url = reverse("records:reports") + f"?month={last_month:%Y-%m}"
+        groups.append(
+            Group(
+                "missing_report",
+                _("Monthly reports not submitted (%(month)s)") % {"month": f"{last_month:%Y-%m}"},
+                missing.count(),
+                [
+                    (f"{a.cadre.name} · {a.village.name}", reports_url)
+                    for a in missing.select_related("cadre", "village")[:LIMIT]
                 ]
                 if items
                 else [],

@@ -299,6 +299,33 @@ class MonthlyReport(OwnRecord):
     def get_absolute_url(self):
         return reverse("fieldwork:report", args=[self.pk])
 
+    @property
+    def submitted(self):
+        return self.state == self.State.SUBMITTED
+
+    def submit(self, user):
+        """Draft → submitted (to the township), once: the row is locked so two taps cannot both
+        pass the check. The counts are frozen as they stand at submission."""
+        with transaction.atomic():
+            locked = MonthlyReport.objects.select_for_update().get(pk=self.pk)
+            if locked.state != self.State.DRAFT:
+                raise ValidationError(_("This report was already submitted; it cannot be submitted again."))
+            locked.state = self.State.SUBMITTED
+            locked.submitted_at = timezone.now()
+            locked.save(update_fields=["state", "submitted_at"])
+        self.state, self.submitted_at = locked.state, locked.submitted_at
+
+    def mark_read(self, user):
+        """The township has read a submitted report (once; the first reader is kept)."""
+        with transaction.atomic():
+            locked = MonthlyReport.objects.select_for_update().get(pk=self.pk)
+            if locked.state != self.State.SUBMITTED:
+                raise ValidationError(_("Only a submitted report can be marked as read."))
+            if locked.read_at is None:
+                locked.read_by, locked.read_at = user, timezone.now()
+                locked.save(update_fields=["read_by", "read_at"])
+        self.read_by_id, self.read_at = locked.read_by_id, locked.read_at
+
 
 class CheckIn(OwnRecord):
     """签到, only where the county turns it on: one position sent once by the cadre's tap. The raw

@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from . import views, views_accounts, views_leavetrips
+from . import views, views_accounts, views_diary, views_leavetrips
 
 cadre_urls = (
     [
@@ -18,6 +18,15 @@ cadre_urls = (
         path("trips/new/", views_leavetrips.trip_new, name="trip_new"),
         path("trips/<int:pk>/", views_leavetrips.trip_detail, name="trip"),
         path("trips/<int:pk>/cancel/", views_leavetrips.trip_cancel, name="trip_cancel"),
+        # 民情日记 and 月汇报 (fieldwork/views_diary.py); /my/diary/ takes uploads (UPLOAD_PATH_PREFIXES).
+        path("diary/", views_diary.diary_list, name="diary"),
+        path("diary/new/", views_diary.diary_new, name="diary_new"),
+        path("diary/<int:pk>/", views_diary.diary_entry, name="diary_entry"),
+        path("diary/<int:pk>/delete/", views_diary.diary_delete, name="diary_delete"),
+        path("diary/<int:pk>/photo/", views_diary.diary_photo, name="diary_photo"),
+        path("reports/", views_diary.report_list, name="reports"),
+        path("reports/<int:pk>/", views_diary.report, name="report"),
+        path("reports/<str:month>/", views_diary.report_month, name="report_month"),
     ],
     "fieldwork",
 )
@@ -42,8 +51,22 @@ trip_office_urls = (
     "trips",
 )
 
+# The township's and county's reading of the cadres' diaries and monthly reports.
+records_urls = (
+    [
+        path("cadres/<int:pk>/diary/", views_diary.cadre_diary, name="cadre_diary"),
+        path("villages/<str:code>/diary/", views_diary.village_diary, name="village_diary"),
+        path("diary/<int:pk>/photo/", views_diary.records_photo, name="diary_photo"),
+        path("reports/", views_diary.reports, name="reports"),
+        path("reports/<int:pk>/", views_diary.records_report, name="report"),
+        path("reports/<int:pk>/read/", views_diary.report_read, name="report_read"),
+    ],
+    "records",
+)
+
 urlpatterns = [
     path("my/", include(cadre_urls)),
     path("people/accounts/", include(people_urls)),
     path("trips/", include(trip_office_urls)),
+    path("records/", include(records_urls)),
 ]

@@ -30,7 +30,7 @@ from assignments.models import (
 )
 from cadres.models import Cadre, Unit
 from excel.models import ExportJob
-from fieldwork.models import Trip
+from fieldwork.models import DiaryEntry, MonthlyReport, Trip
 from villages.models import Region, Village
 
 from .conftest import build_personas, build_tree, create_user, make_id
@@ -242,6 +242,16 @@ def _travelled(w, unit, county, personas):
     return served
 
 
+def _tiny_jpeg():
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (0, 128, 0)).save(out, "JPEG")
+    return out.getvalue()
+
+
 def build(export_dir):
     """Create the world: the tree and the personas of tests/conftest.py, then the rest."""
     tree = build_tree()
@@ -377,6 +387,32 @@ def build(export_dir):
         )
 
     w.travelled = _travelled(w, second_unit, tree["county"], personas)
+
+    # The cadre's own records (issue 16): a diary entry with a photo and a submitted monthly report
+    # in each place. The photo's file lives in export_dir (the matrix's PRIVATE_MEDIA_ROOT too).
+    photo_dir = export_dir / "diary"
+    photo_dir.mkdir(parents=True, exist_ok=True)
+    for place in VILLAGE_PLACES:
+        assignment = w.obj["assignment"][place]
+        (photo_dir / f"matrix-{place}.jpg").write_bytes(_tiny_jpeg())
+        w.put(
+            "diary",
+            place,
+            DiaryEntry.objects.create(
+                assignment=assignment,
+                created_by=admin,
+                date=MONTH,
+                kind="visit",
+                households=2,
+                text=f"矩阵日记{place}",
+                photo=f"diary/matrix-{place}.jpg",
+            ),
+        )
+        report = MonthlyReport.objects.create(
+            assignment=assignment, month=MONTH, text=f"矩阵月汇报{place}", created_by=admin
+        )
+        report.submit(admin)
+        w.put("report", place, report)
 
     for place, county in [("county", tree["county"]), ("other_county", tree["other_county"])]:
         w.put("round", place, AppraisalRound.start(county, ROUND_YEAR, "annual", admin))

@@ -470,6 +470,100 @@ CASES = {
         w, "trip", lambda x, p: [get(reverse("trips:detail", args=[x.pk]), place=p)]
     ),
     "trips:decide": _trip_decisions,
+    # The work diary and monthly report (fieldwork/views_diary.py): the cadre's own pages, then the
+    # township's and county's reading pages (READ_FIELDWORK; a photo is 404 to anyone else).
+    "fieldwork:diary": lambda w: [get(reverse("fieldwork:diary"), action=access.RECORD_OWN)],
+    "fieldwork:diary_new": lambda w: both(reverse("fieldwork:diary_new"), action=access.RECORD_OWN),
+    "fieldwork:diary_entry": lambda w: per(
+        w, "diary", lambda e, p: both(reverse("fieldwork:diary_entry", args=[e.pk]), action=access.RECORD_OWN)
+    ),
+    "fieldwork:diary_delete": lambda w: [
+        get(
+            reverse("fieldwork:diary_delete", args=[w.obj["diary"]["t1"].pk]), action=None, allowed_answer=405
+        ),
+        *per(
+            w,
+            "diary",
+            lambda e, p: [post(reverse("fieldwork:diary_delete", args=[e.pk]), action=access.RECORD_OWN)],
+        ),
+    ],
+    "fieldwork:diary_photo": lambda w: per(
+        w,
+        "diary",
+        lambda e, p: [get(reverse("fieldwork:diary_photo", args=[e.pk]), action=access.RECORD_OWN)],
+    ),
+    "fieldwork:reports": lambda w: [get(reverse("fieldwork:reports"), action=access.RECORD_OWN)],
+    "fieldwork:report": lambda w: per(
+        w, "report", lambda r, p: [get(reverse("fieldwork:report", args=[r.pk]), action=access.RECORD_OWN)]
+    ),
+    "fieldwork:report_month": lambda w: both(
+        reverse("fieldwork:report_month", args=[MONTH]), {"text": "x"}, action=access.RECORD_OWN
+    ),
+    "records:cadre_diary": lambda w: per(
+        w,
+        "cadre",
+        lambda c, p: [
+            get(
+                reverse("records:cadre_diary", args=[c.pk]),
+                action=access.READ_FIELDWORK,
+                place=p,
+                owner=False,
+            )
+        ],
+    ),
+    "records:village_diary": lambda w: per(
+        w,
+        "village",
+        lambda v, p: [
+            get(
+                reverse("records:village_diary", args=[v.code]),
+                action=access.READ_FIELDWORK,
+                place=p,
+                owner=False,
+            )
+        ],
+    ),
+    "records:diary_photo": lambda w: per(
+        w,
+        "diary",
+        lambda e, p: [
+            get(
+                reverse("records:diary_photo", args=[e.pk]),
+                action=access.READ_FIELDWORK,
+                place=p,
+                owner=False,
+                refused=404,
+            )
+        ],
+    ),
+    "records:reports": lambda w: [
+        get(reverse("records:reports"), action=access.READ_FIELDWORK),
+        get(reverse("records:reports") + f"?month={MONTH}", action=access.READ_FIELDWORK),
+        *[
+            get(
+                reverse("records:reports") + f"?month={MONTH}&township={s.township.code}",
+                action=access.READ_FIELDWORK,
+            )
+            for _p, s in w.places("sheet")
+        ],
+    ],
+    "records:report": lambda w: per(
+        w,
+        "report",
+        lambda r, p: [
+            get(reverse("records:report", args=[r.pk]), action=access.READ_FIELDWORK, place=p, owner=False)
+        ],
+    ),
+    "records:report_read": lambda w: [
+        get(reverse("records:report_read", args=[w.obj["report"]["t1"].pk]), action=None, allowed_answer=405),
+        *per(
+            w,
+            "report",
+            lambda r, p: [
+                post(reverse("records:report_read", args=[r.pk]), action=access.KEEP_ATTENDANCE, place=p)
+            ],
+        ),
+    ],
     "people:accounts": lambda w: [get(reverse("people:accounts"), action=access.RESET_CADRE_PASSWORDS)],
     "people:create_cadre_accounts": lambda w: [
         get(reverse("people:create_cadre_accounts"), action=None, allowed_answer=405),
@@ -784,6 +878,7 @@ def built(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture
 def world(built, db, settings):
     settings.EXPORT_DIR = built[2]
+    settings.PRIVATE_MEDIA_ROOT = built[2]  # the diary photos of matrix_objects
     return built[0]
 
 
