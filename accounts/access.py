@@ -38,6 +38,9 @@ VIEW_HISTORY = "view_history"
 # A cadre's own records (fieldwork/): leave requests, trips, diary, monthly reports. Only ever the
 # cadre's own: the pages look records up through ``scope``, which gives a cadre nothing else.
 RECORD_OWN = "record_own"
+# Cadres' check-ins (签到, where a county turns it on) and, on an explicit logged request, their raw
+# coordinates: the township and county only (个人信息保护法 Art. 28; never a unit, nor the city above).
+SEE_CHECKINS = "see_checkins"
 # Make and reset cadres' and township clerks' accounts (county); reset its cadres' passwords (township).
 RESET_CADRE_PASSWORDS = "reset_cadre_passwords"
 # The administrative divisions (统计用区划代码): with an object, only regions strictly below the user's
@@ -66,6 +69,7 @@ ROLE_ACTIONS = {
         RUN_APPRAISAL,
         ENTER_RESULTS,
         RESET_CADRE_PASSWORDS,
+        SEE_CHECKINS,
     },
     Role.TOWNSHIP_CLERK: {
         VIEW,
@@ -78,6 +82,7 @@ ROLE_ACTIONS = {
         WITHDRAW_SPOT_CHECK,
         ENTER_RESULTS,
         RESET_CADRE_PASSWORDS,
+        SEE_CHECKINS,
     },
     Role.UNIT_LIAISON: {VIEW},
     Role.CADRE: {RECORD_OWN},

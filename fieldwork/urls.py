@@ -3,11 +3,12 @@
 
 from django.urls import include, path
 
-from . import views, views_accounts
+from . import views, views_accounts, views_checkins
 
 cadre_urls = (
     [
         path("", views.home, name="home"),
+        path("checkin/", views_checkins.checkin, name="checkin"),
     ],
     "fieldwork",
 )
@@ -22,7 +23,19 @@ people_urls = (
     "people",
 )
 
+# Check-ins as the township and county see them, and the county's village points.
+checkin_urls = (
+    [
+        path("", views_checkins.checkin_list, name="list"),
+        path("<int:pk>/position/", views_checkins.checkin_position, name="position"),
+        path("village-points/", views_checkins.village_points, name="village_points"),
+        path("village-points/<int:pk>/", views_checkins.village_point, name="village_point"),
+    ],
+    "checkins",
+)
+
 urlpatterns = [
     path("my/", include(cadre_urls)),
     path("people/accounts/", include(people_urls)),
+    path("checkins/", include(checkin_urls)),
 ]
