@@ -349,3 +349,17 @@ def test_another_cadre_cannot_see_my_check_ins(serving, make_cadre, make_village
     # The office pages of check-ins are not a cadre's: 404 like every page outside fieldwork.
     assert other_client.post(reverse("checkins:position", args=[made.pk])).status_code == 404
     assert other_client.get(reverse("checkins:list")).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_cadre_check_in_page_is_small_and_uses_a_constant_number_of_queries(
+    serving, tree, django_assert_max_num_queries
+):
+    a, user, client = serving
+    turn_on(tree["county"])
+    for days in range(1, 8):
+        _made(a, user, "36.9527", "120.7000", days_ago=days)
+    client.get(reverse("fieldwork:checkin"))
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("fieldwork:checkin"))
+    assert page.status_code == 200 and len(page.content) < 100_000
