@@ -363,3 +363,14 @@ def test_the_cadre_check_in_page_is_small_and_uses_a_constant_number_of_queries(
     with django_assert_max_num_queries(12):
         page = client.get(reverse("fieldwork:checkin"))
     assert page.status_code == 200 and len(page.content) < 100_000
+
+
+@pytest.mark.django_db
+def test_the_office_navigation_links_check_ins_only_where_a_policy_turns_them_on(personas, tree):
+    clerk, other = office(personas["clerk"]), office(personas["other_admin"])
+    link = f'href="{reverse("checkins:list")}"'
+    assert link not in clerk.get(reverse("home")).content.decode()
+    turn_on(tree["t1"])
+    assert link in clerk.get(reverse("home")).content.decode()
+    assert link in office(personas["county_admin"]).get(reverse("home")).content.decode()
+    assert link not in other.get(reverse("home")).content.decode()  # 海阳市 did not turn it on
