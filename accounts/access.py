@@ -44,6 +44,9 @@ CONFIRM_TRIP = "confirm_trip"
 # township and county that keep the cadre's attendance, inside their region; no one else (the diary
 # names villagers and households: no more people than the duty needs, docs/privacy.md).
 READ_FIELDWORK = "read_fieldwork"
+# Cadres' check-ins (签到, where a county turns it on) and, on an explicit logged request, their raw
+# coordinates: the township and county only (个人信息保护法 Art. 28; never a unit, nor the city above).
+SEE_CHECKINS = "see_checkins"
 # Make and reset cadres' and township clerks' accounts (county); reset its cadres' passwords (township).
 RESET_CADRE_PASSWORDS = "reset_cadre_passwords"
 # The administrative divisions (统计用区划代码): with an object, only regions strictly below the user's
@@ -75,6 +78,7 @@ ROLE_ACTIONS = {
         RESET_CADRE_PASSWORDS,
         CONFIRM_TRIP,
         READ_FIELDWORK,
+        SEE_CHECKINS,
     },
     Role.TOWNSHIP_CLERK: {
         VIEW,
@@ -89,6 +93,7 @@ ROLE_ACTIONS = {
         RESET_CADRE_PASSWORDS,
         CONFIRM_TRIP,
         READ_FIELDWORK,
+        SEE_CHECKINS,
     },
     Role.UNIT_LIAISON: {VIEW},
     Role.CADRE: {RECORD_OWN},

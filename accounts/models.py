@@ -171,6 +171,7 @@ class SecurityEvent(models.Model):
         ID_NUMBER_SHOWN = "id_number_shown", _("Full ID number shown")
         ACCOUNT_CREATED = "account_created", _("Account created")
         PASSWORD_RESET = "password_reset", _("Password reset")
+        CHECKIN_POSITION_SHOWN = "checkin_position", _("Check-in position shown")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)

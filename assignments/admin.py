@@ -53,6 +53,13 @@ class AssignmentAdmin(ScopedAdmin):
     inlines = [EventInline]
 
 
+POLICY_CHECKIN = ["checkin_enabled", "checkin_radius_m", "checkin_accuracy_m", "checkin_retention_days"]
+
+
+def _policy_fields(exclude):
+    return [f.name for f in Policy._meta.concrete_fields if f.name != "id" and f.name not in exclude]
+
+
 @admin.register(Policy)
 class PolicyAdmin(ScopedAdmin):
     manage_action = access.MANAGE_POLICY
@@ -67,6 +74,26 @@ class PolicyAdmin(ScopedAdmin):
     autocomplete_fields = ["region"]
     list_select_related = ["region"]
     readonly_fields = ["updated_at", "updated_by"]
+    # The check-in settings in a group of their own, with what they mean (fieldwork/checkins.py).
+    fieldsets = [
+        (None, {"fields": [*_policy_fields(exclude=[*POLICY_CHECKIN, *readonly_fields]), *readonly_fields]}),
+        (
+            _("Check-in (签到), only where the county turns it on"),
+            {
+                "fields": POLICY_CHECKIN,
+                "description": _(
+                    "Off unless a county turns it on, for the whole county or for one township (a "
+                    "township's own setting wins; empty means as the region above). Where it is on, "
+                    "cadres may check in on their phones: one tap sends the position once — never a "
+                    "track, never in the background. A check-in is never compulsory and a missing one "
+                    "is never an absence. A check-in farther than the radius or less accurate than "
+                    "the accuracy setting is flagged for the township, never refused. The exact "
+                    "position is deleted after the retention days; the distance and the flag stay. "
+                    "Set each village's point on the page Check-ins › Village points."
+                ),
+            },
+        ),
+    ]
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user

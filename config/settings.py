@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dashboard.context_processors.todo_count",
                 "dashboard.context_processors.navigation",
+                "fieldwork.context_processors.cadre_navigation",
             ],
         },
     },

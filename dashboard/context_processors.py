@@ -20,6 +20,7 @@ NAV_BY_NAMESPACE = {
     "spotchecks": "spotchecks",
     "appraisal": "appraisal",
     "people": "accounts",
+    "checkins": "checkins",
     "excel": "exports",
 }
 NAV_BY_NAME = {"home": "home", "todos": "todos", "password_change": "password"}

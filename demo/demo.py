@@ -781,11 +781,68 @@ class DemoBuilder:
 
         demo_appraisal.seed(self, plans)
         self._write_cadre_logins()
+        self._write_checkins()
         from . import demo_fieldwork
 
         for key, n in demo_fieldwork.seed(self, f"{DEMO_COUNTY[0]}000000").items():
             self._count(key, n)
         return self.result
+
+    def _write_checkins(self):
+        """Check-in (签到) on in the demo township only, its villages' points set (typed, WGS-84), and
+        six weeks of the cadre logins' check-ins: mostly near, a few far or vague (flagged), days
+        missed (never an absence). Positions past the retention are then deleted, as in production."""
+        from fieldwork import checkins
+        from fieldwork.models import CheckIn
+
+        township = self.regions.get(f"{DEMO_COUNTY[0]}100000")
+        if township is None:
+            return
+        Policy.objects.update_or_create(region=township, defaults={"checkin_enabled": True})
+        rng = self._rng("checkins")
+        for n, village in enumerate(Village.objects.filter(township=township, latitude__isnull=True)):
+            if n % 5 == 4:
+                continue  # a few without a point: their check-ins are flagged and propose one
+            lat = checkins._six(36.90 + rng.random() * 0.12)
+            lng = checkins._six(120.58 + rng.random() * 0.14)
+            checkins.set_point(village, lat, lng, checkins.WGS84)
+        accounts = get_user_model().objects.filter(role=Role.CADRE, cadre__isnull=False)
+        policy = Policy.effective_for(township)
+        made = []
+        for user in accounts:
+            a = checkins.current_assignment(user.cadre_id, self.today)
+            if a is None or CheckIn.objects.filter(assignment=a).exists():
+                continue
+            v = a.village
+            home = (float(v.latitude), float(v.longitude)) if v.latitude is not None else (36.96, 120.65)
+            for days_ago in range(42, 0, -1):
+                if rng.random() < 0.3:
+                    continue
+                far = rng.random() < 0.06
+                accuracy = 450 if rng.random() < 0.06 else rng.choice([8, 12, 20, 35, 60])
+                lat = home[0] + rng.gauss(0, 0.0015) + (0.045 if far else 0)
+                lng = home[1] + rng.gauss(0, 0.0015)
+                distance = None
+                if v.latitude is not None:
+                    distance = round(checkins.distance_m(lat, lng, v.latitude, v.longitude))
+                at = datetime.datetime.combine(
+                    self.today - datetime.timedelta(days=days_ago), datetime.time(8 + rng.randint(0, 9), 10)
+                )
+                made.append(
+                    CheckIn(
+                        assignment=a,
+                        created_by=user,
+                        created_at=timezone.make_aware(at),
+                        latitude=checkins._six(lat),
+                        longitude=checkins._six(lng),
+                        accuracy_m=accuracy,
+                        distance_m=distance,
+                        flag=checkins.flag_for(distance, accuracy, policy),
+                    )
+                )
+        CheckIn.objects.bulk_create(made)
+        checkins.purge_expired()
+        self._count("checkins", len(made))
 
     def _write_cadre_logins(self):
         """Three cadres of the demo township log in themselves (驻村干部本人), by mobile number."""

@@ -17,11 +17,13 @@ from django.utils import timezone
 from accounts.models import Role, User
 from assignments.models import AttendanceRecord, Policy
 from assignments.models.attendance import BUSINESS, PRESENT
+from fieldwork import checkins
 from fieldwork.models import CheckIn, DiaryEntry, MonthlyReport, Trip
 from villages.models import Region, Village
 
-# 团旺镇 of the demo county has check-in turned on; its villages get a point near 莱阳 (WGS-84).
-CHECKIN_TOWNSHIP = "370682101000"
+# 沐浴店镇 of the demo county has check-in turned on (Demo._write_checkins: its three cadre logins);
+# here every other cadre of it gets its check-ins too, and a village without a point gets one near 莱阳.
+CHECKIN_TOWNSHIP = "370682100000"
 CENTRE = (36.9770, 120.7110)
 RETENTION_DAYS = 30
 
@@ -65,13 +67,6 @@ def _offset(lat, lng, metres, bearing):
     dlat = metres * math.cos(bearing) / 111_320
     dlng = metres * math.sin(bearing) / (111_320 * math.cos(math.radians(lat)))
     return lat + dlat, lng + dlng
-
-
-def _distance(a, b):
-    """Great-circle distance in metres (haversine, WGS-84 mean radius)."""
-    lat1, lng1, lat2, lng2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
 
 
 def _weighted(rng, pairs):
@@ -121,11 +116,19 @@ def seed(demo, county_code):
             rng = demo._rng("village-points")
             for village in Village.objects.filter(township=township).order_by("code"):
                 lat, lng = _offset(*CENTRE, rng.uniform(2_000, 12_000), rng.uniform(0, 2 * math.pi))
+                if village.latitude is not None:
+                    points[village.pk] = (float(village.latitude), float(village.longitude))
+                    continue
                 village.latitude, village.longitude = Decimal(f"{lat:.6f}"), Decimal(f"{lng:.6f}")
                 village.point_source = "县委组织部录入（WGS-84）"
                 village.save(update_fields=["latitude", "longitude", "point_source"])
                 points[village.pk] = (lat, lng)
 
+        checked = set(
+            CheckIn.objects.filter(assignment__village__code__startswith=prefix).values_list(
+                "assignment_id", flat=True
+            )
+        )
         trips, entries, checkins = [], [], []
         for record in records:
             a = record.assignment
@@ -157,7 +160,7 @@ def seed(demo, county_code):
                     )
                 )
             # Diary entries on some days in the village; check-ins on some, where turned on.
-            point = points.get(a.village_id)
+            point = points.get(a.village_id) if a.pk not in checked else None
             for i, code in enumerate(days):
                 day = month + datetime.timedelta(days=i)
                 if code != PRESENT or day > today:
@@ -186,7 +189,7 @@ def seed(demo, county_code):
                     at = _aware(day, rng.randint(7, 10), rng.randint(0, 59))
                     old = (today - day).days > RETENTION_DAYS
                     flag = (
-                        "far" if _distance(point, spot) > 1000 else ("inaccurate" if accuracy > 200 else "")
+                        "far" if checkins.distance_m(*point, *spot) > 1000 else ("inaccurate" if accuracy > 200 else "")
                     )
                     checkins.append(
                         CheckIn(
@@ -196,7 +199,7 @@ def seed(demo, county_code):
                             latitude=None if old else Decimal(f"{spot[0]:.6f}"),
                             longitude=None if old else Decimal(f"{spot[1]:.6f}"),
                             accuracy_m=accuracy,
-                            distance_m=round(_distance(point, spot)),
+                            distance_m=round(checkins.distance_m(*point, *spot)),
                             flag=flag,
                             purged_at=_aware(day + datetime.timedelta(days=RETENTION_DAYS + 1), 3, 0)
                             if old

@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from . import views, views_accounts, views_diary, views_leavetrips
+from . import views, views_accounts, views_checkins, views_diary, views_leavetrips
 
 cadre_urls = (
     [
@@ -27,6 +27,7 @@ cadre_urls = (
         path("reports/", views_diary.report_list, name="reports"),
         path("reports/<int:pk>/", views_diary.report, name="report"),
         path("reports/<str:month>/", views_diary.report_month, name="report_month"),
+        path("checkin/", views_checkins.checkin, name="checkin"),
     ],
     "fieldwork",
 )
@@ -64,9 +65,21 @@ records_urls = (
     "records",
 )
 
+# Check-ins as the township and county see them, and the county's village points.
+checkin_urls = (
+    [
+        path("", views_checkins.checkin_list, name="list"),
+        path("<int:pk>/position/", views_checkins.checkin_position, name="position"),
+        path("village-points/", views_checkins.village_points, name="village_points"),
+        path("village-points/<int:pk>/", views_checkins.village_point, name="village_point"),
+    ],
+    "checkins",
+)
+
 urlpatterns = [
     path("my/", include(cadre_urls)),
     path("people/accounts/", include(people_urls)),
     path("trips/", include(trip_office_urls)),
     path("records/", include(records_urls)),
+    path("checkins/", include(checkin_urls)),
 ]

@@ -30,7 +30,7 @@ from assignments.models import (
 )
 from cadres.models import Cadre, Unit
 from excel.models import ExportJob
-from fieldwork.models import DiaryEntry, MonthlyReport, Trip
+from fieldwork.models import CheckIn, DiaryEntry, MonthlyReport, Trip
 from villages.models import Region, Village
 
 from .conftest import build_personas, build_tree, create_user, make_id
@@ -360,6 +360,19 @@ def build(export_dir):
                 found_present=True,
                 # Recorded by the clerk of the place (the county where none): who may correct it.
                 checked_by=recorders[place],
+            ),
+        )
+        # A check-in with its position kept (the position is shown only on a logged request).
+        w.put(
+            "checkin",
+            place,
+            CheckIn.objects.create(
+                assignment=assignment,
+                created_by=admin,
+                latitude="36.950000",
+                longitude="120.700000",
+                accuracy_m=20,
+                distance_m=0,
             ),
         )
         sheet = w.put("sheet", place, AttendanceSheet.objects.create(township=township, month=MONTH))

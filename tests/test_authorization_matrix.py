@@ -564,6 +564,39 @@ CASES = {
             ],
         ),
     ],
+    "fieldwork:checkin": lambda w: both(
+        reverse("fieldwork:checkin"),
+        {"latitude": "36.95", "longitude": "120.7", "accuracy": "20"},
+        action=access.RECORD_OWN,
+    ),
+    # Check-ins: the township and county only (never a unit, nor the city and province above);
+    # a raw position only on a POST, which is logged.
+    "checkins:list": lambda w: [get(reverse("checkins:list"), action=access.SEE_CHECKINS)],
+    "checkins:position": lambda w: [
+        get(
+            reverse("checkins:position", args=[w.places("checkin")[0][1].pk]), action=None, allowed_answer=405
+        ),
+        *per(
+            w,
+            "checkin",
+            lambda c, p: [
+                post(reverse("checkins:position", args=[c.pk]), action=access.SEE_CHECKINS, place=p)
+            ],
+        ),
+    ],
+    "checkins:village_points": lambda w: [
+        get(reverse("checkins:village_points"), action=access.MANAGE_REFERENCE)
+    ],
+    "checkins:village_point": lambda w: per(
+        w,
+        "village",
+        lambda v, p: both(
+            reverse("checkins:village_point", args=[v.pk]),
+            {"system": "wgs84", "latitude": "36.95", "longitude": "120.7"},
+            action=access.MANAGE_REFERENCE,
+            place=p,
+        ),
+    ),
     "people:accounts": lambda w: [get(reverse("people:accounts"), action=access.RESET_CADRE_PASSWORDS)],
     "people:create_cadre_accounts": lambda w: [
         get(reverse("people:create_cadre_accounts"), action=None, allowed_answer=405),

@@ -76,6 +76,9 @@ def test_seed_is_deterministic(db):
     for model in (AppraisalRound, Inspection, VillageResult):
         model.objects.all().delete()
     AttendanceSheet.objects.update(state="open")  # rows of a closed sheet cannot be deleted
+    from fieldwork.models import CheckIn
+
+    CheckIn.objects.all().delete()
     for model in (SpotCheck, LeaveRequest, AttendanceRecord, AttendanceSheet):
         model.objects.all().delete()
     Assignment.objects.all().delete()  # events cascade
@@ -113,3 +116,16 @@ def test_demo_has_a_cadre_adjusted_mid_year_appraised_once_and_a_term_end_round_
     assert term_end.state == "finalized" and term_end.shortfall >= 1 and term_end.shortfall_reasons
     policy = Policy.effective_for(county)
     assert policy.term_end_excellent_min_ratio and policy.term_end_excellent_max_ratio
+
+
+def test_demo_has_check_in_on_in_one_township_with_flagged_and_purged_check_ins(db):
+    from assignments.models import Policy
+    from fieldwork.models import CheckIn
+
+    seed()
+    on = [p.region.code for p in Policy.objects.filter(checkin_enabled=True).select_related("region")]
+    assert on == ["370682100000"]
+    assert CheckIn.objects.exclude(flag="").exists() and CheckIn.objects.filter(flag="").exists()
+    # Positions older than the 30 days' retention are already deleted; the distance stays.
+    assert CheckIn.objects.filter(latitude__isnull=True, purged_at__isnull=False).exists()
+    assert not CheckIn.objects.filter(latitude__isnull=True, purged_at__isnull=True).exists()

@@ -1,6 +1,7 @@
 """``manage.py export_worker``: django-tasks' ``db_worker`` (runs the background exports) that also
-deletes export files past their retention (``EXPORT_RETENTION_DAYS``, default 7) at start and then
-every ``--purge-every`` seconds (default one hour), in a thread of its own. Run it instead of
+deletes export files past their retention (``EXPORT_RETENTION_DAYS``, default 7) — and check-ins'
+exact positions past theirs (fieldwork.checkins.purge_expired) — at start and then every
+``--purge-every`` seconds (default one hour), in a thread of its own. Run it instead of
 ``db_worker``; every ``db_worker`` option works."""
 
 import logging
@@ -10,16 +11,22 @@ from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from excel.models import ExportJob
+from fieldwork import checkins
 
 logger = logging.getLogger("zhucun.exports")
 
 
 def purge_once():
+    purged = 0
     try:
-        return ExportJob.purge_expired()
+        purged = ExportJob.purge_expired()
     except Exception:  # a failed clean-up must not stop the worker; it tries again next time
         logger.exception("export clean-up failed")
-        return 0
+    try:
+        checkins.purge_expired()
+    except Exception:
+        logger.exception("check-in position clean-up failed")
+    return purged
 
 
 def _purge_loop(every, stop):
