@@ -129,7 +129,7 @@ def seed(demo, county_code):
                 "assignment_id", flat=True
             )
         )
-        trips, entries, checkins = [], [], []
+        trips, entries, positions = [], [], []
         for record in records:
             a = record.assignment
             month = record.sheet.month
@@ -189,9 +189,11 @@ def seed(demo, county_code):
                     at = _aware(day, rng.randint(7, 10), rng.randint(0, 59))
                     old = (today - day).days > RETENTION_DAYS
                     flag = (
-                        "far" if checkins.distance_m(*point, *spot) > 1000 else ("inaccurate" if accuracy > 200 else "")
+                        "far"
+                        if checkins.distance_m(*point, *spot) > 1000
+                        else ("inaccurate" if accuracy > 200 else "")
                     )
-                    checkins.append(
+                    positions.append(
                         CheckIn(
                             assignment=a,
                             created_by=who,
@@ -208,12 +210,12 @@ def seed(demo, county_code):
                     )
         Trip.objects.bulk_create(trips, batch_size=2000)
         DiaryEntry.objects.bulk_create(entries, batch_size=2000)
-        CheckIn.objects.bulk_create(checkins, batch_size=2000)
+        CheckIn.objects.bulk_create(positions, batch_size=2000)
         reports = _monthly_reports(demo, records, entries, author, clerks, admin)
     return {
         "trips": len(trips),
         "diary_entries": len(entries),
-        "checkins": len(checkins),
+        "checkins": len(positions),
         "monthly_reports": reports,
     }
 
