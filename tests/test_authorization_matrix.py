@@ -219,11 +219,21 @@ def _own_form(name):
 
 
 def _own_post(name, kind):
+    """A POST on a cadre's own record: the action first (the cadre's pages ask for it before they
+    look the record up), then the record must be the cadre's own (t1's; every other place 404)."""
+
     def build(w):
         url = reverse(f"fieldwork:{name}", args=[w.obj[kind]["t1"].pk])
-        return [get(url, action=None, allowed_answer=405), post(url, action=access.RECORD_OWN)]
+        return [
+            get(url, action=None, allowed_answer=405),
+            *per(w, kind, lambda o, p: [post(reverse(f"fieldwork:{name}", args=[o.pk]), **own(p))]),
+        ]
 
     return build
+
+
+def own(place):
+    return {"action": access.RECORD_OWN, "place": place, "admin_order": True}
 
 
 def _trip_decisions(w):
@@ -456,12 +466,12 @@ CASES = {
     "fieldwork:trips": _own_page("trips"),
     "fieldwork:leave_new": _own_form("leave_new"),
     "fieldwork:trip_new": _own_form("trip_new"),
-    "fieldwork:leave": lambda w: [
-        get(reverse("fieldwork:leave", args=[w.obj["leave"]["t1"].pk]), action=access.RECORD_OWN)
-    ],
-    "fieldwork:trip": lambda w: [
-        get(reverse("fieldwork:trip", args=[w.obj["trip"]["t1"].pk]), action=access.RECORD_OWN)
-    ],
+    "fieldwork:leave": lambda w: per(
+        w, "leave", lambda o, p: [get(reverse("fieldwork:leave", args=[o.pk]), **own(p))]
+    ),
+    "fieldwork:trip": lambda w: per(
+        w, "trip", lambda o, p: [get(reverse("fieldwork:trip", args=[o.pk]), **own(p))]
+    ),
     "fieldwork:leave_cancel": _own_post("leave_cancel", "leave"),
     "fieldwork:leave_return": _own_post("leave_return", "leave"),
     "fieldwork:trip_cancel": _own_post("trip_cancel", "trip"),
@@ -475,7 +485,7 @@ CASES = {
     "fieldwork:diary": lambda w: [get(reverse("fieldwork:diary"), action=access.RECORD_OWN)],
     "fieldwork:diary_new": lambda w: both(reverse("fieldwork:diary_new"), action=access.RECORD_OWN),
     "fieldwork:diary_entry": lambda w: per(
-        w, "diary", lambda e, p: both(reverse("fieldwork:diary_entry", args=[e.pk]), action=access.RECORD_OWN)
+        w, "diary", lambda e, p: both(reverse("fieldwork:diary_entry", args=[e.pk]), **own(p))
     ),
     "fieldwork:diary_delete": lambda w: [
         get(
@@ -484,17 +494,17 @@ CASES = {
         *per(
             w,
             "diary",
-            lambda e, p: [post(reverse("fieldwork:diary_delete", args=[e.pk]), action=access.RECORD_OWN)],
+            lambda e, p: [post(reverse("fieldwork:diary_delete", args=[e.pk]), **own(p))],
         ),
     ],
     "fieldwork:diary_photo": lambda w: per(
         w,
         "diary",
-        lambda e, p: [get(reverse("fieldwork:diary_photo", args=[e.pk]), action=access.RECORD_OWN)],
+        lambda e, p: [get(reverse("fieldwork:diary_photo", args=[e.pk]), **own(p))],
     ),
     "fieldwork:reports": lambda w: [get(reverse("fieldwork:reports"), action=access.RECORD_OWN)],
     "fieldwork:report": lambda w: per(
-        w, "report", lambda r, p: [get(reverse("fieldwork:report", args=[r.pk]), action=access.RECORD_OWN)]
+        w, "report", lambda r, p: [get(reverse("fieldwork:report", args=[r.pk]), **own(p))]
     ),
     "fieldwork:report_month": lambda w: both(
         reverse("fieldwork:report_month", args=[MONTH]), {"text": "x"}, action=access.RECORD_OWN
@@ -564,11 +574,16 @@ CASES = {
             ],
         ),
     ],
-    "fieldwork:checkin": lambda w: both(
-        reverse("fieldwork:checkin"),
-        {"latitude": "36.95", "longitude": "120.7", "accuracy": "20"},
-        action=access.RECORD_OWN,
-    ),
+    # Check-in is off in the matrix's townships (the default): the page says so, a POST is refused.
+    "fieldwork:checkin": lambda w: [
+        get(reverse("fieldwork:checkin"), action=access.RECORD_OWN),
+        post(
+            reverse("fieldwork:checkin"),
+            {"latitude": "36.95", "longitude": "120.7", "accuracy": "20"},
+            action=access.RECORD_OWN,
+            allowed_answer=403,
+        ),
+    ],
     # Check-ins: the township and county only (never a unit, nor the city and province above);
     # a raw position only on a POST, which is logged.
     "checkins:list": lambda w: [get(reverse("checkins:list"), action=access.SEE_CHECKINS)],
