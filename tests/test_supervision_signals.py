@@ -93,7 +93,7 @@ def test_leave_or_a_trip_in_the_quarter_takes_the_all_present_signal_away(tree, 
 
 
 def test_days_just_at_the_minimum_two_months_running_are_a_signal(tree, cadre, other):
-    row(cadre, FEB, kept_row(FEB, {d: "A" for d in range(20, 29)}), required=12)
+    row(cadre, FEB, kept_row(FEB, dict.fromkeys(range(20, 29), "A")), required=12)
     present = AttendanceRecord.objects.get(assignment=cadre).present_days
     AttendanceRecord.objects.filter(assignment=cadre).update(required_days=present)
     row(cadre, MARCH, "P" * present + "A" * (31 - present), required=present)
