@@ -44,6 +44,9 @@ RESET_CADRE_PASSWORDS = "reset_cadre_passwords"
 # own (a county admin its townships); provinces, cities and counties are the superuser's
 # (see can_write_region).
 MANAGE_REGIONS = "manage_regions"
+# 精准督查: make a monthly spot-check plan (supervision/) — the county for itself or a township, a
+# township for its own cadres; 暗访 plans are the county's alone (supervision.models.PlanQuerySet).
+PLAN_SPOT_CHECKS = "plan_spot_checks"
 
 ROLE_ACTIONS = {
     Role.PROVINCE: {VIEW, VIEW_HISTORY, MANAGE_POLICY, SEE_ID_NUMBERS},
@@ -66,6 +69,7 @@ ROLE_ACTIONS = {
         RUN_APPRAISAL,
         ENTER_RESULTS,
         RESET_CADRE_PASSWORDS,
+        PLAN_SPOT_CHECKS,
     },
     Role.TOWNSHIP_CLERK: {
         VIEW,
@@ -78,6 +82,7 @@ ROLE_ACTIONS = {
         WITHDRAW_SPOT_CHECK,
         ENTER_RESULTS,
         RESET_CADRE_PASSWORDS,
+        PLAN_SPOT_CHECKS,
     },
     Role.UNIT_LIAISON: {VIEW},
     Role.CADRE: {RECORD_OWN},
