@@ -30,6 +30,7 @@ from assignments.models import (
 )
 from cadres.models import Cadre, Unit
 from excel.models import ExportJob
+from supervision.models import SpotCheckPlan, SpotCheckTask
 from villages.models import Region, Village
 
 from .conftest import build_personas, build_tree, create_user, make_id
@@ -83,6 +84,12 @@ SEES = {
     "cadre_account_t1": {"county_admin", "clerk"},
     "cadre_account_t3": {"other_admin"},
     "cadre_account_far": set(),
+    # spot-check plans and their tasks (supervision): a township's plan is its own and the county's
+    # (and seen above); an unannounced (暗访) county plan is the county's alone
+    "plan_t1": _ABOVE | {"county_admin", "clerk"},
+    "plan_secret": {"county_admin"},
+    "plan_t3": _ABOVE | {"other_admin"},
+    "plan_far": set(),
 }
 
 # Who owns the objects of a place (may act on them with an action the role has).
@@ -109,6 +116,10 @@ OWNS = {
     "cadre_account_t1": {"county_admin", "clerk"},
     "cadre_account_t3": {"other_admin"},
     "cadre_account_far": set(),
+    "plan_t1": _ABOVE | {"county_admin", "clerk"},
+    "plan_secret": {"county_admin"},
+    "plan_t3": _ABOVE | {"other_admin"},
+    "plan_far": set(),
 }
 
 VILLAGE_PLACES = ["t1", "t2", "t3", "far"]
@@ -371,6 +382,42 @@ def build(export_dir):
             place,
             HolidayOverride.objects.create(
                 region=region, date=datetime.date(2026, 12, 24), kind="holiday", name="矩阵节"
+            ),
+        )
+
+    for place, region, by, village_place, secret in [
+        ("plan_t1", tree["t1"], personas["clerk"], "t1", False),
+        ("plan_secret", tree["county"], admin, "t1", True),
+        ("plan_t3", tree["t3"], personas["other_admin"], "t3", False),
+        ("plan_far", far_township, admin, "far", False),
+    ]:
+        plan = w.put(
+            "plan",
+            place,
+            SpotCheckPlan.objects.create(
+                region=region,
+                month=MONTH,
+                evidence_month=datetime.date(2026, 10, 1),
+                size=1,
+                methods=["unannounced" if secret else "phone"],
+                unannounced=secret,
+                threshold=4,
+                sample_percent=10,
+                seed=1,
+                inputs={"weights": {}, "scores": {}},
+                created_by=by,
+            ),
+        )
+        w.put(
+            "task",
+            place,
+            SpotCheckTask.objects.create(
+                plan=plan,
+                assignment=w.obj["assignment"][village_place],
+                part="random",
+                score=0,
+                method=plan.methods[0],
+                date=datetime.date(2026, 11, 3),
             ),
         )
 
