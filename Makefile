@@ -43,6 +43,7 @@ $(BENCH_STAMP): requirements-bench.txt requirements.txt $(STAMP)
 # Province-scale benchmark (issue 7): seeds its own database once, prints a table, writes bench/results.json.
 bench: $(BENCH_STAMP)
 	$(PY) bench/province.py
+	$(PY) bench/supervision_sim.py
 
 # Load and fault script (issue 8) and the mixed race drill (issue 14): each on its own embedded
 # PostgreSQL, loopback only, bounded in time.

@@ -37,7 +37,7 @@ DEFAULTS = {
     "checkin_retention_days": 30,
     # Empty: every signal at its default weight (supervision/signals.py WEIGHTS).
     "supervision_weights": "",
-    "supervision_threshold": 4,
+    "supervision_threshold": 5,
     "supervision_sample_percent": 10,
 }
 

@@ -781,6 +781,9 @@ class DemoBuilder:
 
         demo_appraisal.seed(self, plans)
         self._write_cadre_logins()
+        from . import demo_supervision
+
+        demo_supervision.seed(self)
         return self.result
 
     def _write_cadre_logins(self):

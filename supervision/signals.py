@@ -201,8 +201,8 @@ def month_risks(region, month, today=None, weights=None):
             and aid not in with_leave
         ):
             risk.add("all_present_quarter", weights, first=f"{quarter[-1]:%Y-%m}", last=f"{month:%Y-%m}")
-        # 3. Just at the minimum (or one day above) this month and the month before.
-        at_min = [r for r in (this, before) if r and r[2] and r[2] <= r[1] <= r[2] + 1]
+        # 3. Exactly at the minimum this month and the month before.
+        at_min = [r for r in (this, before) if r and r[2] and r[1] == r[2]]
         if len(at_min) == 2:
             risk.add("at_minimum", weights, months=2, days=this[1])
 
