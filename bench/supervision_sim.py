@@ -125,7 +125,7 @@ def simulate(
     threshold = threshold or THRESHOLD
     rng = random.Random(seed)
     people = []
-    for t in range(cadres // township_size):
+    for _t in range(cadres // township_size):
         careless = rng.random() < a.unreliable_townships
         fieldwork = rng.random() < a.fieldwork_counties
         for _i in range(township_size):
