@@ -172,6 +172,22 @@ def figures(plan):
     parts = {p: {"planned": planned.get(p, 0), "done": 0, "absent": 0} for p in SpotCheckTask.Part.values}
     for part, done, absent in rows:
         parts[part].update(done=done, absent=absent)
+    return _rates(parts)
+
+
+def figures_of(tasks):
+    """``figures`` from tasks already loaded with their ``finding`` (a check from with_findings)."""
+    parts = {p: {"planned": 0, "done": 0, "absent": 0} for p in SpotCheckTask.Part.values}
+    for t in tasks:
+        part = parts[t.part]
+        part["planned"] += 1
+        if t.finding is not None and not t.finding.withdrawn:
+            part["done"] += 1
+            part["absent"] += bool(t.finding.unexcused_absence)
+    return _rates(parts)
+
+
+def _rates(parts):
     total = {k: sum(p[k] for p in parts.values()) for k in ("planned", "done", "absent")}
     for p in (*parts.values(), total):
         p["rate"] = round(100 * p["absent"] / p["done"]) if p["done"] else None

@@ -62,13 +62,18 @@ def _plan(request, pk):
     )
 
 
-def _tasks(plan):
+def _tasks(plan, findings=True):
     tasks = list(
         plan.tasks.select_related(
             "assignment__cadre", "assignment__village__township", "spot_check"
         ).order_by("date", "call_at", "pk")
     )
-    found = {c.pk: c for c in leave_rules.with_findings(SpotCheck.objects.filter(task__plan=plan))}
+    ids = [t.spot_check_id for t in tasks if t.spot_check_id]
+    found = (
+        {c.pk: c for c in leave_rules.with_findings(SpotCheck.objects.filter(pk__in=ids))}
+        if findings and ids
+        else {}
+    )
     for t in tasks:
         t.finding = found.get(t.spot_check_id)
         t.reasons = plans.reasons(plan, t.assignment_id)
@@ -78,13 +83,14 @@ def _tasks(plan):
 @login_required
 def plan_detail(request, pk):
     plan = _plan(request, pk)
+    tasks = _tasks(plan)
     return render(
         request,
         "supervision/plan_detail.html",
         {
             "plan": plan,
-            "tasks": _tasks(plan),
-            "figures": plans.figures(plan),
+            "tasks": tasks,
+            "figures": plans.figures_of(tasks),
             "verified": plans.verify(plan),
             "can_record": access.can(request.user, access.RECORD_SPOT_CHECK, plan),
         },
@@ -94,7 +100,9 @@ def plan_detail(request, pk):
 @login_required
 def plan_print(request, pk):
     plan = _plan(request, pk)
-    return render(request, "supervision/plan_print.html", {"plan": plan, "tasks": _tasks(plan)})
+    return render(
+        request, "supervision/plan_print.html", {"plan": plan, "tasks": _tasks(plan, findings=False)}
+    )
 
 
 @login_required

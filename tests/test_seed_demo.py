@@ -72,8 +72,9 @@ def test_seed_is_deterministic(db):
     ids = sorted(Cadre.objects.values_list("id_number", flat=True))
     assert names and ids
     from appraisal.models import AppraisalRound, Inspection, VillageResult
+    from supervision.models import SpotCheckPlan
 
-    for model in (AppraisalRound, Inspection, VillageResult):
+    for model in (AppraisalRound, Inspection, VillageResult, SpotCheckPlan):
         model.objects.all().delete()
     AttendanceSheet.objects.update(state="open")  # rows of a closed sheet cannot be deleted
     for model in (SpotCheck, LeaveRequest, AttendanceRecord, AttendanceSheet):
@@ -113,3 +114,27 @@ def test_demo_has_a_cadre_adjusted_mid_year_appraised_once_and_a_term_end_round_
     assert term_end.state == "finalized" and term_end.shortfall >= 1 and term_end.shortfall_reasons
     policy = Policy.effective_for(county)
     assert policy.term_end_excellent_min_ratio and policy.term_end_excellent_max_ratio
+
+
+def test_demo_county_has_a_check_plan_for_each_of_the_last_six_months_with_figures(db):
+    import datetime
+
+    from django.utils import timezone
+
+    from supervision import plans
+    from supervision.models import SpotCheckPlan
+
+    seed()
+    county = Region.objects.get(code="370682000000")
+    months = list(
+        SpotCheckPlan.objects.filter(region=county).order_by("month").values_list("month", flat=True)
+    )
+    month = timezone.localdate().replace(day=1)
+    expected = []
+    for _i in range(6):
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+        expected.insert(0, month)
+    assert months == expected
+    for plan in SpotCheckPlan.objects.filter(region=county):
+        assert plans.verify(plan)
+        assert plans.figures(plan)["total"]["done"] > 0

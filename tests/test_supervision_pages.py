@@ -97,6 +97,8 @@ def test_recording_an_outcome_makes_a_spot_check_and_the_figures_count_it(client
     check = SpotCheck.objects.get()
     assert check.assignment_id == task.assignment_id and not check.found_present
     assert plans.figures(plan)["total"]["absent"] == 1
+    # The plan page counts from the tasks it shows; the dashboard by query: the same figures.
+    assert client.get(plan.get_absolute_url()).context["figures"] == plans.figures(plan)
     # The same task again: nothing new recorded.
     client.post(url, {"date": day.isoformat(), "found_present": "True"})
     assert SpotCheck.objects.count() == 1
