@@ -1,5 +1,3 @@
-import datetime
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,11 +10,6 @@ from assignments.views_leave import found_present_field
 from villages.models import Region
 
 from .models import Method
-
-
-def next_month(today=None):
-    today = today or timezone.localdate()
-    return (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
 
 
 class PlanForm(forms.Form):
@@ -50,7 +43,8 @@ class PlanForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["month"].initial = f"{next_month():%Y-%m}"
+        # This month, from the finished month before: a plan is made at the start of its month.
+        self.fields["month"].initial = f"{timezone.localdate():%Y-%m}"
         if user.role == Role.COUNTY_ADMIN:
             self.fields["region"].queryset = Region.objects.filter(
                 code__startswith=user.region.prefix, level__in=[Region.Level.COUNTY, Region.Level.TOWNSHIP]

@@ -264,17 +264,16 @@ def month_risks(region, month, today=None, weights=None):
     # 10. A discrepancy found in the last twelve months (the spot-check rules decide what is one).
     since = (last - datetime.timedelta(days=365)).replace(day=1)
     found = {}
-    for aid, date in (
-        leave_rules.discrepancies(
+    for aid, date in sorted(
+        leave_rules.discrepancy_days(
             SpotCheck.objects.filter(
                 assignment_id__in=ids,
                 date__range=(since, last),
                 found_present=False,
                 withdrawn_at__isnull=True,
             )
-        )
-        .order_by("date")
-        .values_list("assignment_id", "date")
+        ),
+        key=lambda row: row[1],
     ):
         found[aid] = date
     for aid, date in found.items():
