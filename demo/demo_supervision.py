@@ -7,6 +7,7 @@ import datetime
 import random
 
 from django.db import transaction
+from django.utils import timezone
 
 from assignments.models import AttendanceRecord, Policy
 from supervision import plans
@@ -65,6 +66,7 @@ def _outcomes(plan, admin, today):
         days = codes.get((task.assignment_id, plan.month), "")
         code = days[task.date.day - 1] if len(days) >= task.date.day else ""
         away = code == "A" or rng.random() < AWAY[task.part]
-        plans.record_outcome(
-            task, admin, task.date, not away, "演示：电话未接通，村干部称不在村" if away else ""
-        )
+        # Recorded on the evening of the check (a fixed moment: the demo is the same at every seed).
+        at = timezone.make_aware(datetime.datetime.combine(task.date, datetime.time(18, 0)))
+        note = "演示：电话未接通，村干部称不在村" if away else ""
+        plans.record_outcome(task, admin, task.date, not away, note, recorded_at=at)

@@ -133,9 +133,10 @@ def reasons(plan, assignment_id):
     return [signals.describe(code, params) for code, params in value[1]] if value else []
 
 
-def record_outcome(task, user, date, found_present, note=""):
+def record_outcome(task, user, date, found_present, note="", recorded_at=None):
     """Close the task as a spot check (assignments.SpotCheck): the one rule of findings then applies
-    (one finding a day; rest days, leave asked before and reported trips excused)."""
+    (one finding a day; rest days, leave asked before and reported trips excused). ``recorded_at``
+    only for the demo's history (by default now: what the sheet said then decides the excuses)."""
     with transaction.atomic():
         task = SpotCheckTask.objects.select_for_update().get(pk=task.pk)
         if task.spot_check_id:
@@ -147,6 +148,7 @@ def record_outcome(task, user, date, found_present, note=""):
             found_present=found_present,
             note=note,
             checked_by=user,
+            created_at=recorded_at or timezone.now(),
         )
         check.full_clean(exclude=["assignment", "checked_by"])
         check.save()
