@@ -41,10 +41,13 @@ $(BENCH_STAMP): requirements-bench.txt requirements.txt $(STAMP)
 	touch $(BENCH_STAMP)
 
 # Province-scale benchmark (issue 7): seeds its own database once, prints a table, writes bench/results.json;
-# then the Excel form writer against bare openpyxl (issue 15), writes bench/excel_export.json.
+# then the Excel form writer against bare openpyxl (issue 15), writes bench/excel_export.json; the
+# supervision simulation (issue 17); the cadre's pages and the month-end burst (issue 16).
 bench: $(BENCH_STAMP)
 	$(PY) bench/province.py
 	$(PY) bench/excel_export.py
+	$(PY) bench/supervision_sim.py
+	$(PY) bench/cadre_pages.py
 
 # Load and fault script (issue 8) and the mixed race drill (issue 14): each on its own embedded
 # PostgreSQL, loopback only, bounded in time.

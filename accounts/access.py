@@ -54,6 +54,9 @@ RESET_CADRE_PASSWORDS = "reset_cadre_passwords"
 # (see can_write_region).
 MANAGE_REGIONS = "manage_regions"
 MANAGE_LAYOUTS = "manage_layouts"  # a province's or city's column layouts of its returns (excel.layouts)
+# 精准督查: make a monthly spot-check plan (supervision/) — the county for itself or a township, a
+# township for its own cadres; 暗访 plans are the county's alone (supervision.models.PlanQuerySet).
+PLAN_SPOT_CHECKS = "plan_spot_checks"
 
 ROLE_ACTIONS = {
     Role.PROVINCE: {VIEW, VIEW_HISTORY, MANAGE_POLICY, SEE_ID_NUMBERS, MANAGE_LAYOUTS},
@@ -79,6 +82,7 @@ ROLE_ACTIONS = {
         CONFIRM_TRIP,
         READ_FIELDWORK,
         SEE_CHECKINS,
+        PLAN_SPOT_CHECKS,
     },
     Role.TOWNSHIP_CLERK: {
         VIEW,
@@ -94,6 +98,7 @@ ROLE_ACTIONS = {
         CONFIRM_TRIP,
         READ_FIELDWORK,
         SEE_CHECKINS,
+        PLAN_SPOT_CHECKS,
     },
     Role.UNIT_LIAISON: {VIEW},
     Role.CADRE: {RECORD_OWN},

@@ -608,6 +608,21 @@ def count_discrepancies(checks):
     )
 
 
+def discrepancy_days(checks):
+    """(assignment id, date) of each cadre-day with a discrepancy among ``checks``: what
+    ``discrepancies`` finds, one row per cadre-day, built like ``count_discrepancies`` (no repeat
+    test, a query half the size) — for the risk signals of a whole county (supervision)."""
+    if not checks.filter(found_present=False, withdrawn_at__isnull=True).exists():
+        return []
+    return list(
+        _day_facts(checks)
+        .filter(absence=True, recorded_code__in=[PRESENT, BUSINESS])
+        .order_by()
+        .values_list("assignment_id", "date")
+        .distinct()
+    )
+
+
 def unexcused_absences_by_assignment(assignments, year):
     """Days in ``year`` on which spot checks found the cadre away without an excuse, per assignment:
     several checks on one day count once; rest days, official business reported before the check and

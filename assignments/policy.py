@@ -35,6 +35,10 @@ DEFAULTS = {
     "checkin_radius_m": 1000,
     "checkin_accuracy_m": 200,
     "checkin_retention_days": 30,
+    # Empty: every signal at its default weight (supervision/signals.py WEIGHTS).
+    "supervision_weights": "",
+    "supervision_threshold": 5,
+    "supervision_sample_percent": 10,
 }
 
 # Settings where 0 (or an empty text) switches the rule off rather than inheriting.

@@ -422,6 +422,66 @@ def measure_pages(fx, reps):
     return out
 
 
+def measure_supervision(fx, reps):
+    """Check plans (issue 17) for the largest county: making a plan (signals for every serving cadre,
+    the draw, the tasks; one POST), the plan page, its printed tasks and the plans list. Queries are
+    compared with the smallest county's."""
+    from supervision.models import SpotCheckPlan
+
+    month = f"{this_month():%Y-%m}"
+    out = []
+
+    def plan_post(user, region):
+        client = client_for(user)
+
+        def post():
+            response = client.post(
+                "/supervision/new/",
+                {"region": region.pk, "month": month, "size": 10, "methods": ["phone", "visit"]},
+            )
+            if response.status_code != 302:
+                raise RuntimeError(f"POST /supervision/new/ answered {response.status_code}")
+            return response
+
+        return post
+
+    post = plan_post(fx.county_admin, fx.county)
+    times = time_requests(post, reps, warm=1)
+    queries = count_queries(post)
+    small = plan_post(fx.small_admin, fx.small_county)
+    small()
+    queries_small = count_queries(small)
+    out.append(
+        page_result(
+            "supervision.make_plan",
+            "/supervision/new/",
+            times,
+            queries,
+            queries_small,
+            serving=fx.county_serving,
+        )
+    )
+    log(
+        f"  {'supervision.make_plan':28} {out[-1]['p50_ms']:8.1f} ms  {queries:3d} queries (small: {queries_small})"
+    )
+    plan = SpotCheckPlan.objects.filter(region=fx.county).order_by("-pk").first()
+    small_plan = SpotCheckPlan.objects.filter(region=fx.small_county).order_by("-pk").first()
+    for name, url, small_url in (
+        ("supervision.plan_page", f"/supervision/{plan.pk}/", f"/supervision/{small_plan.pk}/"),
+        ("supervision.print", f"/supervision/{plan.pk}/print/", f"/supervision/{small_plan.pk}/print/"),
+        ("supervision.plans", "/supervision/", "/supervision/"),
+    ):
+        get = checked_get(client_for(fx.county_admin), url)
+        times = time_requests(get, reps)
+        queries = count_queries(get)
+        small_get = checked_get(client_for(fx.small_admin), small_url)
+        small_get()
+        queries_small = count_queries(small_get)
+        out.append(page_result(name, url, times, queries, queries_small, tasks=plan.tasks.count()))
+        log(f"  {name:28} {out[-1]['p50_ms']:8.1f} ms  {queries:3d} queries (small: {queries_small})")
+    return out
+
+
 def grid_rows(township):
     from assignments.attendance import serving_in_month
 
@@ -998,7 +1058,7 @@ def trace(fx, name):
 
 
 def run_measurements(args, seed_seconds, started):
-    def wanted(group):  # --only takes groups (page, export, import, load) or names within them
+    def wanted(group):  # --only takes groups (page, supervision, export, import, load) or names within them
         return not args.only or any(o.split(".")[0] == group for o in args.only)
 
     fx = Fixture()
@@ -1011,6 +1071,9 @@ def run_measurements(args, seed_seconds, started):
     if wanted("page"):
         log("pages (Django test client, warm):")
         results += measure_pages(fx, args.reps)
+    if wanted("supervision"):
+        log("check plans (supervision):")
+        results += measure_supervision(fx, args.reps)
     if wanted("export"):
         log("exports (child processes):")
         results += measure_exports()

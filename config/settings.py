@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "cadres",
     "assignments",
     "fieldwork",
+    "supervision",
     "appraisal",
     "dashboard",
     "excel",

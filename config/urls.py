@@ -37,6 +37,7 @@ urlpatterns = [
     path("leave/", include(assignment_urls.leave)),
     path("spot-checks/", include(assignment_urls.spotchecks)),
     path("appraisal/", include("appraisal.urls")),
+    path("supervision/", include("supervision.urls")),
     path("", include("fieldwork.urls")),
     path("", include(report_urls)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -18,6 +18,7 @@ NAV_BY_NAMESPACE = {
     "attendance": "attendance",
     "leave": "leave",
     "spotchecks": "spotchecks",
+    "supervision": "supervision",
     "appraisal": "appraisal",
     "people": "accounts",
     "checkins": "checkins",

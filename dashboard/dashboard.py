@@ -347,3 +347,17 @@ def viewer_figures(user, region, month=None):
         figures["computed_at"] = timezone.now()
         cache.set(key, figures, VIEWER_CACHE_SECONDS)
     return figures
+
+
+def latest_plan_figures(user, region):
+    """The county's latest finished check plan (精准督查) and its figures — whether the risk-selected
+    checks find more than the random ones — for the county home; None below or above a county."""
+    from supervision import plans
+    from supervision.models import SpotCheckPlan
+
+    if region is None or region.level != Region.Level.COUNTY:
+        return None
+    this_month = timezone.localdate().replace(day=1)
+    visible = access.scope(user, SpotCheckPlan.objects.filter(region=region)).order_by("-month", "-pk")
+    plan = visible.filter(month__lt=this_month).first() or visible.first()
+    return {"plan": plan, "figures": plans.figures(plan)} if plan else None

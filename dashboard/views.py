@@ -35,6 +35,7 @@ def home(request):
         raise Http404(_("No such month. Use the form YYYY-MM, e.g. 2026-03."))
     context = dashboard.viewer_figures(user, region, month=month)
     context["drilled"] = bool(code) and region != user.region
+    context["supervision"] = dashboard.latest_plan_figures(user, region)
     own = None if context["drilled"] else todos.counts_for_request(request)
     context["tiles"] = dashboard.tile_counts(context, own)
     return render(request, "dashboard/home.html", context)

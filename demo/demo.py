@@ -786,6 +786,9 @@ class DemoBuilder:
 
         for key, n in demo_fieldwork.seed(self, f"{DEMO_COUNTY[0]}000000").items():
             self._count(key, n)
+        from . import demo_supervision
+
+        demo_supervision.seed(self)
         return self.result
 
     def _write_checkins(self):

@@ -31,6 +31,7 @@ from assignments.models import (
 from cadres.models import Cadre, Unit
 from excel.models import ExportJob
 from fieldwork.models import CheckIn, DiaryEntry, MonthlyReport, Trip
+from supervision.models import SpotCheckPlan, SpotCheckTask
 from villages.models import Region, Village
 
 from .conftest import build_personas, build_tree, create_user, make_id
@@ -91,6 +92,12 @@ SEES = {
     "layout_province": {"province"},
     "layout_city": {"province", "viewer"},
     "layout_far": set(),
+    # spot-check plans and their tasks (supervision): a township's plan is its own and the county's
+    # (and seen above); an unannounced (暗访) county plan is the county's alone
+    "plan_t1": _ABOVE | {"county_admin", "clerk"},
+    "plan_secret": {"county_admin"},
+    "plan_t3": _ABOVE | {"other_admin"},
+    "plan_far": set(),
 }
 
 # Who owns the objects of a place (may act on them with an action the role has).
@@ -120,6 +127,10 @@ OWNS = {
     "layout_province": {"province"},
     "layout_city": {"viewer"},  # a city's layout is the city's to define, not its province's
     "layout_far": set(),
+    "plan_t1": _ABOVE | {"county_admin", "clerk"},
+    "plan_secret": {"county_admin"},
+    "plan_t3": _ABOVE | {"other_admin"},
+    "plan_far": set(),
 }
 
 VILLAGE_PLACES = ["t1", "t2", "t3", "far"]
@@ -449,6 +460,42 @@ def build(export_dir):
             place,
             HolidayOverride.objects.create(
                 region=region, date=datetime.date(2026, 12, 24), kind="holiday", name="矩阵节"
+            ),
+        )
+
+    for place, region, by, village_place, secret in [
+        ("plan_t1", tree["t1"], personas["clerk"], "t1", False),
+        ("plan_secret", tree["county"], admin, "t1", True),
+        ("plan_t3", tree["t3"], personas["other_admin"], "t3", False),
+        ("plan_far", far_township, admin, "far", False),
+    ]:
+        plan = w.put(
+            "plan",
+            place,
+            SpotCheckPlan.objects.create(
+                region=region,
+                month=MONTH,
+                evidence_month=datetime.date(2026, 10, 1),
+                size=1,
+                methods=["unannounced" if secret else "phone"],
+                unannounced=secret,
+                threshold=4,
+                sample_percent=10,
+                seed=1,
+                inputs={"weights": {}, "scores": {}},
+                created_by=by,
+            ),
+        )
+        w.put(
+            "task",
+            place,
+            SpotCheckTask.objects.create(
+                plan=plan,
+                assignment=w.obj["assignment"][village_place],
+                part="random",
+                score=0,
+                method=plan.methods[0],
+                date=datetime.date(2026, 11, 3),
             ),
         )
 

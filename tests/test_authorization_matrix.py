@@ -460,6 +460,19 @@ CASES = {
     ],
     "password_change": lambda w: both(reverse("password_change"), action=None),
     # The cadre's own pages, and the accounts pages of the county and township (issue 16).
+    "supervision:plans": lambda w: [get(reverse("supervision:plans"))],
+    "supervision:new": lambda w: both(reverse("supervision:new"), action=access.PLAN_SPOT_CHECKS),
+    "supervision:plan": lambda w: per(
+        w, "plan", lambda x, p: [get(reverse("supervision:plan", args=[x.pk]), place=p)]
+    ),
+    "supervision:print": lambda w: per(
+        w, "plan", lambda x, p: [get(reverse("supervision:print", args=[x.pk]), place=p)]
+    ),
+    "supervision:task": lambda w: per(
+        w,
+        "task",
+        lambda x, p: both(reverse("supervision:task", args=[x.pk]), action=access.RECORD_SPOT_CHECK, place=p),
+    ),
     "fieldwork:home": lambda w: [get(reverse("fieldwork:home"), action=access.RECORD_OWN)],
     # Leave on the phone and trip reports (issue 16): the cadre's own pages answer no office role.
     "fieldwork:leave_list": _own_page("leave_list"),

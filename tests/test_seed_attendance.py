@@ -198,6 +198,9 @@ def test_attendance_is_added_to_a_database_seeded_before_it_and_is_deterministic
     assert all(drawn)
     # As a database seeded before attendance existed: counties and villages, no attendance.
     AttendanceSheet.objects.update(state="open")  # rows of closed sheets cannot be deleted
+    from supervision.models import SpotCheckPlan
+
+    SpotCheckPlan.objects.all().delete()  # check plans (supervision) came after attendance too
     SpotCheck.objects.all().delete()
     LeaveRequest.objects.all().delete()
     AttendanceRecord.objects.all().delete()

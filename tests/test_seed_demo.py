@@ -72,8 +72,9 @@ def test_seed_is_deterministic(db):
     ids = sorted(Cadre.objects.values_list("id_number", flat=True))
     assert names and ids
     from appraisal.models import AppraisalRound, Inspection, VillageResult
+    from supervision.models import SpotCheckPlan
 
-    for model in (AppraisalRound, Inspection, VillageResult):
+    for model in (AppraisalRound, Inspection, VillageResult, SpotCheckPlan):
         model.objects.all().delete()
     AttendanceSheet.objects.update(state="open")  # rows of a closed sheet cannot be deleted
     from fieldwork.models import CheckIn
@@ -129,3 +130,27 @@ def test_demo_has_check_in_on_in_one_township_with_flagged_and_purged_check_ins(
     # Positions older than the 30 days' retention are already deleted; the distance stays.
     assert CheckIn.objects.filter(latitude__isnull=True, purged_at__isnull=False).exists()
     assert not CheckIn.objects.filter(latitude__isnull=True, purged_at__isnull=True).exists()
+
+
+def test_demo_county_has_a_check_plan_for_each_of_the_last_six_months_with_figures(db):
+    import datetime
+
+    from django.utils import timezone
+
+    from supervision import plans
+    from supervision.models import SpotCheckPlan
+
+    seed()
+    county = Region.objects.get(code="370682000000")
+    months = list(
+        SpotCheckPlan.objects.filter(region=county).order_by("month").values_list("month", flat=True)
+    )
+    month = timezone.localdate().replace(day=1)
+    expected = []
+    for _i in range(6):
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+        expected.insert(0, month)
+    assert months == expected
+    for plan in SpotCheckPlan.objects.filter(region=county):
+        assert plans.verify(plan)
+        assert plans.figures(plan)["total"]["done"] > 0

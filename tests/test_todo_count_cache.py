@@ -16,7 +16,7 @@ from dashboard import todos
 from villages.models import Region
 
 # The apps whose tables the to-dos read; every table of theirs must move the data generation.
-COUNTED_APPS = ("assignments", "villages", "cadres", "appraisal", "fieldwork")
+COUNTED_APPS = ("assignments", "villages", "cadres", "appraisal", "fieldwork", "supervision")
 
 
 def _badge(client):

@@ -193,6 +193,33 @@ class Policy(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text=_("After this the coordinates are deleted; the distance and the flag stay."),
     )
+    # 精准督查 (supervision/signals.py): how much each risk signal weighs, from which score a cadre is
+    # always proposed for a check, and what share of the others is drawn at random.
+    supervision_weights = models.CharField(
+        _("weights of the risk signals"),
+        max_length=400,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[a-z_]+:\d+(,[a-z_]+:\d+)*$",
+                _("Write it as signal:weight pairs, e.g. copied_row:3,earlier_finding:3."),
+            )
+        ],
+        help_text=_("Signals left out keep their default weight; 0 switches a signal off."),
+    )
+    supervision_threshold = models.PositiveSmallIntegerField(
+        _("risk score from which a cadre is always checked"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    supervision_sample_percent = models.PositiveSmallIntegerField(
+        _("share of the other cadres drawn at random for checks (%)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("So nobody is ever beyond a check."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
