@@ -434,7 +434,7 @@ def test_every_page_the_navigation_reaches_is_readable_in_chinese(persona, built
     def check(page, path):
         return problems(page, ids, forbidden, codes, path, names)
 
-    with override_settings(EXPORT_DIR=_export_dir):
+    with override_settings(EXPORT_DIR=_export_dir, PRIVATE_MEDIA_ROOT=_export_dir):  # diary photos too
         report, _kinds = crawl(client, check, _extra(world, persona))
     failures = [f"{persona} {path}: {p}" for path, found in report.items() for p in found]
     assert not failures, f"{len(failures)} problem(s) on {persona}'s pages:\n" + "\n".join(failures)

@@ -77,12 +77,16 @@ def test_seed_is_deterministic(db):
     for model in (AppraisalRound, Inspection, VillageResult, SpotCheckPlan):
         model.objects.all().delete()
     AttendanceSheet.objects.update(state="open")  # rows of a closed sheet cannot be deleted
-    from fieldwork.models import CheckIn
+    from fieldwork.models import CheckIn, DiaryEntry, MonthlyReport, Trip
 
-    CheckIn.objects.all().delete()
+    for model in (CheckIn, Trip, DiaryEntry, MonthlyReport):
+        model.objects.all().delete()
     for model in (SpotCheck, LeaveRequest, AttendanceRecord, AttendanceSheet):
         model.objects.all().delete()
     Assignment.objects.all().delete()  # events cascade
+    from assignments.models import Policy
+
+    Policy.objects.update(updated_by=None)  # the demo's township settings name who set them
     User.objects.all().delete()
     Cadre.objects.all().delete()
     Village.objects.all().delete()
