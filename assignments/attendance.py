@@ -216,27 +216,35 @@ def working_days_between(township, first, last):
     return work_days(township).count(first, last)
 
 
-def default_code(day, inside, on_leave, today):
+def default_code(day, inside, on_leave, today, on_business=False):
     """What a day without anything reported holds: '-' outside the term, H on rest days, L on a
-    working day of approved leave, '.' on a working day still to come, else P."""
+    working day of approved leave, B on a working day of a trip the township confirmed (外出报备, even
+    ahead, as leave), '.' on a working day still to come, else P."""
     if not inside:
         return OUTSIDE
     if day.is_rest:
         return REST
     if on_leave:
         return LEAVE
+    if on_business:
+        return BUSINESS
     if today is not None and day.date > today:
         return NOT_YET
     return PRESENT
 
 
-def default_days(assignment, cal, leave_dates, today=None):
+def default_days(assignment, cal, leave_dates, today=None, business_dates=()):
     """What a new row starts with: rest days H (also inside leave), approved leave L on working days,
-    '.' on working days after ``today`` (default: the local date), P on the others, '-' outside the term."""
+    confirmed trips B (``business_dates``), '.' on working days after ``today`` (default: the local
+    date), P on the others, '-' outside the term."""
     today = today or timezone.localdate()
     return "".join(
         default_code(
-            day, assignment.start_date <= day.date <= assignment.last_day, day.date in leave_dates, today
+            day,
+            assignment.start_date <= day.date <= assignment.last_day,
+            day.date in leave_dates,
+            today,
+            day.date in business_dates,
         )
         for day in cal.days
     )
@@ -382,7 +390,14 @@ def grid(sheet):
     rows = []
     for number, a in enumerate(assignments, start=1):
         record = records.get(a.pk)
-        days = record.days if record else default_days(a, cal, leaves.get(a.pk, set()), today)
+        # A row not saved yet starts with the trips the township confirmed as 差, as with leave: the
+        # confirmation wrote them into the rows that existed then (assignments/business.py).
+        trips = {
+            first + datetime.timedelta(days=i)
+            for i, kinds in day_traces.get(a.pk, {}).items()
+            if traces.TRIP in kinds
+        }
+        days = record.days if record else default_days(a, cal, leaves.get(a.pk, set()), today, trips)
         counts_business = record.counts_business if record else policy.business_counts_as_present
         row = Row(
             number=number,
