@@ -53,7 +53,9 @@ def test_a_cadre_checks_in_near_then_far_and_the_township_sees_the_flag(
     # Eleven minutes later, 5 km away: recorded and flagged, not refused.
     CheckIn.objects.filter(pk=near.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=11))
     phone.set_geolocation({"latitude": 37.0, "longitude": 120.7, "accuracy": 30})
-    page.click("#checkin-button")
+    # The first check-in's message is still on the page: wait for the new page, not for a message.
+    with page.expect_navigation():
+        page.click("#checkin-button")
     page.wait_for_selector(".msg-success")
     far = CheckIn.objects.exclude(pk=near.pk).get()
     assert far.flag == "far" and far.distance_m > 5000
