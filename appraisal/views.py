@@ -19,6 +19,7 @@ from accounts.forms import PromptToChoose
 from assignments.forms import apply_errors
 from assignments.models import Assignment
 from cadres.models import Unit
+from fieldwork import diary
 from villages.models import Region, Village
 
 from . import rules, targets
@@ -346,9 +347,12 @@ def inspection_new(request, assignment_pk):
     )
     access.require(request.user, access.RUN_APPRAISAL, assignment)
     today = timezone.localdate()
-    form = InspectionForm(
-        request.POST or None, initial={"year": today.year, "half": 1 if today.month <= 6 else 2}
-    )
+    # ?year=&half= (the page's own links) open another half year; else the current one.
+    initial = {"year": today.year, "half": 1 if today.month <= 6 else 2}
+    for key in initial:
+        if request.GET.get(key, "").isdigit():
+            initial[key] = int(request.GET[key])
+    form = InspectionForm(request.POST or None, initial=initial)
     form.instance.assignment = assignment
     form.instance.inspected_by = request.user
     if request.method == "POST" and form.is_valid():
@@ -364,7 +368,17 @@ def inspection_new(request, assignment_pk):
         else:
             messages.success(request, _("Half-year inspection recorded."))
             return redirect(assignment.cadre)
-    return render(request, "appraisal/inspection_form.html", {"form": form, "a": assignment})
+    # What the cadre recorded in the half year being inspected (record once: read here, not retyped).
+    try:
+        year, half = int(form["year"].value()), int(form["half"].value())
+    except (TypeError, ValueError):
+        year, half = today.year, 1 if today.month <= 6 else 2
+    recorded = (
+        diary.half_year(assignment.cadre_id, year, half) if half in (1, 2) and 2000 <= year <= 2100 else None
+    )
+    return render(
+        request, "appraisal/inspection_form.html", {"form": form, "a": assignment, "recorded": recorded}
+    )
 
 
 class ResultForm(PromptToChoose, forms.ModelForm):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from assignments.models import Assignment
 from assignments.models.attendance import month_bounds
 
-from .models import DiaryEntry, MonthlyReport
+from .models import DiaryEntry, MonthlyReport, Trip
 
 
 def previous_month(today):
@@ -131,3 +131,28 @@ def missing_reports(assignments, month):
         .order_by("cadre_id", "-start_date")
         .distinct("cadre_id")
     )
+
+
+def half_year(cadre_id, year, half):
+    """What the cadre recorded in a half year (the 专项考察 looks at it, nobody retypes it): diary
+    counts by kind and households visited, monthly reports submitted, trips confirmed. Three queries."""
+    first = datetime.date(year, 1 if half == 1 else 7, 1)
+    last = datetime.date(year, 6, 30) if half == 1 else datetime.date(year, 12, 31)
+    counts, households = figures(
+        DiaryEntry.objects.filter(assignment__cadre_id=cadre_id, date__range=(first, last))
+    )
+    reports = MonthlyReport.objects.filter(
+        assignment__cadre_id=cadre_id, month__range=(first, last), state=MonthlyReport.State.SUBMITTED
+    ).count()
+    trips = Trip.objects.filter(
+        assignment__cadre_id=cadre_id, state=Trip.State.CONFIRMED, start_date__lte=last, end_date__gte=first
+    ).count()
+    return {
+        "first": first,
+        "last": last,
+        "kinds": kind_rows(counts),
+        "entries": sum(counts.values()),
+        "households": households,
+        "reports": reports,
+        "trips": trips,
+    }
