@@ -18,6 +18,7 @@ the models' choices, rendered with Chinese active.
 import datetime
 from decimal import Decimal
 
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -213,7 +214,9 @@ def build_attendance(records, out, *, region_label, month):
     weekdays = [None] * days_at
     weekdays += ["一二三四五六日"[(first + datetime.timedelta(days=i)).weekday()] for i in range(ndays)]
     weekdays += [None] * (len(columns) - len(weekdays))
-    rows = attendance_rules.month_records(records, month).values_list(
+    month_rows = attendance_rules.month_records(records, month)
+    rows = month_rows.values_list(
+        "assignment_id",
         "sheet__township__code",
         "sheet__township__name",
         "assignment__village__name",
@@ -227,6 +230,22 @@ def build_attendance(records, out, *, region_label, month):
         "absent_days",
     )
     period = f"{month.year}年{month.month}月"
+    # 备注 also says what the cadre recorded that month (record once): diary entries, the monthly
+    # report. Two queries for the whole export.
+    from fieldwork.models import DiaryEntry, MonthlyReport
+
+    listed_ids = month_rows.values("assignment_id")
+    diary = dict(
+        DiaryEntry.objects.filter(assignment__in=listed_ids, date__gte=first, date__lte=last)
+        .values("assignment_id")
+        .annotate(n=Count("pk"))
+        .values_list("assignment_id", "n")
+    )
+    reported = set(
+        MonthlyReport.objects.filter(
+            assignment__in=listed_ids, month=first, state=MonthlyReport.State.SUBMITTED
+        ).values_list("assignment_id", flat=True)
+    )
     with override(LANGUAGE):
         role_label = _labels(Assignment, "role")
         widths = _usual_widths()
@@ -241,6 +260,7 @@ def build_attendance(records, out, *, region_label, month):
             sheet.sign("填报人", "审核人", "乡镇党委（盖章）")
 
         for (
+            assignment_id,
             code,
             name,
             village,
@@ -289,7 +309,15 @@ def build_attendance(records, out, *, region_label, month):
                     absent_days,
                     required,
                     "是" if present >= required else "否",
-                    "本月部分日期不在任" if OUTSIDE in days else "",
+                    "；".join(
+                        note
+                        for note in (
+                            "本月部分日期不在任" if OUTSIDE in days else "",
+                            f"民情日记{diary[assignment_id]}篇" if diary.get(assignment_id) else "",
+                            "月汇报已交" if assignment_id in reported else "",
+                        )
+                        if note
+                    ),
                 ],
                 fills=fills,
             )
