@@ -43,6 +43,10 @@ def test_a_cadre_checks_in_near_then_far_and_the_township_sees_the_flag(
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/my/")
     page.click("nav.cadre-nav a[href$='/my/checkin/']")
+    # checkin.js (deferred) takes over the button once the page has loaded; a click before that
+    # would send the plain form without a position.
+    page.wait_for_url(f"{live_server.url}/my/checkin/")
+    page.wait_for_load_state("load")
     page.click("#checkin-button")
     page.wait_for_selector(".msg-success")
     near = CheckIn.objects.get()
@@ -54,8 +58,10 @@ def test_a_cadre_checks_in_near_then_far_and_the_township_sees_the_flag(
     CheckIn.objects.filter(pk=near.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=11))
     phone.set_geolocation({"latitude": 37.0, "longitude": 120.7, "accuracy": 30})
     # The first check-in's message is still on the page: wait for the new page, not for a message.
+    page.wait_for_load_state("load")
     with page.expect_navigation():
         page.click("#checkin-button")
+    page.wait_for_load_state("load")
     page.wait_for_selector(".msg-success")
     far = CheckIn.objects.exclude(pk=near.pk).get()
     assert far.flag == "far" and far.distance_m > 5000
