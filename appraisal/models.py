@@ -1,14 +1,16 @@
 """Appraisal (考核): half-year inspections, yearly and term-end rounds, and village results (工作实绩)."""
 
 import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -142,6 +144,15 @@ class AppraisalRound(models.Model):
     )
     reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
     reopen_reason = models.TextField(_("reason for reopening"), blank=True)
+    opinions_due = models.DateField(
+        _("opinions due by"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The last day the township party committees and the dispatching units may give their "
+            "opinions; empty = until the round is finalized."
+        ),
+    )
     shortfall = models.PositiveSmallIntegerField(
         _("excellent quota shortfall"),
         default=0,
@@ -305,6 +316,9 @@ class Appraisal(models.Model):
     )
     grade = models.CharField(_("grade"), max_length=12, choices=Grade.choices, blank=True)
     ungraded_reason = models.CharField(_("why not graded"), max_length=200, blank=True)
+    # Where the county scores by weights (appraisal/scoring.py) and sets a grade other than the
+    # score's band (within the caps), it says why.
+    grade_reason = models.CharField(_("why the grade departs from the score"), max_length=300, blank=True)
     comments = models.TextField(_("comments"), blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -405,3 +419,133 @@ class VillageResult(models.Model):
     @property
     def jurisdiction_code(self):
         return self.village.code
+
+
+class ViaAppraisalQuerySet(models.QuerySet):
+    """Jurisdiction of what hangs on one appraisal of a person: that of the appraisal."""
+
+    def in_region(self, region):
+        return self.filter(appraisal__in=Appraisal.objects.in_region(region))
+
+    def for_unit(self, unit):
+        return self.filter(appraisal__cadre__unit=unit)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Opinion(models.Model):
+    """An opinion on a person in a round, with a suggested grade: the township party committee's
+    (乡镇党委意见) or the dispatching unit's (派出单位意见, written by its liaison)."""
+
+    class Source(models.TextChoices):
+        TOWNSHIP = "township", _("Township party committee")
+        UNIT = "unit", _("Dispatching unit")
+
+    appraisal = models.ForeignKey(
+        Appraisal, verbose_name=_("appraisal"), on_delete=models.CASCADE, related_name="opinions"
+    )
+    source = models.CharField(_("given by (body)"), max_length=10, choices=Source.choices)
+    suggested_grade = models.CharField(_("suggested grade"), max_length=12, choices=Grade.choices)
+    text = models.TextField(_("opinion"))
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("given by"), on_delete=models.PROTECT, related_name="+"
+    )
+    given_at = models.DateTimeField(_("given at"), default=timezone.now)
+
+    objects = ViaAppraisalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("opinion")
+        verbose_name_plural = _("opinions")
+        ordering = ["appraisal", "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appraisal", "source"],
+                name="opinion_one_per_source",
+                violation_error_message=_(
+                    "This body has already given its opinion on this cadre; change it instead."
+                ),
+            ),
+            models.CheckConstraint(
+                name="opinion_source_known",
+                condition=Q(source__in=["township", "unit"]),
+                violation_error_message=_("Unknown body."),
+            ),
+            models.CheckConstraint(
+                name="opinion_suggests_a_grade",
+                condition=Q(suggested_grade__in=[g.value for g in GRADE_ORDER]),
+                violation_error_message=_("Suggest one of the four grades."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.appraisal} · {self.get_source_display()}"
+
+    @property
+    def jurisdiction_code(self):
+        return self.appraisal.round.county.code
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class DemocraticAssessment(models.Model):
+    """民主测评: the village's vote on a person in a round, entered by the township. Every participant
+    casts one ballot of 好 / 较好 / 一般 / 差; ballots not returned or left blank count against: the
+    satisfaction rate is (好 + 较好) ÷ participants."""
+
+    appraisal = models.OneToOneField(
+        Appraisal, verbose_name=_("appraisal"), on_delete=models.CASCADE, related_name="assessment"
+    )
+    held_on = models.DateField(_("held on"))
+    participants = models.PositiveSmallIntegerField(_("participants"), validators=[MinValueValidator(1)])
+    good = models.PositiveSmallIntegerField(_("good (好)"), default=0)
+    fairly_good = models.PositiveSmallIntegerField(_("fairly good (较好)"), default=0)
+    average = models.PositiveSmallIntegerField(_("average (一般)"), default=0)
+    poor = models.PositiveSmallIntegerField(_("poor (差)"), default=0)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("entered by"), on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField(_("entered at"), default=timezone.now)
+
+    objects = ViaAppraisalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("democratic assessment")
+        verbose_name_plural = _("democratic assessments")
+        constraints = [
+            models.CheckConstraint(
+                name="assessment_has_participants",
+                condition=Q(participants__gte=1),
+                violation_error_message=_("A democratic assessment has at least one participant."),
+            ),
+            models.CheckConstraint(
+                name="assessment_votes_within_participants",
+                condition=Q(
+                    LessThanOrEqual(
+                        F("good") + F("fairly_good") + F("average") + F("poor"), F("participants")
+                    )
+                ),
+                violation_error_message=_(
+                    "There are more votes (好, 较好, 一般 and 差 together) than participants; check the counts."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.appraisal} · {self.satisfaction_percent} %"
+
+    @property
+    def jurisdiction_code(self):
+        return self.appraisal.round.county.code
+
+    @property
+    def satisfaction_rate(self):
+        """(好 + 较好) ÷ participants, as a Decimal fraction."""
+        return (
+            (Decimal(self.good + self.fairly_good) / Decimal(self.participants))
+            if self.participants
+            else None
+        )
+
+    @property
+    def satisfaction_percent(self):
+        rate = self.satisfaction_rate
+        return None if rate is None else (rate * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

@@ -39,6 +39,11 @@ DEFAULTS = {
     "supervision_weights": "",
     "supervision_threshold": 5,
     "supervision_sample_percent": 10,
+    # Weighted score (appraisal/scoring.py): off while all 0; the bands of POLICY.md.
+    "score_weight_inspections": 0,
+    "score_weight_annual": 0,
+    "score_weight_assessment": 0,
+    "score_bands": "85:excellent,70:competent,60:basic",
 }
 
 # Settings where 0 (or an empty text) switches the rule off rather than inheriting.

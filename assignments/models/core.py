@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Func, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Concat, Left
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
@@ -220,6 +221,39 @@ class Policy(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("So nobody is ever beyond a check."),
     )
+    # Scoring the appraisal by weights (appraisal/scoring.py), as counties in the field do (e.g. half
+    # year 30 % + year end 70 %): off while all three are 0; when set, all three and summing to 100.
+    score_weight_inspections = models.PositiveSmallIntegerField(
+        _("weight of the half-year inspections (%)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("With the two weights below, summing to 100; all 0 = no weighted score."),
+    )
+    score_weight_annual = models.PositiveSmallIntegerField(
+        _("weight of the year-end assessment score (%)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+    )
+    score_weight_assessment = models.PositiveSmallIntegerField(
+        _("weight of the democratic assessment (民主测评) (%)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+    )
+    score_bands = models.CharField(
+        _("score bands"),
+        max_length=100,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^\d{1,3}(\.\d{1,2})?:(excellent|competent|basic)(,\d{1,3}(\.\d{1,2})?:(excellent|competent|basic))*$",
+                _("Write it as score:grade pairs, e.g. 85:excellent,70:competent,60:basic."),
+            )
+        ],
+        help_text=_("The lowest score of each grade; below the last, incompetent."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -253,6 +287,35 @@ class Policy(models.Model):
                 | Q(term_end_excellent_max_ratio__gte=F("term_end_excellent_min_ratio")),
                 violation_error_message=_(
                     "The maximum share of excellent at term end must not be below the minimum."
+                ),
+            ),
+            models.CheckConstraint(
+                name="policy_score_weights_complete",
+                condition=Q(
+                    score_weight_inspections__isnull=True,
+                    score_weight_annual__isnull=True,
+                    score_weight_assessment__isnull=True,
+                )
+                | (
+                    Q(
+                        score_weight_inspections__isnull=False,
+                        score_weight_annual__isnull=False,
+                        score_weight_assessment__isnull=False,
+                    )
+                    & (
+                        Q(score_weight_inspections=0, score_weight_annual=0, score_weight_assessment=0)
+                        | Q(
+                            Exact(
+                                F("score_weight_inspections")
+                                + F("score_weight_annual")
+                                + F("score_weight_assessment"),
+                                100,
+                            )
+                        )
+                    )
+                ),
+                violation_error_message=_(
+                    "Set the three score weights together, summing to 100 (or all 0 for no weighted score)."
                 ),
             ),
             models.CheckConstraint(
