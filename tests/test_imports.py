@@ -178,6 +178,21 @@ def test_cadres_import_and_reimport(admin, tree):
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
 
 
+def test_every_imported_cadre_has_its_insert_event_with_the_importing_user(personas, client_for, tree):
+    """The cadres' insert history is written per statement (one trigger call for the COPY), yet each
+    new cadre has its own event, with the user and the page of the import as its context."""
+    f = xlsx(CADRE_HEADERS, [cadre_row(i) for i in range(25)])
+    f.name = "cadres.xlsx"
+    client = client_for(personas["county_admin"])
+    assert client.post(reverse("excel:import", args=["cadres"]), {"file": f}, follow=True).status_code == 200
+    cadres = set(Cadre.objects.values_list("pk", flat=True))
+    assert len(cadres) == 25
+    events = list(Cadre.pgh_event_models["insert"].objects.select_related("pgh_context"))
+    assert {e.pgh_obj_id for e in events} == cadres and len(events) == 25
+    assert {e.pgh_context.metadata.get("user") for e in events} == {personas["county_admin"].pk}
+    assert all(e.name == Cadre.objects.get(pk=e.pgh_obj_id).name for e in events[:3])
+
+
 def test_one_bad_row_among_500_writes_nothing_and_names_it(admin, tree):
     rows = [cadre_row(i) for i in range(500)]
     bad = rows[300][2]
