@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from assignments.models import DateRange
+from assignments.models.decision import PendingDecision, refusal_reason
 
 
 class OwnQuerySet(models.QuerySet):
@@ -62,7 +63,9 @@ class OwnRecord(models.Model):
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
-class Trip(OwnRecord):
+class Trip(PendingDecision, OwnRecord):
+    already_decided = _("This trip report is already %(state)s.")
+
     """外出报备: days away from the village on official business, reported by the cadre before leaving.
     Once the township confirms, the days go into the open sheet as official business (差)."""
 
@@ -170,24 +173,6 @@ class Trip(OwnRecord):
             raise ValidationError(overlap.violation_error_message) from None
         return trip
 
-    def _decide(self, state, user, note=""):
-        """Confirm, reject or cancel under a row lock: of two people deciding at once, the second finds
-        the trip already decided."""
-        with transaction.atomic():
-            Trip.objects.select_for_update().filter(pk=self.pk).first()
-            self.refresh_from_db(fields=["state"])
-            if self.state != self.State.PENDING:
-                raise ValidationError(
-                    gettext("This trip report is already %(state)s.") % {"state": self.get_state_display()}
-                )
-            self.state, self.decided_by, self.decided_at, self.decision_note = (
-                state,
-                user,
-                timezone.now(),
-                note,
-            )
-            self.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
-
     def confirm(self, user):
         """Confirm; the days go into the open sheets as official business (B). Returns the closed
         sheets (submitted/approved) that could not take them: each is now marked for correction."""
@@ -198,18 +183,9 @@ class Trip(OwnRecord):
             return business.write_business_into_sheets(self.assignment, self.start_date, self.end_date)
 
     def reject(self, user, reason):
-        reason = (reason or "").strip()
-        if not reason:
-            raise ValidationError({"decision_note": gettext("Say why the trip is not confirmed.")})
-        if "\x00" in reason:
-            raise ValidationError(
-                {
-                    "decision_note": gettext(
-                        "The reason contains a NUL character (U+0000), which cannot be stored; type it again."
-                    )
-                }
-            )
-        self._decide(self.State.REJECTED, user, reason)
+        self._decide(
+            self.State.REJECTED, user, refusal_reason(reason, gettext("Say why the trip is not confirmed."))
+        )
 
     def cancel(self, user):
         """The cadre withdraws a report the township has not decided yet."""

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .core import DateRange
+from .decision import PendingDecision, refusal_reason
 
 
 class ViaAssignmentQuerySet(models.QuerySet):
@@ -34,7 +35,9 @@ class ViaAssignmentQuerySet(models.QuerySet):
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
-class LeaveRequest(models.Model):
+class LeaveRequest(PendingDecision, models.Model):
+    already_decided = _("This leave is already %(state)s.")
+
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
         APPROVED = "approved", _("Approved")
@@ -159,26 +162,6 @@ class LeaveRequest(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def _decide(self, state, user, note=""):
-        """Approve, reject or cancel under a row lock: of two people deciding at once, the second
-        finds the leave already decided."""
-        from django.db import transaction
-
-        with transaction.atomic():
-            LeaveRequest.objects.select_for_update().filter(pk=self.pk).first()
-            self.refresh_from_db(fields=["state"])
-            if self.state != self.State.PENDING:
-                raise ValidationError(
-                    _("This leave is already %(state)s.") % {"state": self.get_state_display()}
-                )
-            self.state, self.decided_by, self.decided_at, self.decision_note = (
-                state,
-                user,
-                timezone.now(),
-                note,
-            )
-            self.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
-
     def approve(self, user):
         """Approve; returns the closed sheets (submitted/approved) that could not take the L: each is
         now marked as needing correction, for the county to reopen."""
@@ -191,17 +174,7 @@ class LeaveRequest(models.Model):
             return rules.write_leave_into_sheets(self)
 
     def reject(self, user, reason):
-        if not (reason or "").strip():
-            raise ValidationError({"decision_note": _("Say why the leave is rejected.")})
-        if "\x00" in reason:
-            raise ValidationError(
-                {
-                    "decision_note": _(
-                        "The reason contains a NUL character (U+0000), which cannot be stored; type it again."
-                    )
-                }
-            )
-        self._decide(self.State.REJECTED, user, reason.strip())
+        self._decide(self.State.REJECTED, user, refusal_reason(reason, _("Say why the leave is rejected.")))
 
     def cancel(self, user):
         self._decide(self.State.CANCELLED, user)
