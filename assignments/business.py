@@ -24,8 +24,9 @@ def write_business_into_sheets(assignment, first, last):
     and days still to come alike, as approved leave writes L ahead), leaving L, H and '-' alone.
 
     A submitted or approved sheet cannot change: it is marked ``needs_correction`` with a note naming
-    the cadre and the days, for the county to reopen; once reopened the township enters the days
-    (the note says which). A sheet without the cadre's row is left as is. Returns the closed sheets."""
+    the cadre and the days, for the county to reopen; reopening writes them in
+    (sync_business_into_sheet). A sheet without the cadre's row is left as is. Returns the closed
+    sheets."""
     township = assignment.village.township
     wd = attendance.work_days(township)
     closed = []
@@ -73,3 +74,20 @@ def _set_business(record, sheet, township, lo, hi):
     # A grid loaded before this change must not overwrite it.
     AttendanceSheet.objects.filter(pk=record.sheet_id).update(version=F("version") + 1)
     return True
+
+
+def sync_business_into_sheet(sheet):
+    """After the county reopens a sheet: write in the trips confirmed while it was closed (as
+    leave.sync_leave_into_sheet does for leave). The trips come from the trace providers (fieldwork
+    registers one), in one query whatever the number of rows."""
+    from . import traces
+
+    first, last = sheet.bounds
+    records = {r.assignment_id: r for r in sheet.records.all()}
+    if not records:
+        return
+    township = sheet.township
+    for provider in traces._providers:
+        for assignment_id, start, end, kind in provider(list(records), first, last):
+            if kind == traces.TRIP and assignment_id in records:
+                _set_business(records[assignment_id], sheet, township, max(start, first), min(end, last))

@@ -264,6 +264,23 @@ def test_confirming_a_trip_into_a_submitted_sheet_marks_it_for_correction(world,
 
 
 @pytest.mark.django_db
+def test_reopening_a_sheet_writes_in_the_trips_confirmed_while_it_was_closed(world, personas):
+    day = world["ahead"]
+    record = open_sheet(world["a"], day)
+    AttendanceSheet.objects.filter(pk=record.sheet_id).update(state="submitted")
+    trip = Trip.report(world["a"], day, day, "meeting", "县里", "会议", world["me"])
+    trip.confirm(personas["clerk"])
+    other_day = world["wd"].next_working_day(day + datetime.timedelta(days=1))
+    pending = Trip.report(world["a"], other_day, other_day, "meeting", "县里", "会议", world["me"])
+    sheet = AttendanceSheet.objects.get(pk=record.sheet_id)
+    sheet.reopen(personas["county_admin"], "补录外出")
+    record.refresh_from_db()
+    assert code_on(record, day) == "B"
+    if other_day.month == day.month:  # a trip not confirmed stays out of the sheet
+        assert code_on(record, pending.start_date) != "B"
+
+
+@pytest.mark.django_db
 def test_a_trip_reported_once_its_first_day_has_begun_is_flagged_late_everywhere(world, client_for):
     today = world["today"]
     client_for(world["me"]).post(

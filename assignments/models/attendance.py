@@ -406,7 +406,7 @@ class AttendanceSheet(models.Model):
             )
         from django.db import transaction
 
-        from .. import attendance
+        from .. import attendance, business
         from .. import leave as leave_rules
         from .core import Assignment
 
@@ -424,6 +424,7 @@ class AttendanceSheet(models.Model):
             # The leave approved (or cut short) while the sheet was closed goes in now, and the rows
             # follow the terms as they are now (an end or extension recorded meanwhile).
             leave_rules.sync_leave_into_sheet(self)
+            business.sync_business_into_sheet(self)
             first, last = self.bounds
             for assignment in (
                 Assignment.objects.filter(attendance__sheet=self)
