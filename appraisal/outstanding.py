@@ -41,11 +41,8 @@ TWO_YEARS_EXCELLENT = "two_years_excellent"
 class Reason:
     kind: str  # TERM_END_EXCELLENT or TWO_YEARS_EXCELLENT
     years: tuple  # the term-end round's year, or the two consecutive years
+    year: int  # the year that lists the cadre: the term-end round's, or the year the term was completed
     county: str = ""  # the county of the term-end round
-
-    @property
-    def year(self):
-        return max(self.years)
 
 
 @dataclass
@@ -97,8 +94,9 @@ def _terms(assignments, cadre_ids):
 
 def outstanding(appraisals, assignments, year=None):
     """The 优秀干部培养名单: one ``Row`` per cadre, the latest year first. ``appraisals`` and
-    ``assignments``: querysets scoped to the viewer; ``year`` keeps the cadres listed by that year
-    (the term-end round's year, or the later of the two consecutive years). Five queries."""
+    ``assignments``: querysets scoped to the viewer; ``year`` keeps the cadres listed by that year:
+    the term-end round's year, or the year the term was completed (任职期满) after the two
+    consecutive years. Five queries."""
     rows = {}
 
     def add(cadre, reason):
@@ -116,10 +114,11 @@ def outstanding(appraisals, assignments, year=None):
     if year is not None:
         term_end = term_end.filter(round__year=year)
     for a in term_end:
-        add(a.cadre, Reason(TERM_END_EXCELLENT, (a.round.year,), a.round.county.name))
+        add(a.cadre, Reason(TERM_END_EXCELLENT, (a.round.year,), a.round.year, a.round.county.name))
     for r in rules.promotion_list(appraisals):
-        if year is None or r["pair"][1] == year:
-            add(r["cadre"], Reason(TWO_YEARS_EXCELLENT, r["pair"]))
+        completed = r["term"].end_date.year
+        if year is None or completed == year:
+            add(r["cadre"], Reason(TWO_YEARS_EXCELLENT, r["pair"], completed))
     grades, terms = _grades(appraisals, list(rows)), _terms(assignments, list(rows))
     for row in rows.values():
         row.reasons.sort(key=lambda r: (r.year, r.kind))
@@ -171,7 +170,7 @@ def deputy_secretary(appraisals, assignments, year=None):
     """副科 eligible to 挂职 as 乡镇党委副书记: one ``Row`` per cadre, for the latest qualifying year
     (or ``year``), the latest first. ``appraisals`` and ``assignments``: querysets scoped to the
     viewer; the months count every assignment of the cadre in the round's county, the villages
-    shown are those the viewer sees. Five queries."""
+    shown are those the viewer sees. Four queries."""
     excellent = (
         _finalized(appraisals)
         .filter(

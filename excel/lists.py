@@ -12,7 +12,7 @@ from django.utils.translation import override
 from appraisal import outstanding
 
 from .exports import SIGNATURES
-from .workbook import LANGUAGE, Column, Sheet, _workbook
+from .workbook import DATE, LANGUAGE, Column, Sheet, _workbook
 
 FORMS = {
     "outstanding": "驻村第一书记和工作队员优秀干部培养名单",
@@ -20,15 +20,17 @@ FORMS = {
 }
 FILE_NAMES = {"outstanding": "优秀干部培养名单", "deputy_secretary": "副科级干部挂职乡镇党委副书记人选名单"}
 
+# The middle fifth of the 填报单位 line (workbook.Sheet._unit_line) falls on the fourth column: a wide
+# one (派出单位), so 考核年度 stays on one line.
 OUTSTANDING_COLUMNS = [
     Column("序号", 6),
     Column("姓名", 10),
-    Column("派出单位", 20),
-    Column("职级", 12),
+    Column("职级", 10),
+    Column("派出单位", 22),
     Column("驻村（乡镇·村·职务）", 28),
     Column("任职起止时间", 24),
-    Column("历年考核等次", 24),
-    Column("列入理由", 30),
+    Column("历年考核等次", 38),
+    Column("列入理由", 40),
 ]
 DEPUTY_SECRETARY_COLUMNS = [
     Column("序号", 6),
@@ -36,10 +38,10 @@ DEPUTY_SECRETARY_COLUMNS = [
     Column("派出单位", 20),
     Column("职级", 12),
     Column("驻村（乡镇·村·职务）", 28),
-    Column("驻村起始日期", 12),
-    Column("截至考核年度末驻村月数", 12),
+    Column("驻村起始日期", 12, DATE),
+    Column("截至考核年度末驻村月数", 12, "0"),
     Column("考核年度", 9),
-    Column("历年考核等次", 24),
+    Column("历年考核等次", 38),
     Column("拟挂职乡镇（街道）", 16),
 ]
 
@@ -60,8 +62,10 @@ def _terms(row):
 
 
 def _grades(row):
+    """2024年度考核：优秀；2025年期满考核：优秀."""
     return "；".join(
-        f"{g.round.year}年{g.round.get_kind_display()}：{g.get_grade_display()}" for g in row.grades
+        f"{g.round.year}年{g.round.get_kind_display()}".replace("年年", "年") + f"：{g.get_grade_display()}"
+        for g in row.grades
     )
 
 
@@ -95,8 +99,8 @@ def build_outstanding(rows, out, *, region_label, year=None):
                 [
                     n,
                     row.cadre.name,
-                    row.cadre.unit.name,
                     row.cadre.get_rank_display(),
+                    row.cadre.unit.name,
                     _villages(row),
                     _terms(row),
                     _grades(row),

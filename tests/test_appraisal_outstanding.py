@@ -257,11 +257,11 @@ def test_the_outstanding_export_is_a_form_with_one_row_per_cadre_and_why(both_li
     values, header, body = _sheet(response)
     assert "优秀干部培养名单" in values[0][0] and "2025" in values[0][0]
     assert values[1][0].startswith("填报单位（盖章）") and any("填报日期" in str(v) for v in values[1] if v)
-    assert header[:3] == ["序号", "姓名", "派出单位"]
-    assert [(r[0], r[1], r[2]) for r in body] == [(1, "本单位", own.cadre.unit.name)]
+    assert header[:4] == ["序号", "姓名", "职级", "派出单位"]
+    assert [(r[0], r[1], r[3]) for r in body] == [(1, "本单位", own.cadre.unit.name)]
     row = body[0]
     assert own.village.name in row[4] and "2024-01-01至2025-12-31" in row[5]
-    assert "2025年期满考核优秀" in row[7]
+    assert "2025年期满考核：优秀" in row[6] and "2025年期满考核优秀" in row[7]
     assert any("填表人" in str(r[0]) for r in values[-3:] if r and r[0])
 
 
@@ -325,3 +325,12 @@ def test_the_lists_and_their_exports_run_the_same_queries_for_2_or_20_rows(
     if name.startswith("appraisal:"):
         assert len(response.context["rows"]) == (10 if persona == "liaison" else 20)
     assert large == small, (small, large)
+
+
+def test_two_years_excellent_are_listed_in_the_year_the_term_was_completed(serve, graded):
+    a = serve("次年期满", start=D(2023, 3, 2), end=D(2025, 3, 1))
+    graded(2023, "annual", {a.cadre: Grade.EXCELLENT})
+    graded(2024, "annual", {a.cadre: Grade.EXCELLENT})
+    (row,) = everything("outstanding", 2025)
+    assert row.year == 2025 and [r.years for r in row.reasons] == [(2023, 2024)]
+    assert everything("outstanding", 2024) == []
