@@ -889,6 +889,7 @@ def promotion_list(appraisals):
                         "years": [a.round.year for a in items],
                         "last": items[-1],
                         "term": term,
+                        "pair": (first_year, last_year),  # the two consecutive years that list them
                     }
                 )
                 break

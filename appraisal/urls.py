@@ -13,3 +13,7 @@ urlpatterns = [
     path("excellent-twice/", views.excellent_twice, name="excellent_twice"),
     path("units/", views.by_unit, name="by_unit"),
 ]
+urlpatterns += [
+    path("outstanding/", views.outstanding_list, name="outstanding"),
+    path("deputy-secretary/", views.deputy_secretary_list, name="deputy_secretary"),
+]

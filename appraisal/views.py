@@ -455,3 +455,36 @@ def by_unit(request):
         .order_by("cadre__unit__name")
     )
     return render(request, "appraisal/by_unit.html", {"rows": rows, "year": year or "", "Unit": Unit})
+
+
+# --- 优秀干部培养名单 and 副科挂职乡镇党委副书记 (appraisal/outstanding.py) ---------------------------------
+def _list_page(request, template, rule):
+    """The list ``rule`` (a function of appraisal/outstanding.py) for the viewer's jurisdiction,
+    for the year chosen (?year=) or every year."""
+    from . import outstanding  # here, not above: keeps this addition apart from the imports
+
+    year = outstanding.parse_year(request.GET.get("year"))
+    appraisals = access.scope(request.user, Appraisal.objects.all())
+    rows = getattr(outstanding, rule)(appraisals, access.scope(request.user, Assignment.objects.all()), year)
+    return render(
+        request,
+        template,
+        {
+            "rows": rows,
+            "year": year,
+            "years": outstanding.years(appraisals),
+            "query": f"?year={year}" if year else "",
+        },
+    )
+
+
+@login_required
+def outstanding_list(request):
+    """优秀干部培养名单: 优秀 at term end, or 优秀 two years running with the term completed."""
+    return _list_page(request, "appraisal/outstanding.html", "outstanding")
+
+
+@login_required
+def deputy_secretary_list(request):
+    """副科 rated 优秀 after a year in the village: may take the township deputy-secretary post."""
+    return _list_page(request, "appraisal/deputy_secretary.html", "deputy_secretary")

@@ -7,7 +7,7 @@ from accounts import admin as account_admin
 from accounts import views as account_views
 from assignments import urls as assignment_urls
 from dashboard import views as dashboard_views
-from excel import views_exports, views_imports, views_layouts
+from excel import views_exports, views_imports, views_layouts, views_lists
 
 admin.site.site_header = _("zhucun · village-resident cadre management")
 admin.site.site_title = _("zhucun administration")
@@ -20,6 +20,10 @@ report_urls = (
         path("exports/layouts/<str:kind>/", views_layouts.layout_edit, name="layout_edit"),
         path("exports/jobs/<int:pk>/", views_exports.job, name="job"),
         path("exports/jobs/<int:pk>/download/", views_exports.job_download, name="job_download"),
+        path("exports/lists/outstanding/", views_lists.outstanding_list, name="outstanding_list"),
+        path(
+            "exports/lists/deputy-secretary/", views_lists.deputy_secretary_list, name="deputy_secretary_list"
+        ),
         path("exports/<str:kind>/", views_exports.export, name="export"),
         path("imports/<str:kind>/", views_imports.import_page, name="import"),
         path("imports/<str:kind>/template/", views_imports.import_template, name="import_template"),

@@ -440,6 +440,10 @@ CASES = {
     ),
     "appraisal:excellent_twice": lambda w: [get(reverse("appraisal:excellent_twice"))],
     "appraisal:by_unit": lambda w: [get(reverse("appraisal:by_unit"))],
+    "appraisal:outstanding": lambda w: [get(reverse("appraisal:outstanding") + "?year=2025")],
+    "appraisal:deputy_secretary": lambda w: [get(reverse("appraisal:deputy_secretary"))],
+    "excel:outstanding_list": lambda w: [get(reverse("excel:outstanding_list"))],
+    "excel:deputy_secretary_list": lambda w: [get(reverse("excel:deputy_secretary_list") + "?year=2025")],
     "excel:exports": lambda w: [get(reverse("excel:exports"))],
     "excel:job": lambda w: per(w, "job", lambda j, p: [get(reverse("excel:job", args=[j.pk]), place=p)]),
     "excel:job_download": lambda w: per(
