@@ -13,3 +13,10 @@ urlpatterns = [
     path("excellent-twice/", views.excellent_twice, name="excellent_twice"),
     path("units/", views.by_unit, name="by_unit"),
 ]
+
+# The evidence page of a person in a round (issue 18, item 1).
+from . import views_evidence  # noqa: E402  (kept beside its route: one block to merge)
+
+urlpatterns += [
+    path("rounds/<int:pk>/people/<int:appraisal_pk>/", views_evidence.person, name="evidence"),
+]
