@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_evidence
 
 app_name = "appraisal"
 
@@ -12,8 +12,8 @@ urlpatterns = [
     path("villages/<str:code>/", views.village_results, name="village_results"),
     path("excellent-twice/", views.excellent_twice, name="excellent_twice"),
     path("units/", views.by_unit, name="by_unit"),
-]
-urlpatterns += [
     path("outstanding/", views.outstanding_list, name="outstanding"),
     path("deputy-secretary/", views.deputy_secretary_list, name="deputy_secretary"),
+    # The evidence page of a person in a round (issue 18, item 1).
+    path("rounds/<int:pk>/people/<int:appraisal_pk>/", views_evidence.person, name="evidence"),
 ]

@@ -438,6 +438,11 @@ CASES = {
             post(reverse("appraisal:village_results", args=[v.code]), action=access.ENTER_RESULTS, place=p),
         ],
     ),
+    "appraisal:evidence": lambda w: per(
+        w,
+        "appraisal",
+        lambda a, p: [get(reverse("appraisal:evidence", args=[a.round_id, a.pk]), place=p)],
+    ),
     "appraisal:excellent_twice": lambda w: [get(reverse("appraisal:excellent_twice"))],
     "appraisal:by_unit": lambda w: [get(reverse("appraisal:by_unit"))],
     "appraisal:outstanding": lambda w: [get(reverse("appraisal:outstanding") + "?year=2025")],
