@@ -248,11 +248,12 @@ def sync_leave_into_sheet(sheet):
             )
 
 
-def leave_days_by_cadre(cadres, year):
+def leave_days_by_cadre(cadres, year, calendars=None):
     """Working days of approved leave taken in ``year`` (up to an early return, and never past the
     last day of the assignment: after a recall or the end of the term mid-leave the cadre is no
     longer away from the village), per cadre id, over all the cadre's assignments: the yearly cap
-    counts per person."""
+    counts per person. ``calendars`` ({township code: WorkDays}) already loaded are used, so a caller
+    holding its townships' calendars runs one query whether anyone took leave or not."""
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     rows = list(
         LeaveRequest.objects.filter(
@@ -269,7 +270,7 @@ def leave_days_by_cadre(cadres, year):
             Coalesce("assignment__end_date", "assignment__planned_end_date"),
         )
     )
-    calendars = attendance.work_days_for({r[1] for r in rows})
+    calendars = _with_calendars(calendars, {r[1] for r in rows})
     totals = {}
     for cadre_id, township_code, start, end, returned_on, assignment_last in rows:
         if returned_on and returned_on <= end:
@@ -278,6 +279,15 @@ def leave_days_by_cadre(cadres, year):
         n = calendars[township_code].count(max(start, first), min(end, last))
         totals[cadre_id] = totals.get(cadre_id, 0) + n
     return totals
+
+
+def _with_calendars(calendars, codes):
+    """``calendars`` completed with the work calendars of ``codes`` it lacks (one query if any)."""
+    calendars = dict(calendars or {})
+    missing = set(codes) - calendars.keys()
+    if missing:
+        calendars.update(attendance.work_days_for(missing))
+    return calendars
 
 
 def leave_days_by_assignment(assignments, year):
@@ -333,9 +343,10 @@ def owes_return(leave, due):
     return due <= leave.assignment.last_day
 
 
-def overdue_returns(leaves, today=None):
+def overdue_returns(leaves, today=None, calendars=None):
     """Approved leave in ``leaves`` (a queryset) whose return (销假) is not reported by the first working
-    day after it ended, as a list, each with ``return_due``. Constant queries (leave, overrides)."""
+    day after it ended, as a list, each with ``return_due``. Constant queries (leave, overrides; only
+    the leave when ``calendars`` already holds the townships' work calendars)."""
     today = today or timezone.localdate()
     # The first working day after the end is at least the day after it.
     candidates = list(
@@ -347,7 +358,7 @@ def overdue_returns(leaves, today=None):
         .select_related("assignment__cadre", "assignment__village__township")
         .order_by("end_date", "pk")
     )
-    calendars = attendance.work_days_for({lv.assignment.village.township.code for lv in candidates})
+    calendars = _with_calendars(calendars, {lv.assignment.village.township.code for lv in candidates})
     overdue = []
     for lv in candidates:
         lv.return_due = return_due(lv, calendars[lv.assignment.village.township.code])
@@ -614,7 +625,13 @@ def discrepancy_days(checks):
     test, a query half the size) — for the risk signals of a whole county (supervision)."""
     if not checks.filter(found_present=False, withdrawn_at__isnull=True).exists():
         return []
-    return list(
+    return list(discrepancy_day_rows(checks))
+
+
+def discrepancy_day_rows(checks):
+    """The query of ``discrepancy_days`` itself, unevaluated and without the plain query first (for
+    a caller that runs the same number of queries whatever the checks found)."""
+    return (
         _day_facts(checks)
         .filter(absence=True, recorded_code__in=[PRESENT, BUSINESS])
         .order_by()
