@@ -625,18 +625,30 @@ def discrepancy_days(checks):
     test, a query half the size) — for the risk signals of a whole county (supervision)."""
     if not checks.filter(found_present=False, withdrawn_at__isnull=True).exists():
         return []
-    return list(discrepancy_day_rows(checks))
-
-
-def discrepancy_day_rows(checks):
-    """The query of ``discrepancy_days`` itself, unevaluated and without the plain query first (for
-    a caller that runs the same number of queries whatever the checks found)."""
-    return (
+    return list(
         _day_facts(checks)
         .filter(absence=True, recorded_code__in=[PRESENT, BUSINESS])
         .order_by()
         .values_list("assignment_id", "date")
         .distinct()
+    )
+
+
+def discrepancy_day_rows(checks):
+    """(assignment id, date, whether a discrepancy) for each of ``checks``: the test of
+    ``discrepancy_days`` in the select list rather than the filter, one query whatever the checks
+    found (for the risk signals: keep the rows whose third value is true). Selected, the database
+    looks up each check's leave by its index; filtered, it plans the test as an anti-join that read
+    all the leave of the province for every check found away (2.4× slower for the bench county)."""
+    return (
+        _day_facts(checks)
+        .annotate(
+            is_discrepancy=ExpressionWrapper(
+                Q(absence=True, recorded_code__in=[PRESENT, BUSINESS]), BooleanField()
+            )
+        )
+        .order_by()
+        .values_list("assignment_id", "date", "is_discrepancy")
     )
 
 

@@ -304,8 +304,10 @@ def month_risks(region, month, today=None, weights=None):
     # 10. A discrepancy found in the last twelve months (the spot-check rules decide what is one).
     since = (last - datetime.timedelta(days=365)).replace(day=1)
     found = {}
-    for aid, date in sorted(_DISCREPANCY_DAYS.rows(ids=ids, first=since, last=last), key=lambda row: row[1]):
-        found[aid] = date
+    rows = _DISCREPANCY_DAYS.rows(ids=ids, first=since, last=last)
+    for aid, date, discrepancy in sorted(rows, key=lambda row: row[1]):
+        if discrepancy:
+            found[aid] = date
     for aid, date in found.items():
         risks[aid].add("earlier_finding", weights, date=date.isoformat())
 
