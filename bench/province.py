@@ -501,6 +501,7 @@ def measure_supervision(fx, reps):
 
     month = f"{this_month():%Y-%m}"
     out = []
+    clear_bench_plans([fx.county_admin, fx.small_admin])
     fx.county_serving = top_up_county(fx.county)
     log(f"  {fx.county.name}: {fx.county_serving} serving cadres")
 
@@ -537,6 +538,12 @@ def measure_supervision(fx, reps):
     log(
         f"  {'supervision.make_plan':28} {out[-1]['p50_ms']:8.1f} ms  {queries:3d} queries (small: {queries_small})"
     )
+    # The list at its length (the page shows the 120 latest plans): more plans for both counties.
+    from supervision import plans as plan_rules
+
+    for user, region in ((fx.county_admin, fx.county), (fx.small_admin, fx.small_county)):
+        while SpotCheckPlan.objects.filter(region=region).count() < 120:
+            plan_rules.make_plan(region, this_month(), 10, ["phone", "visit"], user)
     plan = SpotCheckPlan.objects.filter(region=fx.county).order_by("-pk").first()
     small_plan = SpotCheckPlan.objects.filter(region=fx.small_county).order_by("-pk").first()
     # Half of each plan's tasks done, a third of those finding the cadre away: the page as it is used.
@@ -605,6 +612,17 @@ def measure_outcome_post(fx, reps):
     )
     log(f"  {result['name']:28} {result['p50_ms']:8.1f} ms  {queries:3d} queries (small: {queries_small})")
     return result
+
+
+def clear_bench_plans(users):
+    """Remove the plans earlier runs made, and the checks recorded on them, so every run starts from
+    the seeded records (findings would otherwise pile up run after run in the signals' twelve months)."""
+    from assignments.models import SpotCheck
+    from supervision.models import SpotCheckPlan
+
+    plans = SpotCheckPlan.objects.filter(created_by__in=users)
+    SpotCheck.objects.filter(task__plan__in=plans).delete()
+    plans.delete()
 
 
 def record_outcomes(plan, user):
