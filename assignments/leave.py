@@ -248,11 +248,12 @@ def sync_leave_into_sheet(sheet):
             )
 
 
-def leave_days_by_cadre(cadres, year):
+def leave_days_by_cadre(cadres, year, calendars=None):
     """Working days of approved leave taken in ``year`` (up to an early return, and never past the
     last day of the assignment: after a recall or the end of the term mid-leave the cadre is no
     longer away from the village), per cadre id, over all the cadre's assignments: the yearly cap
-    counts per person."""
+    counts per person. ``calendars`` ({township code: WorkDays}) already loaded are used, so a caller
+    holding its townships' calendars runs one query whether anyone took leave or not."""
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     rows = list(
         LeaveRequest.objects.filter(
@@ -269,7 +270,7 @@ def leave_days_by_cadre(cadres, year):
             Coalesce("assignment__end_date", "assignment__planned_end_date"),
         )
     )
-    calendars = attendance.work_days_for({r[1] for r in rows})
+    calendars = _with_calendars(calendars, {r[1] for r in rows})
     totals = {}
     for cadre_id, township_code, start, end, returned_on, assignment_last in rows:
         if returned_on and returned_on <= end:
@@ -278,6 +279,15 @@ def leave_days_by_cadre(cadres, year):
         n = calendars[township_code].count(max(start, first), min(end, last))
         totals[cadre_id] = totals.get(cadre_id, 0) + n
     return totals
+
+
+def _with_calendars(calendars, codes):
+    """``calendars`` completed with the work calendars of ``codes`` it lacks (one query if any)."""
+    calendars = dict(calendars or {})
+    missing = set(codes) - calendars.keys()
+    if missing:
+        calendars.update(attendance.work_days_for(missing))
+    return calendars
 
 
 def leave_days_by_assignment(assignments, year):
@@ -333,9 +343,10 @@ def owes_return(leave, due):
     return due <= leave.assignment.last_day
 
 
-def overdue_returns(leaves, today=None):
+def overdue_returns(leaves, today=None, calendars=None):
     """Approved leave in ``leaves`` (a queryset) whose return (销假) is not reported by the first working
-    day after it ended, as a list, each with ``return_due``. Constant queries (leave, overrides)."""
+    day after it ended, as a list, each with ``return_due``. Constant queries (leave, overrides; only
+    the leave when ``calendars`` already holds the townships' work calendars)."""
     today = today or timezone.localdate()
     # The first working day after the end is at least the day after it.
     candidates = list(
@@ -347,7 +358,7 @@ def overdue_returns(leaves, today=None):
         .select_related("assignment__cadre", "assignment__village__township")
         .order_by("end_date", "pk")
     )
-    calendars = attendance.work_days_for({lv.assignment.village.township.code for lv in candidates})
+    calendars = _with_calendars(calendars, {lv.assignment.village.township.code for lv in candidates})
     overdue = []
     for lv in candidates:
         lv.return_due = return_due(lv, calendars[lv.assignment.village.township.code])
@@ -620,6 +631,24 @@ def discrepancy_days(checks):
         .order_by()
         .values_list("assignment_id", "date")
         .distinct()
+    )
+
+
+def discrepancy_day_rows(checks):
+    """(assignment id, date, whether a discrepancy) for each of ``checks``: the test of
+    ``discrepancy_days`` in the select list rather than the filter, one query whatever the checks
+    found (for the risk signals: keep the rows whose third value is true). Selected, the database
+    looks up each check's leave by its index; filtered, it plans the test as an anti-join that read
+    all the leave of the province for every check found away (2.4× slower for the bench county)."""
+    return (
+        _day_facts(checks)
+        .annotate(
+            is_discrepancy=ExpressionWrapper(
+                Q(absence=True, recorded_code__in=[PRESENT, BUSINESS]), BooleanField()
+            )
+        )
+        .order_by()
+        .values_list("assignment_id", "date", "is_discrepancy")
     )
 
 

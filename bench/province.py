@@ -422,14 +422,88 @@ def measure_pages(fx, reps):
     return out
 
 
+# Issue 17: "a county of 250 cadres". The seeded province's largest county has about 233 serving.
+SUPERVISION_SERVING = 260
+TOP_UP_NAME = "督查加"
+
+
+def top_up_county(county, want=SUPERVISION_SERVING):
+    """Bring ``county`` to ``want`` serving cadres, once (later runs find them): each added cadre is
+    a copy of a serving cadre of the county (new name and ID number), sent to the same village as a
+    work-team member from the same day, with copies of that cadre's sheet rows, diary entries and
+    monthly reports, so the signals read the same kind of records for them. Sheets already submitted
+    refuse new rows by trigger: the copy ignores that trigger (the benchmark's own database only).
+    Returns the number of serving cadres."""
+    import pgtrigger
+    from django.db import transaction
+
+    from assignments.models import Assignment, AttendanceRecord
+    from cadres import idcard
+    from cadres.models import Cadre
+    from fieldwork.models import DiaryEntry, MonthlyReport
+
+    today = datetime.date.today()
+    serving = Assignment.objects.serving_on(today).filter(village__code__startswith=county.prefix)
+    have = serving.count()
+    if have >= want:
+        return have
+    templates = list(
+        serving.exclude(cadre__name__startswith=TOP_UP_NAME)
+        .select_related("cadre", "created_by")
+        .order_by("pk")
+    )
+    taken = set(
+        Cadre.objects.filter(id_number__startswith=county.code[:6]).values_list("id_number", flat=True)
+    )
+    with transaction.atomic(), pgtrigger.ignore("assignments.AttendanceRecord:record_needs_open_sheet"):
+        for i in range(want - have):
+            t = templates[i % len(templates)]
+            cadre = Cadre.objects.get(pk=t.cadre_id)
+            for order in range(1, 999):
+                first17 = f"{county.code[:6]}{cadre.birth_date:%Y%m%d}{order:03d}"
+                number = first17 + idcard.check_digit(first17)
+                if (order % 2 == 1) == (cadre.gender == "M") and number not in taken:
+                    break
+            taken.add(number)
+            cadre.pk = None
+            cadre.id_number = number
+            cadre.name = f"{TOP_UP_NAME}{i + 1}"
+            cadre.save()
+            a = Assignment.dispatch(
+                cadre=cadre,
+                village=t.village,
+                role=Assignment.Role.TEAM_MEMBER,
+                start_date=t.start_date,
+                planned_end_date=t.planned_end_date,
+                user=t.created_by,
+                dispatch_level=t.dispatch_level,
+            )
+            for model in (AttendanceRecord, DiaryEntry, MonthlyReport):
+                copies = []
+                for row in model.objects.filter(assignment=t):
+                    row.pk = None
+                    row.assignment = a
+                    copies.append(row)
+                model.objects.bulk_create(copies)
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    return serving.count()
+
+
 def measure_supervision(fx, reps):
-    """Check plans (issue 17) for the largest county: making a plan (signals for every serving cadre,
-    the draw, the tasks; one POST), the plan page, its printed tasks and the plans list. Queries are
-    compared with the smallest county's."""
+    """Check plans (issue 17) for the largest county, brought to 260 serving cadres: making a plan
+    (signals for every serving cadre, the draw, the tasks; one POST), the plan page (with outcomes
+    recorded for half its tasks), its printed tasks, a task's outcome form and the plans list.
+    Queries are compared with the smallest county's, its plan in the same state."""
     from supervision.models import SpotCheckPlan
 
     month = f"{this_month():%Y-%m}"
     out = []
+    clear_bench_plans([fx.county_admin, fx.small_admin])
+    fx.county_serving = top_up_county(fx.county)
+    log(f"  {fx.county.name}: {fx.county_serving} serving cadres")
 
     def plan_post(user, region):
         client = client_for(user)
@@ -464,11 +538,23 @@ def measure_supervision(fx, reps):
     log(
         f"  {'supervision.make_plan':28} {out[-1]['p50_ms']:8.1f} ms  {queries:3d} queries (small: {queries_small})"
     )
+    # The list at its length (the page shows the 120 latest plans): more plans for both counties.
+    from supervision import plans as plan_rules
+
+    for user, region in ((fx.county_admin, fx.county), (fx.small_admin, fx.small_county)):
+        while SpotCheckPlan.objects.filter(region=region).count() < 120:
+            plan_rules.make_plan(region, this_month(), 10, ["phone", "visit"], user)
     plan = SpotCheckPlan.objects.filter(region=fx.county).order_by("-pk").first()
     small_plan = SpotCheckPlan.objects.filter(region=fx.small_county).order_by("-pk").first()
+    # Half of each plan's tasks done, a third of those finding the cadre away: the page as it is used.
+    for p, user in ((plan, fx.county_admin), (small_plan, fx.small_admin)):
+        record_outcomes(p, user)
+    task = plan.tasks.filter(spot_check__isnull=True).order_by("pk").first()
+    small_task = small_plan.tasks.filter(spot_check__isnull=True).order_by("pk").first()
     for name, url, small_url in (
         ("supervision.plan_page", f"/supervision/{plan.pk}/", f"/supervision/{small_plan.pk}/"),
         ("supervision.print", f"/supervision/{plan.pk}/print/", f"/supervision/{small_plan.pk}/print/"),
+        ("supervision.task_form", f"/supervision/tasks/{task.pk}/", f"/supervision/tasks/{small_task.pk}/"),
         ("supervision.plans", "/supervision/", "/supervision/"),
     ):
         get = checked_get(client_for(fx.county_admin), url)
@@ -479,7 +565,81 @@ def measure_supervision(fx, reps):
         queries_small = count_queries(small_get)
         out.append(page_result(name, url, times, queries, queries_small, tasks=plan.tasks.count()))
         log(f"  {name:28} {out[-1]['p50_ms']:8.1f} ms  {queries:3d} queries (small: {queries_small})")
+    out.append(measure_outcome_post(fx, reps))
     return out
+
+
+def measure_outcome_post(fx, reps):
+    """Recording a task's outcome (one POST: the spot check, the discrepancy test), each repetition
+    on the next task of a plan large enough; a third find the cadre away."""
+    from assignments.attendance import work_days_for
+    from supervision import plans
+
+    def poster(user, region):
+        """The POSTs, each a task of a fresh plan with its day chosen beforehand (nothing but the
+        request is timed or counted)."""
+        plan = plans.make_plan(region, this_month(), 200, ["phone", "visit"], user)
+        tasks = list(plan.tasks.select_related("assignment__village__township").order_by("pk"))
+        calendars = work_days_for({t.assignment.village.township.code for t in tasks})
+        month_before = (previous_month(), this_month() - datetime.timedelta(days=1))
+        posts = iter(
+            (
+                f"/supervision/tasks/{t.pk}/",
+                {"date": days[i % len(days)].isoformat(), "found_present": str(i % 3 != 0)},
+            )
+            for i, t in enumerate(tasks)
+            for days in [calendars[t.assignment.village.township.code].dates(*month_before)]
+        )
+        client = client_for(user)
+
+        def post():
+            url, data = next(posts)
+            response = client.post(url, data)
+            if response.status_code != 302:
+                raise RuntimeError(f"POST {url} answered {response.status_code}")
+            return response
+
+        return post
+
+    post = poster(fx.county_admin, fx.county)
+    times = time_requests(post, reps)
+    queries = count_queries(post)
+    small = poster(fx.small_admin, fx.small_county)
+    small()
+    queries_small = count_queries(small)
+    result = page_result(
+        "supervision.record_outcome", "/supervision/tasks/<pk>/", times, queries, queries_small
+    )
+    log(f"  {result['name']:28} {result['p50_ms']:8.1f} ms  {queries:3d} queries (small: {queries_small})")
+    return result
+
+
+def clear_bench_plans(users):
+    """Remove the plans earlier runs made, and the checks recorded on them, so every run starts from
+    the seeded records (findings would otherwise pile up run after run in the signals' twelve months)."""
+    from assignments.models import SpotCheck
+    from supervision.models import SpotCheckPlan
+
+    plans = SpotCheckPlan.objects.filter(created_by__in=users)
+    SpotCheck.objects.filter(task__plan__in=plans).delete()
+    plans.delete()
+
+
+def record_outcomes(plan, user):
+    """Record the outcome of every other task of ``plan`` (a third of them finding the cadre away),
+    on the task's own day when it has passed, else on a working day of the month before."""
+    from assignments.attendance import work_days
+    from supervision import plans
+
+    tasks = list(plan.tasks.select_related("assignment__village__township").order_by("pk"))
+    for i, task in enumerate(tasks[::2]):
+        day = task.date
+        if day > datetime.date.today():
+            days = work_days(task.assignment.village.township).dates(
+                previous_month(), this_month() - datetime.timedelta(days=1)
+            )
+            day = days[i % len(days)]
+        plans.record_outcome(task, user, day, found_present=i % 3 != 0, note="bench")
 
 
 def grid_rows(township):

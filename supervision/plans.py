@@ -13,7 +13,6 @@ import random
 import secrets
 
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from assignments import leave as leave_rules
@@ -21,7 +20,7 @@ from assignments.attendance import work_days_for
 from assignments.models import Assignment, SpotCheck
 from assignments.models.attendance import month_bounds
 
-from . import signals
+from . import compiled, signals
 from .models import Method, SpotCheckPlan, SpotCheckTask
 
 # Phone checks are made in office hours: 8:30 to 17:30, on the minute.
@@ -157,28 +156,56 @@ def record_outcome(task, user, date, found_present, note="", recorded_at=None):
     return check
 
 
+# The findings of one plan's checks by the one rule (leave_rules.with_findings), built once per
+# process (supervision/compiled.py): building it took Django ~70 ms on every plan page.
+_FINDINGS = compiled.Compiled(
+    lambda plan_id: (
+        leave_rules.with_findings(SpotCheck.objects.filter(task__plan_id=plan_id))
+        .order_by()
+        .values_list("pk", "unexcused_absence")
+    ),
+    plan_id=compiled.STAND_IN_ID,
+)
+
+
+def absences_in(plan):
+    """Ids of the plan's recorded checks that are unexcused absences by the spot-check rules (one
+    finding a day; rest days, leave asked before and reported business excused; a withdrawn check is
+    none). One query, whether any outcome is recorded or not."""
+    return {pk for pk, absent in _FINDINGS.rows(plan_id=plan.pk) if absent}
+
+
+_DISCREPANCY = compiled.Compiled(
+    lambda check_id: leave_rules.discrepancies(SpotCheck.objects.filter(pk=check_id)).values_list("pk"),
+    check_id=compiled.STAND_IN_ID,
+)
+
+
+def is_discrepancy(check):
+    """Whether the check found the cadre away on a day the sheet records in the village (the rule of
+    leave_rules.discrepancies). One query."""
+    return bool(_DISCREPANCY.rows(check_id=check.pk))
+
+
+def with_outcomes(plan, tasks):
+    """Set ``finding`` on each of the plan's tasks (loaded with select_related("spot_check")): its
+    recorded check with ``unexcused_absence``, or None while the check is to be made."""
+    absent = absences_in(plan)
+    for t in tasks:
+        t.finding = t.spot_check if t.spot_check_id else None
+        if t.finding is not None:
+            t.finding.unexcused_absence = t.finding.pk in absent
+    return tasks
+
+
 def figures(plan):
     """Checks done, found absent (unexcused absences by the spot-check rules; a withdrawn check is no
     finding) and the hit rate, for the risk-selected and the random part. Two queries."""
-    planned = dict(plan.tasks.order_by().values("part").annotate(n=Count("pk")).values_list("part", "n"))
-    rows = (
-        leave_rules.with_findings(SpotCheck.objects.filter(task__plan=plan))
-        .order_by()
-        .values("task__part")
-        .annotate(
-            done=Count("pk", filter=Q(withdrawn_at__isnull=True)),
-            absent=Count("pk", filter=Q(unexcused_absence=True)),
-        )
-        .values_list("task__part", "done", "absent")
-    )
-    parts = {p: {"planned": planned.get(p, 0), "done": 0, "absent": 0} for p in SpotCheckTask.Part.values}
-    for part, done, absent in rows:
-        parts[part].update(done=done, absent=absent)
-    return _rates(parts)
+    return figures_of(with_outcomes(plan, list(plan.tasks.select_related("spot_check").order_by())))
 
 
 def figures_of(tasks):
-    """``figures`` from tasks already loaded with their ``finding`` (a check from with_findings)."""
+    """``figures`` from tasks already loaded with their ``finding`` (see with_outcomes)."""
     parts = {p: {"planned": 0, "done": 0, "absent": 0} for p in SpotCheckTask.Part.values}
     for t in tasks:
         part = parts[t.part]

@@ -17,9 +17,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assignments import leave as leave_rules
+from assignments.attendance import work_days_for
 from assignments.models import Assignment, AttendanceRecord, LeaveRequest, Policy, SpotCheck
 from assignments.models.attendance import ABSENT, BUSINESS, LEAVE, PRESENT, month_bounds
 from fieldwork.models import CheckIn, DiaryEntry, MonthlyReport, Trip
+from villages.models import Region
+
+from . import compiled
 
 # Default weight of each signal (a policy's ``supervision_weights`` overrides some; 0 = off).
 WEIGHTS = {
@@ -140,14 +144,40 @@ def serving(region, month):
     )
 
 
+def of(ids):
+    """The rows of these assignments: one array parameter however many (a county's few hundred ids
+    as IN placeholders cost Django more time to build than the database to read)."""
+    return compiled.IdAmong("assignment_id", ids)
+
+
 def _records(ids, months):
-    rows = AttendanceRecord.objects.filter(assignment_id__in=ids, sheet__month__in=months).values_list(
-        "assignment_id", "sheet__month", "days", "present_days", "required_days"
+    # No ordering: the model's (by sheet, then assignment) joins the townships and sorts every row.
+    rows = (
+        AttendanceRecord.objects.filter(of(ids), sheet__month__in=months)
+        .order_by()
+        .values_list("assignment_id", "sheet__month", "days", "present_days", "required_days")
     )
     out = {}
     for aid, m, days, present, required in rows:
         out[(aid, m)] = (days, present, required)
     return out
+
+
+# Cadre-days with a discrepancy among the checks of some assignments in a date range: the one rule
+# (leave_rules.discrepancy_day_rows), one query whatever the checks found, built once per process.
+_DISCREPANCY_DAYS = compiled.Compiled(
+    lambda ids, first, last: leave_rules.discrepancy_day_rows(
+        SpotCheck.objects.filter(
+            compiled.IdAmong("assignment_id", ids),
+            date__range=(first, last),
+            found_present=False,
+            withdrawn_at__isnull=True,
+        )
+    ),
+    ids=compiled.STAND_IN_IDS,
+    first=compiled.STAND_IN_FIRST,
+    last=compiled.STAND_IN_LAST,
+)
 
 
 def month_risks(region, month, today=None, weights=None):
@@ -158,10 +188,19 @@ def month_risks(region, month, today=None, weights=None):
     today = min(today or datetime.date.today(), last + datetime.timedelta(days=1))
     if weights is None:
         weights = settings_for(region)[0]
-    ids = list(serving(region, month).order_by("pk").values_list("pk", flat=True))
+    serving_rows = list(
+        serving(region, month)
+        .order_by("pk")
+        .values_list("pk", "cadre_id", "village__township_id", "village__township__code")
+    )
+    ids = [row[0] for row in serving_rows]
     risks = {aid: Risk(aid) for aid in ids}
     if not ids:
         return risks
+    cadre_of = {aid: cadre for aid, cadre, _t, _c in serving_rows}
+    townships = {tid: code for _a, _c, tid, code in serving_rows}
+    # The work calendars of the region's townships, once: overdue returns and leave days use them.
+    calendars = work_days_for(townships.values())
     prev = _prev_month(month)
     # The quarter that ends with this month: the month and the two before it.
     quarter = [month, prev, _prev_month(prev)]
@@ -169,16 +208,16 @@ def month_risks(region, month, today=None, weights=None):
 
     trips = list(
         Trip.objects.filter(
-            assignment_id__in=ids,
+            of(ids),
             state__in=[Trip.State.PENDING, Trip.State.CONFIRMED],
             start_date__lte=last,
             end_date__gte=quarter[-1],
         ).values_list("assignment_id", "start_date", "late")
     )
     leaves = list(
-        LeaveRequest.objects.filter(
-            assignment_id__in=ids, start_date__lte=last, end_date__gte=quarter[-1]
-        ).values_list("assignment_id", "state", "retroactive")
+        LeaveRequest.objects.filter(of(ids), start_date__lte=last, end_date__gte=quarter[-1]).values_list(
+            "assignment_id", "state", "retroactive"
+        )
     )
     with_trip = {aid for aid, _s, _l in trips}
     with_leave = {aid for aid, state, _r in leaves if state == LeaveRequest.State.APPROVED}
@@ -208,12 +247,10 @@ def month_risks(region, month, today=None, weights=None):
 
     # 4–6. The cadre's own traces (fieldwork): diary entries and check-ins against the P days.
     diary = set(
-        DiaryEntry.objects.filter(assignment_id__in=ids, date__range=(first, last)).values_list(
-            "assignment_id", "date"
-        )
+        DiaryEntry.objects.filter(of(ids), date__range=(first, last)).values_list("assignment_id", "date")
     )
     checkins = list(
-        CheckIn.objects.filter(assignment_id__in=ids, created_at__date__range=(first, last)).values_list(
+        CheckIn.objects.filter(of(ids), created_at__date__range=(first, last)).values_list(
             "assignment_id", "created_at", "flag"
         )
     )
@@ -242,18 +279,21 @@ def month_risks(region, month, today=None, weights=None):
         risks[aid].add("late_trips", weights, n=n)
 
     # 7–9. Leave: a return not reported, leave near the yearly cap, 补假 this quarter.
-    for lv in leave_rules.overdue_returns(LeaveRequest.objects.filter(assignment_id__in=ids), today):
+    overdue = leave_rules.overdue_returns(LeaveRequest.objects.filter(of(ids)), today, calendars=calendars)
+    for lv in overdue:
         if not any(code == "overdue_return" for code, _p in risks[lv.assignment_id].reasons):
             risks[lv.assignment_id].add("overdue_return", weights, end=lv.end_date.isoformat())
     if weights.get("near_leave_cap"):
-        taken = leave_rules.leave_days_by_assignment(ids, month.year)
-        if taken:
-            rows = list(Assignment.objects.filter(pk__in=taken.keys()).select_related("village__township"))
-            policies = Policy.effective_for_many({a.village.township for a in rows})
-            for a in rows:
-                cap = policies[a.village.township.pk].max_leave_days_per_year
-                if cap and taken[a.pk] >= NEAR_CAP * cap:
-                    risks[a.pk].add("near_leave_cap", weights, days=taken[a.pk], cap=cap)
+        # Two queries whatever was taken: the townships' caps and the leave of the region's cadres.
+        policies = Policy.effective_for_many(
+            Region(pk=tid, code=code, level=Region.Level.TOWNSHIP) for tid, code in townships.items()
+        )
+        taken = leave_rules.leave_days_by_cadre(set(cadre_of.values()), month.year, calendars=calendars)
+        for aid, _cadre, tid, _code in serving_rows:
+            cap = policies[tid].max_leave_days_per_year
+            days = taken.get(cadre_of[aid], 0)
+            if cap and days and days >= NEAR_CAP * cap:
+                risks[aid].add("near_leave_cap", weights, days=days, cap=cap)
     retro = {}
     for aid, state, retroactive in leaves:
         if retroactive and state != LeaveRequest.State.CANCELLED:
@@ -264,26 +304,18 @@ def month_risks(region, month, today=None, weights=None):
     # 10. A discrepancy found in the last twelve months (the spot-check rules decide what is one).
     since = (last - datetime.timedelta(days=365)).replace(day=1)
     found = {}
-    for aid, date in sorted(
-        leave_rules.discrepancy_days(
-            SpotCheck.objects.filter(
-                assignment_id__in=ids,
-                date__range=(since, last),
-                found_present=False,
-                withdrawn_at__isnull=True,
-            )
-        ),
-        key=lambda row: row[1],
-    ):
-        found[aid] = date
+    rows = _DISCREPANCY_DAYS.rows(ids=ids, first=since, last=last)
+    for aid, date, discrepancy in sorted(rows, key=lambda row: row[1]):
+        if discrepancy:
+            found[aid] = date
     for aid, date in found.items():
         risks[aid].add("earlier_finding", weights, date=date.isoformat())
 
     # 11. No monthly report, where the region's cadres submit them at all.
     reported = set(
-        MonthlyReport.objects.filter(
-            assignment_id__in=ids, month=month, state=MonthlyReport.State.SUBMITTED
-        ).values_list("assignment_id", flat=True)
+        MonthlyReport.objects.filter(of(ids), month=month, state=MonthlyReport.State.SUBMITTED).values_list(
+            "assignment_id", flat=True
+        )
     )
     if reported:
         for aid in ids:

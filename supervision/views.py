@@ -10,8 +10,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import access, once
-from assignments import leave as leave_rules
-from assignments.models import SpotCheck
 
 from . import plans
 from .forms import OutcomeForm, PlanForm
@@ -23,6 +21,8 @@ def plan_list(request):
     rows = (
         access.scope(request.user, SpotCheckPlan.objects.all())
         .select_related("region", "created_by")
+        # The scores a plan drew from (a county's: tens of kilobytes of JSON each) are for its own page.
+        .defer("inputs")
         .annotate(
             n_tasks=Count("tasks"),
             n_done=Count("tasks", filter=Q(tasks__spot_check__isnull=False)),
@@ -68,14 +68,11 @@ def _tasks(plan, findings=True):
             "assignment__cadre", "assignment__village__township", "spot_check"
         ).order_by("date", "call_at", "pk")
     )
-    ids = [t.spot_check_id for t in tasks if t.spot_check_id]
-    found = (
-        {c.pk: c for c in leave_rules.with_findings(SpotCheck.objects.filter(pk__in=ids))}
-        if findings and ids
-        else {}
-    )
+    if findings:  # one query whether any outcome is recorded yet or not
+        plans.with_outcomes(plan, tasks)
     for t in tasks:
-        t.finding = found.get(t.spot_check_id)
+        if not findings:
+            t.finding = None
         t.reasons = plans.reasons(plan, t.assignment_id)
     return tasks
 
@@ -128,7 +125,7 @@ def task_record(request, pk):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            if leave_rules.discrepancies(SpotCheck.objects.filter(pk=check.pk)).exists():
+            if plans.is_discrepancy(check):
                 messages.warning(
                     request,
                     _("Discrepancy: the attendance sheet records %(cadre)s in the village on %(date)s.")

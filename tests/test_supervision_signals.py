@@ -272,4 +272,4 @@ def test_a_county_is_read_in_the_same_number_of_queries_for_two_cadres_or_eight(
         risks = signals.month_risks(tree["county"], MARCH, today=TODAY)
     assert len(risks) == 8
     assert all("copied_row" in codes(r) for r in risks.values())
-    assert len(many.captured_queries) == len(few.captured_queries) <= 17
+    assert len(many.captured_queries) == len(few.captured_queries) <= 13
