@@ -15,6 +15,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count
+from django.utils import timezone
 
 from accounts import access
 from assignments.models import Assignment, AttendanceRecord
@@ -303,9 +304,11 @@ def experience(user, cadre):
         .select_related("assignment__village")
         .order_by("year", "half")
     )
+    today = timezone.localdate()
     return Experience(
         cadre=cadre,
-        rows=[(a, months_between(a.start_date, a.last_day)) for a in assignments],
+        # A term still being served counts up to today ("至今"), not to its planned end.
+        rows=[(a, months_between(a.start_date, a.end_date or min(a.last_day, today))) for a in assignments],
         grades=grades,
         inspections=inspections,
     )
