@@ -44,7 +44,7 @@ def _print(html):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
         try:
-            page = browser.new_page()
+            page = browser.new_page(java_script_enabled=False)  # the forms have no script
             # Nothing to fetch: the stylesheet is inlined and the forms have no images or scripts.
             page.route("**/*", lambda route: route.abort())
             page.set_content(html, wait_until="load")

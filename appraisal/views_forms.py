@@ -57,8 +57,17 @@ def _css():
 
 def _respond(request, fmt, pages, title, filename, links, back):
     """The pages as a screen page with print and PDF buttons, or as a PDF to download."""
-    context = {"pages": pages, "title": title, "links": links, "back": back}
-    if fmt != "pdf":
+    # Each PDF address is its print page's address + "pdf/" (appraisal/urls.py).
+    html_url = request.path[: -len("pdf/")] if fmt == "pdf" else request.path
+    context = {
+        "pages": pages,
+        "title": title,
+        "links": links,
+        "back": back,
+        "html_url": html_url,
+        "pdf_url": html_url + "pdf/",
+    }
+    if fmt != "pdf" or not pages:
         context["pdf_available"] = pdf.available()
         return render(request, "appraisal/forms/pages.html", context)
     html = render_to_string("appraisal/forms/pdf.html", {**context, "css": _css()}, request=request)
