@@ -54,9 +54,13 @@ def _print(html):
             browser.close()
 
 
-def render(html):
-    """The PDF (bytes) of a complete HTML document. Playwright's sync API refuses to run in a thread
-    with an asyncio loop (an ASGI server, a test session's browser), so it runs in a thread of its own."""
+def render(html, stylesheet=""):
+    """The PDF (bytes) of a complete HTML document, ``stylesheet`` (CSS text) put into its head here
+    (templates hold no inline style: tests/test_privacy_headers.py). Playwright's sync API refuses
+    to run in a thread with an asyncio loop (an ASGI server, a test session's browser), so it runs
+    in a thread of its own."""
+    if stylesheet:
+        html = html.replace("</head>", f"<style>{stylesheet}</style></head>", 1)
     if not available():
         raise Unavailable(f"Chromium not found at {chromium_path()}")
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:

@@ -70,9 +70,9 @@ def _respond(request, fmt, pages, title, filename, links, back):
     if fmt != "pdf" or not pages:
         context["pdf_available"] = pdf.available()
         return render(request, "appraisal/forms/pages.html", context)
-    html = render_to_string("appraisal/forms/pdf.html", {**context, "css": _css()}, request=request)
+    html = render_to_string("appraisal/forms/pdf.html", context, request=request)
     try:
-        data = pdf.render(html)
+        data = pdf.render(html, _css())
     except pdf.Unavailable as exc:
         return render(
             request,
