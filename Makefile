@@ -42,12 +42,14 @@ $(BENCH_STAMP): requirements-bench.txt requirements.txt $(STAMP)
 
 # Province-scale benchmark (issue 7): seeds its own database once, prints a table, writes bench/results.json;
 # then the Excel form writer against bare openpyxl (issue 15), writes bench/excel_export.json; the
-# supervision simulation (issue 17); the cadre's pages and the month-end burst (issue 16).
+# supervision simulation (issue 17); the cadre's pages and the month-end burst (issue 16); the appraisal
+# round's printed forms, HTML and PDF, for 250 people (issue 18, bench/appraisal_forms.json).
 bench: $(BENCH_STAMP)
 	$(PY) bench/province.py
 	$(PY) bench/excel_export.py
 	$(PY) bench/supervision_sim.py
 	$(PY) bench/cadre_pages.py
+	$(PY) bench/appraisal_forms.py
 
 # Load and fault script (issue 8) and the mixed race drill (issue 14): each on its own embedded
 # PostgreSQL, loopback only, bounded in time.

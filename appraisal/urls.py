@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_evidence
+from . import views, views_evidence, views_forms
 
 app_name = "appraisal"
 
@@ -17,3 +17,39 @@ urlpatterns = [
     # The evidence page of a person in a round (issue 18, item 1).
     path("rounds/<int:pk>/people/<int:appraisal_pk>/", views_evidence.person, name="evidence"),
 ]
+
+# The printed forms (issue 18, item 4): in the browser and as PDF (appraisal/views_forms.py), under
+# forms/ (rounds/<pk>/<action>/ is the round's POST actions).
+for _suffix, _fmt in (("", "html"), ("pdf/", "pdf")):
+    urlpatterns += [
+        path(
+            f"forms/rounds/<int:pk>/{_suffix}",
+            views_forms.round_forms,
+            {"fmt": _fmt},
+            name=f"forms_{_fmt}",
+        ),
+        path(
+            f"forms/rounds/<int:pk>/<int:appraisal_pk>/{_suffix}",
+            views_forms.person_form,
+            {"fmt": _fmt},
+            name=f"form_{_fmt}",
+        ),
+        path(
+            f"forms/rounds/<int:pk>/letters/{_suffix}",
+            views_forms.letters,
+            {"fmt": _fmt},
+            name=f"letters_{_fmt}",
+        ),
+        path(
+            f"forms/rounds/<int:pk>/letters/<int:unit_pk>/{_suffix}",
+            views_forms.letter,
+            {"fmt": _fmt},
+            name=f"letter_{_fmt}",
+        ),
+        path(
+            f"forms/experience/<int:cadre_pk>/{_suffix}",
+            views_forms.experience,
+            {"fmt": _fmt},
+            name=f"experience_{_fmt}",
+        ),
+    ]

@@ -186,6 +186,14 @@ def _cadre(name, unit, region, birth=datetime.date(1985, 5, 1)):
 TRAVELLED = "t1_t3"
 SEES[TRAVELLED] = _ABOVE | {"county_admin", "clerk", "other_admin"}
 OWNS[TRAVELLED] = _ABOVE | {"county_admin"}  # filed with 莱阳市
+
+# The printed forms of the appraisal file (appraisal/views_forms.py): the registration forms and the
+# record of village service are read by whoever sees the person, except a unit liaison and a cadre;
+# the result letters of a draft round (the matrix's rounds are drafts) by the organisation
+# departments only (a liaison reads its unit's once the round is finalized: test_appraisal_forms).
+for _place in list(SEES):
+    SEES[f"forms_{_place}"] = SEES[_place] - {"liaison", "cadre"}
+    SEES[f"letters_{_place}"] = SEES[_place] & (_ABOVE | {"county_admin", "other_admin"})
 TRAVELLED_SPANS = {
     "far": (
         datetime.date(2021, 3, 1),

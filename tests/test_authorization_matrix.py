@@ -265,6 +265,31 @@ def _round_actions(w):
     return [get(cases[0].url, action=None, allowed_answer=405), *cases]
 
 
+def _forms_cases(fmt, ok):
+    def url(name, *args):
+        return reverse(f"appraisal:{name}_{fmt}", args=args)
+
+    return {
+        "forms": lambda w: per(w, "round", lambda r, p: [get(url("forms", r.pk), place=f"forms_{p}", ok=ok)]),
+        "form": lambda w: per(
+            w,
+            "appraisal",
+            lambda a, p: [get(url("form", a.round_id, a.pk), place=f"forms_{p}", ok=ok)],
+        ),
+        "experience": lambda w: per(
+            w, "cadre", lambda c, p: [get(url("experience", c.pk), place=f"forms_{p}", ok=ok)]
+        ),
+        "letters": lambda w: per(
+            w, "round", lambda r, p: [get(url("letters", r.pk), place=f"letters_{p}", ok=ok)]
+        ),
+        "letter": lambda w: per(
+            w,
+            "round",
+            lambda r, p: [get(url("letter", r.pk, w.obj["unit"][p].pk), place=f"letters_{p}", ok=ok)],
+        ),
+    }
+
+
 def _exports(w):
     assert set(exports.KINDS) == set(EXPORTS), (
         f"Export kinds changed: {sorted(exports.KINDS)}; say in EXPORTS which action each needs."
@@ -449,6 +474,13 @@ CASES = {
     "appraisal:deputy_secretary": lambda w: [get(reverse("appraisal:deputy_secretary"))],
     "excel:outstanding_list": lambda w: [get(reverse("excel:outstanding_list"))],
     "excel:deputy_secretary_list": lambda w: [get(reverse("excel:deputy_secretary_list") + "?year=2025")],
+    # The printed forms (issue 18): HTML, and PDF — which the matrix's world answers 503 (no Chromium
+    # there, fixture ``world``: the check comes before the rendering and is the same for both).
+    **{
+        f"appraisal:{name}_{fmt}": build
+        for fmt, ok in (("html", OK), ("pdf", (503,)))
+        for name, build in _forms_cases(fmt, ok).items()
+    },
     "excel:exports": lambda w: [get(reverse("excel:exports"))],
     "excel:job": lambda w: per(w, "job", lambda j, p: [get(reverse("excel:job", args=[j.pk]), place=p)]),
     "excel:job_download": lambda w: per(
@@ -949,6 +981,7 @@ def built(django_db_setup, django_db_blocker, tmp_path_factory):
 def world(built, db, settings):
     settings.EXPORT_DIR = built[2]
     settings.PRIVATE_MEDIA_ROOT = built[2]  # the diary photos of matrix_objects
+    settings.PDF_CHROMIUM = "/nonexistent/chromium"  # the forms' PDF answers 503 (appraisal/pdf.py)
     return built[0]
 
 
