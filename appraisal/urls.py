@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_opinions
 
 app_name = "appraisal"
 
@@ -12,4 +12,8 @@ urlpatterns = [
     path("villages/<str:code>/", views.village_results, name="village_results"),
     path("excellent-twice/", views.excellent_twice, name="excellent_twice"),
     path("units/", views.by_unit, name="by_unit"),
+    path("opinions/", views_opinions.opinions_index, name="opinions"),
+    # Not under rounds/<pk>/: that prefix is round_action's (rounds/<pk>/<action>/).
+    path("opinions/<int:pk>/", views_opinions.round_opinions, name="round_opinions"),
+    path("opinions/<int:pk>/deadline/", views_opinions.round_deadline, name="round_deadline"),
 ]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import Role
+from appraisal import opinions as appraisal_opinions
 from appraisal.models import AppraisalRound
 from assignments import attendance, coverage, leave
 from assignments.models import Assignment, AttendanceSheet, LeaveRequest, SpotCheck
@@ -293,6 +294,32 @@ def for_user(user, today=None, items=True, keep_empty=False):
                 [(str(r), r.get_absolute_url()) for r in drafts[:LIMIT]] if items else [],
             )
         )
+    # The appraisal file: the township's and the unit's opinions, within the round's deadline.
+    if access.can(user, access.GIVE_OPINION):
+        pending = appraisal_opinions.pending_opinions(user, today)
+        if pending is not None:
+            n = pending.count()
+            groups.append(
+                Group(
+                    "give_opinion",
+                    _("Give opinions for the appraisal"),
+                    n,
+                    [
+                        (
+                            (
+                                _("%(round)s: %(n)d opinions to give, due %(date)s")
+                                if due
+                                else _("%(round)s: %(n)d opinions to give")
+                            )
+                            % {"round": r, "n": count, "date": due.isoformat() if due else ""},
+                            reverse("appraisal:round_opinions", args=[r.pk]),
+                        )
+                        for r, count, due in appraisal_opinions.pending_by_round(user, today)
+                    ]
+                    if items and n
+                    else [],
+                )
+            )
     # The county dispatches the replacement; the unit recalls its own cadre.
     if access.can(user, access.DISPATCH) or user.role == Role.UNIT_LIAISON:
         serving = access.scope(user, Assignment.objects.all()).serving_on(today)
