@@ -10,7 +10,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -178,24 +178,6 @@ def pending_opinions(user, today=None):
         .filter(Q(round__opinions_due__isnull=True) | Q(round__opinions_due__gte=today))
         .exclude(Exists(given)),
     )
-
-
-def pending_by_round(user, today=None):
-    """[(round, number of opinions to give, due date or None)], earliest deadline first."""
-    pending = pending_opinions(user, today)
-    if pending is None:
-        return []
-    counts = {}
-    for round_id, n in _count_by_round(pending):
-        counts[round_id] = n
-    rounds = AppraisalRound.objects.filter(pk__in=counts).select_related("county")
-    rows = [(r, counts[r.pk], r.opinions_due) for r in rounds]
-    rows.sort(key=lambda x: (x[2] is None, x[2] or datetime.date.max, -x[0].year, x[0].pk))
-    return rows
-
-
-def _count_by_round(appraisals):
-    return appraisals.order_by().values("round").annotate(n=Count("pk")).values_list("round", "n")
 
 
 def earliest_due(appraisals):

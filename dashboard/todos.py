@@ -294,27 +294,32 @@ def for_user(user, today=None, items=True, keep_empty=False):
                 [(str(r), r.get_absolute_url()) for r in drafts[:LIMIT]] if items else [],
             )
         )
-    # The appraisal file: the township's and the unit's opinions, within the round's deadline.
+    # The appraisal file: the township's and the unit's opinions, within the round's deadline
+    # ("N opinions to give, due <date>": the earliest deadline), one item a person.
     if access.can(user, access.GIVE_OPINION):
         pending = appraisal_opinions.pending_opinions(user, today)
         if pending is not None:
             n = pending.count()
+            due = appraisal_opinions.earliest_due(pending) if items and n else None
+            title = (
+                _("%(n)d opinions to give for the appraisal, due %(date)s")
+                % {"n": n, "date": due.isoformat()}
+                if due
+                else _("%(n)d opinions to give for the appraisal") % {"n": n}
+            )
             groups.append(
                 Group(
                     "give_opinion",
-                    _("Give opinions for the appraisal"),
+                    title,
                     n,
                     [
                         (
-                            (
-                                _("%(round)s: %(n)d opinions to give, due %(date)s")
-                                if due
-                                else _("%(round)s: %(n)d opinions to give")
-                            )
-                            % {"round": r, "n": count, "date": due.isoformat() if due else ""},
-                            reverse("appraisal:round_opinions", args=[r.pk]),
+                            f"{a.cadre.name} · {a.round}",
+                            reverse("appraisal:round_opinions", args=[a.round_id]) + f"#row-{a.pk}",
                         )
-                        for r, count, due in appraisal_opinions.pending_by_round(user, today)
+                        for a in pending.select_related("cadre", "round__county").order_by(
+                            "round__opinions_due", "round_id", "cadre__name", "pk"
+                        )[:LIMIT]
                     ]
                     if items and n
                     else [],

@@ -9,8 +9,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from appraisal import rules
 from accounts.models import User
+from appraisal import rules
 from appraisal.models import Appraisal, AppraisalRound, Grade, Inspection, Opinion, VillageResult
 from assignments.models import Assignment, Policy, SpotCheck
 from villages.models import Village
