@@ -52,7 +52,7 @@ def opinions_index(request):
     return render(
         request,
         "appraisal/opinions_index.html",
-        {"rounds": list(rounds.values()), "source": source, "nav": "appraisal"},
+        {"rounds": list(rounds.values()), "source": source},
     )
 
 
@@ -124,7 +124,6 @@ def round_opinions(request, pk):
             "closed": closed,
             "grades": [(g.value, g.label) for g in rules.GRADE_ORDER],
             "today": timezone.localdate(),
-            "nav": "appraisal",
         },
     )
 
