@@ -58,6 +58,12 @@ MANAGE_LAYOUTS = "manage_layouts"  # a province's or city's column layouts of it
 # township for its own cadres; 暗访 plans are the county's alone (supervision.models.PlanQuerySet).
 PLAN_SPOT_CHECKS = "plan_spot_checks"
 
+# The appraisal file (issue 18): the township party committee's opinion on the people who served in
+# its township, and the dispatching unit's on its own cadres (the liaison's only write), each with a
+# suggested grade, within the round's deadline; the 民主测评 entered by the township (or the county).
+GIVE_OPINION = "give_opinion"
+ENTER_ASSESSMENT = "enter_assessment"
+
 ROLE_ACTIONS = {
     Role.PROVINCE: {VIEW, VIEW_HISTORY, MANAGE_POLICY, SEE_ID_NUMBERS, MANAGE_LAYOUTS},
     Role.CITY: {VIEW, VIEW_HISTORY, MANAGE_POLICY, SEE_ID_NUMBERS, MANAGE_LAYOUTS},
@@ -83,6 +89,7 @@ ROLE_ACTIONS = {
         READ_FIELDWORK,
         SEE_CHECKINS,
         PLAN_SPOT_CHECKS,
+        ENTER_ASSESSMENT,
     },
     Role.TOWNSHIP_CLERK: {
         VIEW,
@@ -99,8 +106,10 @@ ROLE_ACTIONS = {
         READ_FIELDWORK,
         SEE_CHECKINS,
         PLAN_SPOT_CHECKS,
+        GIVE_OPINION,
+        ENTER_ASSESSMENT,
     },
-    Role.UNIT_LIAISON: {VIEW},
+    Role.UNIT_LIAISON: {VIEW, GIVE_OPINION},
     Role.CADRE: {RECORD_OWN},
 }
 
@@ -136,11 +145,14 @@ def get_object_or_404(user, queryset, **lookup):
 
 def owns(user, obj):
     """Whether ``obj`` lies inside the user's own region (for writes); for a cadre, whether it is the
-    cadre's own record (``owner_cadre_id``)."""
+    cadre's own record (``owner_cadre_id``); for a unit's liaison, whether it is about one of the
+    unit's own cadres (``owner_unit_id``: a liaison has no region)."""
     if user.is_superuser:
         return True
     if user.role == Role.CADRE:
         return bool(user.cadre_id) and getattr(obj, "owner_cadre_id", None) == user.cadre_id
+    if user.role == Role.UNIT_LIAISON:
+        return bool(user.unit_id) and getattr(obj, "owner_unit_id", None) == user.unit_id
     code = getattr(obj, "jurisdiction_code", None)
     return bool(code and user.region_id and code.startswith(user.region.prefix))
 
@@ -156,8 +168,15 @@ def can(user, action, obj=None):
         if action in RECORDER_OR_COUNTY and user.role != Role.COUNTY_ADMIN:
             # A clerk changes only the checks the clerk recorded; the county any in its county.
             return owns(user, obj) and getattr(obj, "checked_by_id", None) == user.pk
+        if action in ANSWERS_FOR_WHOM_IT_SEES and user.role != Role.UNIT_LIAISON:
+            # A township answers for the people who served in it that year, though the appraisal
+            # belongs to the county's round: what the township sees of the round is its own.
+            return scope(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
         return owns(user, obj)
     return True
+
+
+ANSWERS_FOR_WHOM_IT_SEES = {GIVE_OPINION, ENTER_ASSESSMENT}
 
 
 RECORDER_OR_COUNTY = {CORRECT_SPOT_CHECK, WITHDRAW_SPOT_CHECK}

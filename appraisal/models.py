@@ -219,6 +219,38 @@ class AppraisalRound(models.Model):
             raise exists from None  # created by someone else between the check and the insert
         return round_
 
+    def set_opinions_due(self, due, user):
+        """The county sets (or clears, with None) the last day for the opinions; only while a draft.
+        pghistory records who and when."""
+        with transaction.atomic():
+            locked = type(self).objects.select_for_update().get(pk=self.pk)
+            if not locked.is_draft:
+                raise ValidationError(
+                    {"opinions_due": _("This round is finalized; its opinion deadline can no longer change.")}
+                )
+            if due is not None and due.year < self.year:
+                raise ValidationError(
+                    {
+                        "opinions_due": _(
+                            "The opinion deadline %(date)s lies before the round's year %(year)d."
+                        )
+                        % {"date": due.isoformat(), "year": self.year}
+                    }
+                )
+            self.opinions_due = locked.opinions_due = due
+            self.save(update_fields=["opinions_due"])
+
+    def opinions_closed(self, today=None):
+        """Why no opinion may be given or changed now, or None."""
+        if not self.is_draft:
+            return _("This round is finalized; opinions can no longer be given or changed.")
+        today = today or timezone.localdate()
+        if self.opinions_due is not None and today > self.opinions_due:
+            return _(
+                "The opinions were due by %(date)s; the deadline has passed. Ask the county to extend it."
+            ) % {"date": self.opinions_due.isoformat()}
+        return None
+
     def finalize(self, user):
         """Close the round: refused, listing every problem, unless grades, caps and quota all hold.
 
@@ -359,6 +391,92 @@ class Appraisal(models.Model):
     @property
     def jurisdiction_code(self):
         return self.round.county.code
+
+    @property
+    def owner_unit_id(self):
+        """The dispatching unit whose liaison answers for this person (accounts.access.owns)."""
+        return self.cadre.unit_id
+
+    def _lock_round(self):
+        return AppraisalRound.objects.select_for_update().get(pk=self.round_id)
+
+    def give_opinion(self, source, grade, text, user, today=None):
+        """Give or change the opinion of ``source`` (township or unit) with a suggested grade:
+        refused once the round is finalized or after its opinion deadline. Returns the Opinion."""
+        text = (text or "").strip()
+        errors = {}
+        if source not in Opinion.Source.values:
+            errors["source"] = _("Unknown body.")
+        if grade not in [g.value for g in GRADE_ORDER]:
+            errors["suggested_grade"] = _("Suggested grade: choose one of the four grades.")
+        if not text:
+            errors["text"] = _("Opinion: write the opinion (it goes into the appraisal file).")
+        elif "\x00" in text:
+            errors["text"] = _("Opinion: it contains a NUL character (U+0000), which cannot be stored.")
+        if errors:
+            raise ValidationError(errors)
+        with transaction.atomic():
+            round_ = self._lock_round()
+            closed = round_.opinions_closed(today)
+            if closed:
+                raise ValidationError(closed)
+            opinion = Opinion.objects.select_for_update().filter(appraisal=self, source=source).first()
+            if opinion is None:
+                opinion = Opinion(appraisal=self, source=source)
+            elif opinion.suggested_grade == grade and opinion.text == text:
+                return opinion  # unchanged: who gave it, and when, stay
+            opinion.suggested_grade, opinion.text = grade, text
+            opinion.given_by, opinion.given_at = user, timezone.now()
+            opinion.save()
+            return opinion
+
+    def record_assessment(self, held_on, participants, good, fairly_good, average, poor, user, today=None):
+        """Enter or correct the 民主测评 (the township or the county): refused once the round is
+        finalized, or when the counts do not add up. Returns the DemocraticAssessment."""
+        today = today or timezone.localdate()
+        counts = {"good": good, "fairly_good": fairly_good, "average": average, "poor": poor}
+        errors = {}
+        if held_on is None:
+            errors["held_on"] = _("Held on: give the date of the democratic assessment.")
+        elif held_on > today:
+            errors["held_on"] = _("Held on: %(date)s is in the future.") % {"date": held_on.isoformat()}
+        if participants is None or participants < 1:
+            errors["participants"] = _("Participants: at least one.")
+        for name, value in counts.items():
+            if value is None or value < 0:
+                errors[name] = _("%(field)s: a count of 0 or more.") % {
+                    "field": DemocraticAssessment._meta.get_field(name).verbose_name
+                }
+        if not errors and sum(counts.values()) > participants:
+            errors["participants"] = _(
+                "Participants: %(votes)d votes (好, 较好, 一般 and 差 together) but only %(n)d participants; "
+                "check the counts."
+            ) % {"votes": sum(counts.values()), "n": participants}
+        if errors:
+            raise ValidationError(errors)
+        with transaction.atomic():
+            round_ = self._lock_round()
+            if not round_.is_draft:
+                raise ValidationError(
+                    _(
+                        "This round is finalized; the democratic assessment can no longer be entered or changed."
+                    )
+                )
+            found = DemocraticAssessment.objects.select_for_update().filter(appraisal=self).first()
+            if found is None:
+                found = DemocraticAssessment(appraisal=self)
+            elif (found.held_on, found.participants, *[getattr(found, k) for k in counts]) == (
+                held_on,
+                participants,
+                *counts.values(),
+            ):
+                return found
+            found.held_on, found.participants = held_on, participants
+            for name, value in counts.items():
+                setattr(found, name, value)
+            found.entered_by, found.entered_at = user, timezone.now()
+            found.save()
+            return found
 
 
 class VillageResultQuerySet(models.QuerySet):

@@ -20,7 +20,16 @@ from assignments import leave as leave_rules
 from assignments.models import Assignment, AttendanceRecord, Policy, SpotCheck
 from assignments.models.attendance import month_bounds
 
-from .models import GRADE_ORDER, Appraisal, AppraisalRound, Grade, Inspection, year_bounds
+from . import scoring
+from .models import (
+    GRADE_ORDER,
+    Appraisal,
+    AppraisalRound,
+    DemocraticAssessment,
+    Grade,
+    Inspection,
+    year_bounds,
+)
 
 # Example rule from POLICY.md: ≥ 85 excellent, 70–85 competent, 60–70 basic, < 60 incompetent.
 SCORE_BANDS = [(Decimal(85), Grade.EXCELLENT), (Decimal(70), Grade.COMPETENT), (Decimal(60), Grade.BASIC)]
@@ -510,6 +519,20 @@ def quota(appraisals, facts, policy, kind=AppraisalRound.Kind.ANNUAL):
     )
 
 
+def scores_for(appraisals, facts, policy, assessments=None):
+    """{appraisal id: scoring.Score}: the weighted score where the county scores by weights, else the
+    typed score. ``assessments``: {appraisal id: DemocraticAssessment} when already read; else one
+    query."""
+    if assessments is None:
+        assessments = {
+            x.appraisal_id: x
+            for x in DemocraticAssessment.objects.filter(appraisal__in=[a.pk for a in appraisals])
+        }
+    return {
+        a.pk: scoring.score_for(a, facts[a.pk].inspections, assessments.get(a.pk), policy) for a in appraisals
+    }
+
+
 def grade_options(facts, current):
     """(grade, label, disabled) for the round page: grades above the cap the facts allow are not
     offered, unless it is the grade posted — it stays visible, marked, beside why it is refused."""
@@ -628,12 +651,19 @@ def suggest(round_):
     for a in short:
         a.grade, a.ungraded_reason = Grade.UNGRADED, a.ungraded_reason or facts[a.pk].must_be_ungraded
     gradeable = [a for a in appraisals if a.grade != Grade.UNGRADED]
-    graded = sorted((a for a in gradeable if a.score is not None), key=lambda a: (-a.score, a.pk))
+    # The weighted total where the county scores by weights (a missing part leaves it empty: then the
+    # evidence decides, as without a score), else the typed score.
+    scores = scores_for(appraisals, facts, policy)
+
+    def total(a):
+        return scores[a.pk].total
+
+    graded = sorted((a for a in gradeable if total(a) is not None), key=lambda a: (-total(a), a.pk))
     for a in graded:
-        suggested = band(a.score)
+        suggested = scores[a.pk].band
         a.grade = suggested if rank(suggested) >= rank(facts[a.pk].cap) else facts[a.pk].cap
     unscored = sorted(
-        (a for a in gradeable if a.score is None),
+        (a for a in gradeable if total(a) is None),
         key=lambda a: (evidence_key(facts[a.pk]), a.cadre.name, a.pk),
     )
     for a in unscored:
@@ -647,14 +677,26 @@ def suggest(round_):
         if a.grade != Grade.EXCELLENT and facts[a.pk].allows_excellent:
             a.grade = Grade.EXCELLENT
             excellent.append(a)
-            if a.score is None:
+            if total(a) is None:
                 from_evidence.append(a)
+    lowered = set()
     if q.max_allowed is not None:
-        scored_excellent = [a for a in excellent if a.score is not None]
-        for a in sorted(scored_excellent, key=lambda a: (a.score, -a.pk))[
+        scored_excellent = [a for a in excellent if total(a) is not None]
+        for a in sorted(scored_excellent, key=lambda a: (total(a), -a.pk))[
             : max(0, len(excellent) - q.max_allowed)
         ]:
             a.grade = Grade.COMPETENT
+            lowered.add(a.pk)
+    for a in graded:
+        # A proposal that departs from the weighted score's band says why (the quota).
+        if scores[a.pk].weighted and scoring.departs(a.grade, scores[a.pk], facts[a.pk].cap):
+            a.grade_reason = (
+                _("lowered to keep the excellent quota's maximum")
+                if a.pk in lowered
+                else _("raised to fill the excellent quota's minimum")
+            )
+        else:
+            a.grade_reason = ""
     ties = False
     if from_evidence:
         last = evidence_key(facts[from_evidence[-1].pk])
@@ -662,7 +704,8 @@ def suggest(round_):
             a.grade != Grade.EXCELLENT and facts[a.pk].allows_excellent and evidence_key(facts[a.pk]) == last
             for a in unscored
         )
-    Appraisal.objects.bulk_update(graded + unscored, ["grade"])
+    Appraisal.objects.bulk_update(graded, ["grade", "grade_reason"])
+    Appraisal.objects.bulk_update(unscored, ["grade"])
     if short:
         Appraisal.objects.bulk_update(short, ["grade", "ungraded_reason"])
     used = [facts[a.pk] for a in unscored]
@@ -724,8 +767,8 @@ def save_and_finalize(round_, posted, user):
 
 
 def save_grades(round_, posted):
-    """``posted``: appraisal id → (score text, grade, comments[, why not graded]); a text that is None
-    was not posted and stays as it is. All rows or none; returns the problems, each a RowProblem
+    """``posted``: appraisal id → (score text, grade, comments[, why not graded[, why the grade departs
+    from the weighted score]]); a text that is None was not posted and stays as it is. All rows or none; returns the problems, each a RowProblem
     naming its row, so a refused save can show every edit again with the bad rows marked."""
     with transaction.atomic():
         locked = AppraisalRound.objects.select_for_update().get(pk=round_.pk)
@@ -736,7 +779,10 @@ def save_grades(round_, posted):
 
 def _save_grades(round_, posted):
     appraisals = {a.pk: a for a in round_.appraisals.select_related("cadre")}
-    facts, _policy = facts_for(round_, list(appraisals.values()))
+    facts, policy = facts_for(round_, list(appraisals.values()))
+    assessments = {
+        x.appraisal_id: x for x in DemocraticAssessment.objects.filter(appraisal__in=list(appraisals))
+    }
     problems, changed = [], []
 
     def refuse(message):
@@ -745,6 +791,7 @@ def _save_grades(round_, posted):
     for pk, values in posted.items():
         score_text, grade, comments = values[:3]
         reason = values[3] if len(values) > 3 else None
+        departure = values[4] if len(values) > 4 else None
         a = appraisals.get(pk)
         if a is None:
             refuse(_("Row %(id)s is not part of this round; reload the page.") % {"id": pk})
@@ -771,7 +818,7 @@ def _save_grades(round_, posted):
                     % {"name": name, "value": score_text}
                 )
                 continue
-        if "\x00" in (comments or "") or "\x00" in (reason or ""):
+        if "\x00" in (comments or "") or "\x00" in (reason or "") or "\x00" in (departure or ""):
             refuse(
                 _("%(name)s: the comments contain a NUL character (U+0000), which cannot be stored.")
                 % {"name": name}
@@ -820,10 +867,40 @@ def _save_grades(round_, posted):
         if problem:
             refuse(problem)
             continue
+        # Scoring by weights: a grade other than the score's band (once the cap is applied) says why.
+        scored = scoring.score_for(a, f.inspections, assessments.get(a.pk), policy)
+        if scored.weighted and scoring.departs(a.grade, scored, f.cap):
+            departure = (a.grade_reason if departure is None else departure).strip()
+            if not departure:
+                refuse(
+                    _(
+                        "%(name)s: the grade %(grade)s departs from the weighted score %(total)s, whose band "
+                        "is %(band)s; say why in “why the grade departs”."
+                    )
+                    % {
+                        "name": name,
+                        "grade": Grade(a.grade).label,
+                        "total": scored.total,
+                        "band": Grade(scored.band).label,
+                    }
+                )
+                continue
+            limit = Appraisal._meta.get_field("grade_reason").max_length
+            if len(departure) > limit:
+                refuse(
+                    _("%(name)s: the reason why the grade departs is longer than %(max)d characters.")
+                    % {"name": name, "max": limit}
+                )
+                continue
+            a.grade_reason = departure
+        else:
+            a.grade_reason = ""
         changed.append(a)
     if problems:
         return problems
-    Appraisal.objects.bulk_update(changed, ["score", "grade", "ungraded_reason", "comments", "updated_at"])
+    Appraisal.objects.bulk_update(
+        changed, ["score", "grade", "ungraded_reason", "grade_reason", "comments", "updated_at"]
+    )
     return []
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_evidence, views_forms
+from . import views, views_evidence, views_forms, views_opinions
 
 app_name = "appraisal"
 
@@ -16,6 +16,10 @@ urlpatterns = [
     path("deputy-secretary/", views.deputy_secretary_list, name="deputy_secretary"),
     # The evidence page of a person in a round (issue 18, item 1).
     path("rounds/<int:pk>/people/<int:appraisal_pk>/", views_evidence.person, name="evidence"),
+    path("opinions/", views_opinions.opinions_index, name="opinions"),
+    # Not under rounds/<pk>/: that prefix is round_action's (rounds/<pk>/<action>/).
+    path("opinions/<int:pk>/", views_opinions.round_opinions, name="round_opinions"),
+    path("opinions/<int:pk>/deadline/", views_opinions.round_deadline, name="round_deadline"),
 ]
 
 # The printed forms (issue 18, item 4): in the browser and as PDF (appraisal/views_forms.py), under

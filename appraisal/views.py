@@ -22,7 +22,7 @@ from cadres.models import Unit
 from fieldwork import diary
 from villages.models import Region, Village
 
-from . import rules, targets
+from . import opinions, rules, scoring, targets
 from .filters import round_filters, shows
 from .models import Appraisal, AppraisalRound, Grade, Inspection, VillageResult
 
@@ -90,7 +90,8 @@ def _back(round_, filters):
 
 
 def _posted(data):
-    """appraisal id → (score text, grade, comments, why not graded) of every row the form posted."""
+    """appraisal id → (score text, grade, comments, why not graded, why the grade departs from the
+    weighted score) of every row the form posted."""
     posted = {}
     for key in data:
         if key.startswith("grade-") and key[6:].isdigit():
@@ -100,6 +101,7 @@ def _posted(data):
                 data.get(key, ""),
                 data.get(f"comments-{pk}"),
                 data.get(f"reason-{pk}"),
+                data.get(f"grade_reason-{pk}"),
             )
     return posted
 
@@ -116,6 +118,10 @@ def round_page(request, round_, posted=None, problems=(), refused=(), status=200
         .order_by("-score", "cadre__name", "pk")
     )
     facts, policy = rules.facts_for(round_, appraisals)
+    # The appraisal file beside each row: the opinions, the 民主测评 and the (weighted) score, one
+    # query each for the whole round.
+    opinions.attach(appraisals)
+    scores = rules.scores_for(appraisals, facts, policy, {a.pk: a.vote for a in appraisals if a.vote})
     by_row = rules.problems_by_row(problems)
     # The verdict counts all of a person's assignments in the county that year; the villages listed
     # are those of the viewer's jurisdiction (a township clerk does not read another township's).
@@ -127,15 +133,19 @@ def round_page(request, round_, posted=None, problems=(), refused=(), status=200
     )
     for a in appraisals:
         a.facts = facts[a.pk]
+        a.scored = scores[a.pk]
         a.shown_assignments = [s for s in a.facts.assignments if s.pk in own]
         a.latest = a.shown_assignments[-1] if a.shown_assignments else None
         if a.pk in posted:
-            score, grade, comments, reason = posted[a.pk]
+            score, grade, comments, reason = posted[a.pk][:4]
+            departure = posted[a.pk][4] if len(posted[a.pk]) > 4 else None
             a.score, a.grade = score, grade
             if comments is not None:
                 a.comments = comments
             if reason is not None:
                 a.ungraded_reason = reason
+            if departure is not None:
+                a.grade_reason = departure
         a.problems = by_row.get(a.pk, [])
         if refused and a.grade != Grade.UNGRADED and (p := rules.grade_problem(a, a.facts)):
             a.problems.append(p)
@@ -185,6 +195,7 @@ def round_page(request, round_, posted=None, problems=(), refused=(), status=200
             "quota_problems": quota_problems,
             "shortfall_reasons": shortfall_reasons,
             "policy": policy,
+            "weights": scoring.weights(policy),
             "can_edit": round_.is_draft and access.can(request.user, access.RUN_APPRAISAL, round_),
             "can_reopen": not round_.is_draft and access.can(request.user, access.RUN_APPRAISAL, round_),
         },

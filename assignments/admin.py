@@ -54,6 +54,7 @@ class AssignmentAdmin(ScopedAdmin):
 
 
 POLICY_CHECKIN = ["checkin_enabled", "checkin_radius_m", "checkin_accuracy_m", "checkin_retention_days"]
+POLICY_SCORING = ["score_weight_inspections", "score_weight_annual", "score_weight_assessment", "score_bands"]
 
 
 def _policy_fields(exclude):
@@ -76,7 +77,30 @@ class PolicyAdmin(ScopedAdmin):
     readonly_fields = ["updated_at", "updated_by"]
     # The check-in settings in a group of their own, with what they mean (fieldwork/checkins.py).
     fieldsets = [
-        (None, {"fields": [*_policy_fields(exclude=[*POLICY_CHECKIN, *readonly_fields]), *readonly_fields]}),
+        (
+            None,
+            {
+                "fields": [
+                    *_policy_fields(exclude=[*POLICY_CHECKIN, *POLICY_SCORING, *readonly_fields]),
+                    *readonly_fields,
+                ]
+            },
+        ),
+        (
+            _("考核计分 (scoring the appraisal by weights)"),
+            {
+                "fields": POLICY_SCORING,
+                "description": _(
+                    "Off while the three weights are 0 (or empty: as the region above). To score by "
+                    "weights, as some counties do (e.g. half year 30 %, year end 70 %), set all three "
+                    "so that they sum to 100: the half-year inspections (好 100, 一般 80, 差 60, averaged), "
+                    "the year-end assessment score typed on the round's page, and the democratic "
+                    "assessment (民主测评: 好 and 较好 over the participants). The round's page then shows "
+                    "each part and the total, and the score bands suggest the grade; the county may "
+                    "still set another grade within the caps, saying why."
+                ),
+            },
+        ),
         (
             _("Check-in (签到), only where the county turns it on"),
             {

@@ -32,4 +32,11 @@ def navigation(request):
     if match is None:
         return {}
     section = NAV_BY_NAMESPACE.get(match.namespace) if match.namespace else NAV_BY_NAME.get(match.url_name)
+    role = getattr(getattr(request, "user", None), "role", None)
+    if match.namespace == "appraisal" and match.url_name in NAV_OPINIONS and role in NAV_OPINIONS_ROLES:
+        section = "opinions"  # the township's and the liaison's own item (templates/base.html)
     return {"nav": section}
+
+
+NAV_OPINIONS = {"opinions", "round_opinions"}
+NAV_OPINIONS_ROLES = {"township_clerk", "unit_liaison"}

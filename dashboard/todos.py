@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from accounts.models import Role
+from appraisal import opinions as appraisal_opinions
 from appraisal.models import AppraisalRound
 from assignments import attendance, coverage, leave
 from assignments.models import Assignment, AttendanceSheet, LeaveRequest, SpotCheck
@@ -293,6 +294,37 @@ def for_user(user, today=None, items=True, keep_empty=False):
                 [(str(r), r.get_absolute_url()) for r in drafts[:LIMIT]] if items else [],
             )
         )
+    # The appraisal file: the township's and the unit's opinions, within the round's deadline
+    # ("N opinions to give, due <date>": the earliest deadline), one item a person.
+    if access.can(user, access.GIVE_OPINION):
+        pending = appraisal_opinions.pending_opinions(user, today)
+        if pending is not None:
+            n = pending.count()
+            due = appraisal_opinions.earliest_due(pending) if items and n else None
+            title = (
+                _("%(n)d opinions to give for the appraisal, due %(date)s")
+                % {"n": n, "date": due.isoformat()}
+                if due
+                else _("%(n)d opinions to give for the appraisal") % {"n": n}
+            )
+            groups.append(
+                Group(
+                    "give_opinion",
+                    title,
+                    n,
+                    [
+                        (
+                            f"{a.cadre.name} · {a.round}",
+                            reverse("appraisal:round_opinions", args=[a.round_id]) + f"#row-{a.pk}",
+                        )
+                        for a in pending.select_related("cadre", "round__county").order_by(
+                            "round__opinions_due", "round_id", "cadre__name", "pk"
+                        )[:LIMIT]
+                    ]
+                    if items and n
+                    else [],
+                )
+            )
     # The county dispatches the replacement; the unit recalls its own cadre.
     if access.can(user, access.DISPATCH) or user.role == Role.UNIT_LIAISON:
         serving = access.scope(user, Assignment.objects.all()).serving_on(today)

@@ -1,5 +1,7 @@
-"""Demo appraisal data: half-year inspections, village results, and finalized rounds for the two years
-before last, so that last year's annual round is ready to be run (POLICY.md "Appraisal")."""
+"""Demo appraisal data: half-year inspections, village results, finalized rounds for the two years
+before last, and last year's annual round started: the county has typed the year-end scores, the
+townships and the dispatching units are giving their opinions before the deadline and the townships
+have entered most 民主测评; the demo county scores by weights 30/50/20 (POLICY.md "Appraisal")."""
 
 import datetime
 from decimal import Decimal
@@ -7,8 +9,9 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.models import User
 from appraisal import rules
-from appraisal.models import Appraisal, AppraisalRound, Grade, Inspection, VillageResult
+from appraisal.models import Appraisal, AppraisalRound, Grade, Inspection, Opinion, VillageResult
 from assignments.models import Assignment, Policy, SpotCheck
 from villages.models import Village
 
@@ -16,6 +19,14 @@ from villages.models import Village
 TERM_END_SETTINGS = {
     "term_end_excellent_min_ratio": Decimal("0.200"),
     "term_end_excellent_max_ratio": Decimal("0.500"),
+}
+# The demo county scores its appraisal by weights: half-year inspections 30 %, the year-end
+# assessment score 50 %, the 民主测评 20 % (appraisal/scoring.py).
+SCORE_WEIGHTS = {"score_weight_inspections": 30, "score_weight_annual": 50, "score_weight_assessment": 20}
+OPINION_TEXTS = {
+    "excellent": ["吃住在村，带领群众发展产业成效明显，群众满意度高", "工作扎实，村集体经济增收显著"],
+    "competent": ["能够履职尽责，按时在岗，工作稳步推进", "走访群众较为深入，项目推进正常"],
+    "basic": ["在岗时间偏少，工作主动性有待加强"],
 }
 SURPRISE_NOTE = "县委组织部突击暗访：不在岗，未请假"
 
@@ -53,6 +64,9 @@ def seed(builder, plans):
                 _finalized_round(builder, county, year, admin)
             if plan.code6 == DEMO_COUNTY_CODE6:
                 _term_end_round_with_shortfall(builder, county, today.year - 1, admin)
+                _open_round(builder, county, today.year - 1, admin)
+                # Scored by weights from now on (the finalized rounds above were graded before).
+                Policy.objects.update_or_create(region=county, defaults=SCORE_WEIGHTS)
 
 
 def adjust_mid_year(builder, plans):
@@ -236,3 +250,57 @@ def _finalized_round(builder, county, year, admin):
     except ValidationError as exc:  # left as a draft for the county to settle; say why
         builder.log(f"{county.name} {year}: round left as draft: {'; '.join(exc.messages)}")
     builder._count("appraisal rounds", 1)
+
+
+def _open_round(builder, county, year, admin):
+    """Last year's annual round, started and open: scores typed, opinions due in two weeks, the
+    township of the demo clerk and the liaison's unit part way through their opinions, most 民主测评
+    entered. Idempotent: an existing round is left as it is."""
+    if AppraisalRound.objects.filter(county=county, year=year, kind=AppraisalRound.Kind.ANNUAL).exists():
+        return
+    round_ = AppraisalRound.start(county, year, AppraisalRound.Kind.ANNUAL, admin)
+    round_.set_opinions_due(builder.today + datetime.timedelta(days=14), admin)
+    rows = list(
+        round_.appraisals.exclude(grade=Grade.UNGRADED).select_related("cadre").order_by("cadre__id_number")
+    )
+    for row in rows:
+        row.score = Decimal(builder._rng("open score", row.cadre.id_number, year).randrange(6800, 9700)) / 100
+    Appraisal.objects.bulk_update(rows, ["score"])
+    users = {u.username: u for u in User.objects.filter(username__in=["clerk", "clerk2", "liaison"])}
+    held_on = datetime.date(year, 12, 10)
+    opinions = assessments = 0
+    for username in ("clerk", "clerk2"):
+        clerk = users.get(username)
+        if clerk is None or clerk.region is None:
+            continue
+        mine = Appraisal.objects.in_region(clerk.region).filter(round=round_).exclude(grade=Grade.UNGRADED)
+        for i, row in enumerate(mine.select_related("cadre").order_by("cadre__id_number")):
+            rng = builder._rng("assessment", row.cadre.id_number, year)
+            participants = rng.randrange(25, 60)
+            good = rng.randrange(participants // 3, participants * 2 // 3)
+            fairly = rng.randrange(0, participants - good)
+            average = rng.randrange(0, participants - good - fairly + 1)
+            poor = rng.randrange(0, participants - good - fairly - average + 1)
+            row.record_assessment(held_on, participants, good, fairly, average, poor, clerk)
+            assessments += 1
+            if username == "clerk" and i % 3 != 2:  # a third still to give
+                grade = _suggested(row, good + fairly, participants)
+                row.give_opinion(Opinion.Source.TOWNSHIP, grade, rng.choice(OPINION_TEXTS[grade]), clerk)
+                opinions += 1
+    liaison = users.get("liaison")
+    if liaison is not None and liaison.unit_id:
+        own = [row for row in rows if row.cadre.unit_id == liaison.unit_id]
+        for row in own[:-2]:  # two still to give: the liaison's to-do
+            rng = builder._rng("unit opinion", row.cadre.id_number, year)
+            grade = _suggested(row, 3, 4)
+            row.give_opinion(Opinion.Source.UNIT, grade, rng.choice(OPINION_TEXTS[grade]), liaison)
+            opinions += 1
+    builder._count("appraisal rounds", 1)
+    builder._count("opinions", opinions)
+    builder._count("democratic assessments", assessments)
+
+
+def _suggested(row, satisfied, participants):
+    if row.score >= 90 and satisfied * 100 >= 80 * participants:
+        return Grade.EXCELLENT.value
+    return Grade.COMPETENT.value if row.score >= 72 else Grade.BASIC.value

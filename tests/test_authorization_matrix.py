@@ -77,7 +77,9 @@ class Rule:
     anonymous: int | str | None = None  # the anonymous answer, when not the login page
 
     def has(self, persona):
-        return self.action is None or self.action in access.ROLE_ACTIONS.get(M.ROLES.get(persona), ())
+        """The role has the action; ``action`` may be a frozenset: any one of its actions."""
+        actions = self.action if isinstance(self.action, frozenset) else {self.action}
+        return self.action is None or bool(actions & set(access.ROLE_ACTIONS.get(M.ROLES.get(persona), ())))
 
     def expect(self, persona):
         """(the answer due, whether the request is allowed): a refused one must write nothing."""
@@ -135,6 +137,9 @@ IMPORTS = {
     "assignments": access.DISPATCH,
     "regions": access.MANAGE_REGIONS,
 }
+
+
+OPINION_WRITERS = frozenset({access.GIVE_OPINION, access.ENTER_ASSESSMENT})
 
 
 def per(w, kind, build):
@@ -469,6 +474,39 @@ CASES = {
         lambda a, p: [get(reverse("appraisal:evidence", args=[a.round_id, a.pk]), place=p)],
     ),
     "appraisal:excellent_twice": lambda w: [get(reverse("appraisal:excellent_twice"))],
+    # The appraisal file (issue 18): the opinions page is for those who give opinions or enter the
+    # 民主测评; a round's page reads for whoever sees the round (its rows are the user's scope) and
+    # saves for those who write there; the county sets the deadline.
+    "appraisal:opinions": lambda w: [get(reverse("appraisal:opinions"), action=OPINION_WRITERS)],
+    "appraisal:round_opinions": lambda w: per(
+        w,
+        "round",
+        lambda r, p: [
+            get(reverse("appraisal:round_opinions", args=[r.pk]), place=p),
+            post(
+                reverse("appraisal:round_opinions", args=[r.pk]), action=OPINION_WRITERS, place=p, owner=False
+            ),
+        ],
+    ),
+    "appraisal:round_deadline": lambda w: [
+        get(
+            reverse("appraisal:round_deadline", args=[w.obj["round"]["county"].pk]),
+            action=None,
+            allowed_answer=405,
+        ),
+        *per(
+            w,
+            "round",
+            lambda r, p: [
+                post(
+                    reverse("appraisal:round_deadline", args=[r.pk]),
+                    {"opinions_due": f"{M.ROUND_YEAR + 1}-01-31"},
+                    action=access.RUN_APPRAISAL,
+                    place=p,
+                )
+            ],
+        ),
+    ],
     "appraisal:by_unit": lambda w: [get(reverse("appraisal:by_unit"))],
     "appraisal:outstanding": lambda w: [get(reverse("appraisal:outstanding") + "?year=2025")],
     "appraisal:deputy_secretary": lambda w: [get(reverse("appraisal:deputy_secretary"))],

@@ -55,6 +55,7 @@ def test_demo_county_is_plausible_and_obeys_every_rule(db):
         (year - 3, "annual", "finalized"),
         (year - 2, "annual", "finalized"),
         (year - 1, "term_end", "finalized"),
+        (year - 1, "annual", "draft"),  # started: opinions and 民主测评 coming in (issue 18)
     }
     assert Inspection.objects.exists()
     assert {u.role for u in User.objects.all()} >= {
@@ -112,7 +113,7 @@ def test_demo_has_a_cadre_adjusted_mid_year_appraised_once_and_a_term_end_round_
         if Assignment.objects.filter(cadre=a.cadre, start_date__gt=a.end_date).exists()
     )
     assert Assignment.objects.in_region(county).filter(cadre=person, start_date__year__lte=year).count() == 2
-    annual = AppraisalRound.start(county, year, "annual", county.users.get(username="county"))
+    annual = AppraisalRound.objects.get(county=county, year=year, kind="annual")
     assert annual.appraisals.filter(cadre=person).count() == 1
     appraisals = list(annual.appraisals.filter(cadre=person))
     assert len(rules.facts_for(annual, appraisals)[0][appraisals[0].pk].assignments) == 2
@@ -121,6 +122,31 @@ def test_demo_has_a_cadre_adjusted_mid_year_appraised_once_and_a_term_end_round_
     assert term_end.state == "finalized" and term_end.shortfall >= 1 and term_end.shortfall_reasons
     policy = Policy.effective_for(county)
     assert policy.term_end_excellent_min_ratio and policy.term_end_excellent_max_ratio
+
+
+def test_demo_has_an_open_round_with_opinions_assessments_and_weighted_scores(db):
+    from django.utils import timezone
+
+    from accounts.models import User
+    from appraisal import rules, scoring
+    from appraisal.models import AppraisalRound, DemocraticAssessment, Opinion
+    from assignments.models import Policy
+    from dashboard import todos
+
+    seed()
+    county = Region.objects.get(code="370682000000")
+    annual = AppraisalRound.objects.get(county=county, year=timezone.localdate().year - 1, kind="annual")
+    assert annual.is_draft and annual.opinions_due > timezone.localdate()
+    assert Opinion.objects.filter(appraisal__round=annual, source="township").exists()
+    assert Opinion.objects.filter(appraisal__round=annual, source="unit").exists()
+    assert DemocraticAssessment.objects.filter(appraisal__round=annual).count() >= 5
+    policy = Policy.effective_for(county)
+    assert scoring.weights(policy) == {"inspections": 30, "annual": 50, "assessment": 20}
+    rows = list(annual.appraisals.select_related("cadre"))
+    facts, policy = rules.facts_for(annual, rows)
+    assert any(s.total is not None for s in rules.scores_for(rows, facts, policy).values())
+    for username in ("clerk", "liaison"):
+        assert todos.counts(User.objects.get(username=username))["give_opinion"] >= 1
 
 
 def test_demo_has_check_in_on_in_one_township_with_flagged_and_purged_check_ins(db):
