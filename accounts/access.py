@@ -62,11 +62,31 @@ PLAN_SPOT_CHECKS = "plan_spot_checks"
 # its township, and the dispatching unit's on its own cadres (the liaison's only write), each with a
 # suggested grade, within the round's deadline; the 民主测评 entered by the township (or the county).
 GIVE_OPINION = "give_opinion"
+# The appraisal forms (年度/期满考核登记表, 驻村工作经历) are printed by the offices that file them;
+# the result letters (考核结果反馈函) are read by the offices and, once a round is final, the unit.
+PRINT_APPRAISAL_FORMS = "print_appraisal_forms"
+READ_RESULT_LETTERS = "read_result_letters"
 ENTER_ASSESSMENT = "enter_assessment"
 
 ROLE_ACTIONS = {
-    Role.PROVINCE: {VIEW, VIEW_HISTORY, MANAGE_POLICY, SEE_ID_NUMBERS, MANAGE_LAYOUTS},
-    Role.CITY: {VIEW, VIEW_HISTORY, MANAGE_POLICY, SEE_ID_NUMBERS, MANAGE_LAYOUTS},
+    Role.PROVINCE: {
+        VIEW,
+        VIEW_HISTORY,
+        MANAGE_POLICY,
+        SEE_ID_NUMBERS,
+        MANAGE_LAYOUTS,
+        PRINT_APPRAISAL_FORMS,
+        READ_RESULT_LETTERS,
+    },
+    Role.CITY: {
+        VIEW,
+        VIEW_HISTORY,
+        MANAGE_POLICY,
+        SEE_ID_NUMBERS,
+        MANAGE_LAYOUTS,
+        PRINT_APPRAISAL_FORMS,
+        READ_RESULT_LETTERS,
+    },
     Role.COUNTY_ADMIN: {
         VIEW,
         VIEW_HISTORY,
@@ -90,6 +110,8 @@ ROLE_ACTIONS = {
         SEE_CHECKINS,
         PLAN_SPOT_CHECKS,
         ENTER_ASSESSMENT,
+        PRINT_APPRAISAL_FORMS,
+        READ_RESULT_LETTERS,
     },
     Role.TOWNSHIP_CLERK: {
         VIEW,
@@ -108,8 +130,9 @@ ROLE_ACTIONS = {
         PLAN_SPOT_CHECKS,
         GIVE_OPINION,
         ENTER_ASSESSMENT,
+        PRINT_APPRAISAL_FORMS,
     },
-    Role.UNIT_LIAISON: {VIEW, GIVE_OPINION},
+    Role.UNIT_LIAISON: {VIEW, GIVE_OPINION, READ_RESULT_LETTERS},
     Role.CADRE: {RECORD_OWN},
 }
 

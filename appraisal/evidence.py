@@ -212,7 +212,7 @@ def gather(appraisal, round_appraisals, visible, today=None):
 
     opinions = {o.source: o for o in Opinion.objects.filter(appraisal=appraisal).select_related("given_by")}
     assessment = DemocraticAssessment.objects.filter(appraisal=appraisal).first()
-    score = scoring.score_for(appraisal, facts.inspections, assessment, policy)
+    score = scoring.score_for(appraisal, facts.inspections, assessment, policy, facts.inspected)
 
     return Evidence(
         appraisal=appraisal,

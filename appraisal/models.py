@@ -144,6 +144,12 @@ class AppraisalRound(models.Model):
     )
     reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
     reopen_reason = models.TextField(_("reason for reopening"), blank=True)
+    score_settings = models.JSONField(
+        _("scoring settings when finalized"),
+        default=dict,
+        blank=True,
+        help_text=_("The score weights and bands the round was finalized with; its scores keep them."),
+    )
     opinions_due = models.DateField(
         _("opinions due by"),
         null=True,
@@ -257,7 +263,9 @@ class AppraisalRound(models.Model):
         When the grade caps leave fewer cadres who may be excellent than the quota needs, the round
         still closes once every one of them is rated excellent: the shortfall and who was capped, and
         why, are recorded on the round (rules.shortfall_record)."""
-        from . import rules
+        from assignments.models import Policy
+
+        from . import rules, scoring
 
         with transaction.atomic():
             locked = type(self).objects.select_for_update().get(pk=self.pk)
@@ -268,8 +276,17 @@ class AppraisalRound(models.Model):
                 raise ValidationError(problems)
             self.state, self.finalized_by, self.finalized_at = self.State.FINALIZED, user, timezone.now()
             self.shortfall, self.shortfall_reasons = shortfall, reasons
+            # The scores shown later are those the grades were set by, whatever the weights become.
+            self.score_settings = scoring.frozen_settings(Policy.effective_for(self.county))
             self.save(
-                update_fields=["state", "finalized_by", "finalized_at", "shortfall", "shortfall_reasons"]
+                update_fields=[
+                    "state",
+                    "finalized_by",
+                    "finalized_at",
+                    "shortfall",
+                    "shortfall_reasons",
+                    "score_settings",
+                ]
             )
 
     def reopen(self, user, reason):
@@ -293,6 +310,7 @@ class AppraisalRound(models.Model):
             self.reopen_reason = reason.strip()
             # The shortfall is recorded again, if it still holds, when the round is next finalized.
             self.shortfall, self.shortfall_reasons = 0, []
+            self.score_settings = {}  # a draft scores with the settings in force
             self.save(
                 update_fields=[
                     "state",
@@ -301,6 +319,7 @@ class AppraisalRound(models.Model):
                     "reopen_reason",
                     "shortfall",
                     "shortfall_reasons",
+                    "score_settings",
                 ]
             )
 

@@ -170,7 +170,7 @@ def round_forms(user, round_, appraisal_pk=None):
             template=template,
             assignments=mine,
             facts=f,
-            score=scoring.score_for(a, f.inspections, assessments.get(a.pk), policy),
+            score=scoring.score_for(a, f.inspections, assessments.get(a.pk), policy, f.inspected),
             assessment=assessments.get(a.pk),
             township_opinion=opinions.get((a.pk, Opinion.Source.TOWNSHIP))
             or OpinionBox(Opinion.Source.TOWNSHIP),

@@ -5,6 +5,7 @@ Quota rounding: with n people graded, "at least 30 %" means at least ceil(0.30 Ã
 """
 
 import calendar
+import dataclasses
 import datetime
 import math
 from dataclasses import dataclass, field
@@ -216,6 +217,11 @@ class Facts:
     def allows_excellent(self):
         return self.cap == Grade.EXCELLENT
 
+    @property
+    def inspected(self):
+        """Whether the half-year inspections are for this person: a first secretary that year."""
+        return any(x.role == Assignment.Role.FIRST_SECRETARY for x in self.assignments)
+
 
 def cap_for(facts, policy):
     """The best grade these facts allow under the policy, and the reasons in words."""
@@ -255,13 +261,22 @@ def cap_for(facts, policy):
     return cap, reasons
 
 
+def round_policy(round_):
+    """The round's effective policy; a finalized round scores with the weights and bands it was
+    finalized with (``AppraisalRound.score_settings``), not with today's."""
+    policy = Policy.effective_for(round_.county)
+    if round_.score_settings and not round_.is_draft:
+        policy = dataclasses.replace(policy, values={**policy.values, **round_.score_settings})
+    return policy
+
+
 def facts_for(round_, appraisals):
     """Facts for each appraisal of the round, in a constant number of queries.
 
     A person is appraised, not an assignment: attendance, spot-check findings, leave, inspections,
     recalls and months served add up over all the cadre's assignments in the round's county that
     year (a cadre adjusted mid-year from one village to another is one person)."""
-    policy = Policy.effective_for(round_.county)
+    policy = round_policy(round_)
     served = round_assignments(round_, {a.cadre_id for a in appraisals})
     owner = {x.pk: cadre_id for cadre_id, items in served.items() for x in items}
     ids = list(owner)
@@ -529,7 +544,10 @@ def scores_for(appraisals, facts, policy, assessments=None):
             for x in DemocraticAssessment.objects.filter(appraisal__in=[a.pk for a in appraisals])
         }
     return {
-        a.pk: scoring.score_for(a, facts[a.pk].inspections, assessments.get(a.pk), policy) for a in appraisals
+        a.pk: scoring.score_for(
+            a, facts[a.pk].inspections, assessments.get(a.pk), policy, facts[a.pk].inspected
+        )
+        for a in appraisals
     }
 
 
@@ -868,7 +886,7 @@ def _save_grades(round_, posted):
             refuse(problem)
             continue
         # Scoring by weights: a grade other than the score's band (once the cap is applied) says why.
-        scored = scoring.score_for(a, f.inspections, assessments.get(a.pk), policy)
+        scored = scoring.score_for(a, f.inspections, assessments.get(a.pk), policy, f.inspected)
         if scored.weighted and scoring.departs(a.grade, scored, f.cap):
             departure = (a.grade_reason if departure is None else departure).strip()
             if not departure:

@@ -9,7 +9,10 @@ Three parts, each on 0–100:
 
 The weighted score is Σ weight × part ÷ 100, to two decimals. A part that is missing while its
 weight is not 0 leaves the score empty, naming what is missing: the score is never computed as if
-a missing part were 0 or as if the other parts weighed more. The score's band (``score_bands``)
+a missing part were 0 or as if the other parts weighed more. One part may not apply at all: the
+half-year inspections are of first secretaries (seed 001), so for a work-team member they are not
+missing but not applicable, and the other weighted parts are scaled up to 100 (折算: 50 and 20
+become 71.43 % and 28.57 %), which the page says. The score's band (``score_bands``)
 suggests the grade; the county may set another grade within the caps, saying why
 (``Appraisal.grade_reason``; rules.grade_problem).
 """
@@ -53,6 +56,23 @@ def parse_bands(text):
     return sorted(bands, key=lambda b: -b[0])
 
 
+def describe_bands(bands):
+    """'85 and above: excellent; 70 and above: competent; …; below 60: incompetent', in the user's
+    language, for the pages that say how scores become grades."""
+    from django.utils.translation import gettext, pgettext
+
+    parts = [
+        gettext("%(floor)s and above: %(grade)s") % {"floor": f"{floor.normalize():f}", "grade": grade.label}
+        for floor, grade in bands
+    ]
+    if bands:
+        parts.append(
+            gettext("below %(floor)s: %(grade)s")
+            % {"floor": f"{bands[-1][0].normalize():f}", "grade": Grade.INCOMPETENT.label}
+        )
+    return pgettext("separator between score bands", "; ").join(parts)
+
+
 def band(score, bands):
     if score is None:
         return None
@@ -84,6 +104,7 @@ class Score:
     total: Decimal | None = None
     band: str | None = None
     missing: list = field(default_factory=list)  # labels of the weighted parts that are missing
+    not_applicable: list = field(default_factory=list)  # labels of the parts that do not apply
 
     @property
     def weighted(self):
@@ -94,6 +115,8 @@ class Score:
         out = []
         for part, _setting, label in PARTS:
             value, weight = self.parts.get(part), (self.weights or {}).get(part, 0)
+            if isinstance(weight, Decimal):
+                weight = weight.quantize(CENT, rounding=ROUND_HALF_UP).normalize()
             contribution = (
                 None if value is None else (value * weight / 100).quantize(CENT, rounding=ROUND_HALF_UP)
             )
@@ -101,9 +124,11 @@ class Score:
         return out
 
 
-def score_for(appraisal, inspections, assessment, policy):
+def score_for(appraisal, inspections, assessment, policy, inspected=True):
     """The Score of one appraisal. ``inspections``: that person's inspections of the round's year;
-    ``assessment``: its DemocraticAssessment or None. Without weights, the total is the typed score."""
+    ``assessment``: its DemocraticAssessment or None; ``inspected``: whether the person is one the
+    half-year inspections are for (a first secretary that year). Without weights, the total is the
+    typed score."""
     bands = parse_bands(policy.score_bands)
     w = weights(policy)
     parts = {
@@ -113,13 +138,30 @@ def score_for(appraisal, inspections, assessment, policy):
     }
     if w is None:
         return Score(weights=None, parts=parts, total=appraisal.score, band=band(appraisal.score, bands))
+    not_applicable = []
+    if not inspected and w["inspections"] and parts["inspections"] is None:
+        not_applicable = [label for part, _s, label in PARTS if part == "inspections"]
+        rest = 100 - w["inspections"]
+        if rest <= 0:  # inspections only: nothing else to score a team member by
+            return Score(weights=w, parts=parts, not_applicable=not_applicable, missing=[])
+        w = {
+            part: (Decimal(0) if part == "inspections" else Decimal(value) * 100 / rest)
+            for part, value in w.items()
+        }
     missing = [label for part, _s, label in PARTS if w[part] and parts[part] is None]
     total = None
     if not missing:
         total = sum((parts[p] * w[p] / 100 for p in w if w[p]), Decimal(0)).quantize(
             CENT, rounding=ROUND_HALF_UP
         )
-    return Score(weights=w, parts=parts, total=total, band=band(total, bands), missing=missing)
+    return Score(
+        weights=w,
+        parts=parts,
+        total=total,
+        band=band(total, bands),
+        missing=missing,
+        not_applicable=not_applicable,
+    )
 
 
 def departs(grade, score, cap):
@@ -131,3 +173,12 @@ def departs(grade, score, cap):
     if cap is not None and GRADE_ORDER.index(expected) < GRADE_ORDER.index(cap):
         expected = cap
     return grade != expected
+
+
+# The settings a finalized round keeps (AppraisalRound.score_settings): its scores must not change
+# when a county changes its weights or bands later.
+SETTINGS = ["score_weight_inspections", "score_weight_annual", "score_weight_assessment", "score_bands"]
+
+
+def frozen_settings(policy):
+    return {name: getattr(policy, name) for name in SETTINGS}

@@ -22,7 +22,7 @@ from cadres.models import Unit
 from fieldwork import diary
 from villages.models import Region, Village
 
-from . import opinions, rules, scoring, targets
+from . import opinions, rules, scoring, targets, views_forms
 from .filters import round_filters, shows
 from .models import Appraisal, AppraisalRound, Grade, Inspection, VillageResult
 
@@ -196,6 +196,8 @@ def round_page(request, round_, posted=None, problems=(), refused=(), status=200
             "shortfall_reasons": shortfall_reasons,
             "policy": policy,
             "weights": scoring.weights(policy),
+            "bands": scoring.describe_bands(scoring.parse_bands(policy.score_bands)),
+            "print_links": views_forms.links(request.user, round_),
             "can_edit": round_.is_draft and access.can(request.user, access.RUN_APPRAISAL, round_),
             "can_reopen": not round_.is_draft and access.can(request.user, access.RUN_APPRAISAL, round_),
         },

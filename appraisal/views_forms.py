@@ -27,17 +27,22 @@ from . import pdf, printforms
 from .models import AppraisalRound
 
 FORMS_CSS = "css/forms.css"
-OFFICE_ROLES = {Role.PROVINCE, Role.CITY, Role.COUNTY_ADMIN}
 
 
 def _prints_forms(user):
-    return user.is_superuser or user.role in (*OFFICE_ROLES, Role.TOWNSHIP_CLERK)
+    return access.can(user, access.PRINT_APPRAISAL_FORMS)
 
 
 def _reads_letters(user, round_):
-    if user.is_superuser or user.role in OFFICE_ROLES:
-        return True
-    return user.role == Role.UNIT_LIAISON and not round_.is_draft
+    """The offices read a draft round's letters (marked 草稿); the unit only a final round's."""
+    if not access.can(user, access.READ_RESULT_LETTERS):
+        return False
+    return user.role != Role.UNIT_LIAISON or not round_.is_draft
+
+
+def links(user, round_):
+    """Which of the round's print links ``user`` is offered (the same checks as the pages)."""
+    return {"forms": _prints_forms(user), "letters": _reads_letters(user, round_)}
 
 
 def _round(request, pk):

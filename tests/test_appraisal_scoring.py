@@ -250,3 +250,55 @@ def test_the_round_page_runs_constant_queries_with_opinions_and_assessments(
         assert all(a.scored.total is not None for a in response.context["appraisals"])
         counts[size] = len(ctx)
     assert counts[3] == counts[n]
+
+
+def test_a_work_team_member_is_scored_without_inspections_by_the_other_weights_scaled_to_100(
+    tree, personas, make_cadre, make_village, dispatch
+):
+    """The half-year inspections are of first secretaries: for a team member they do not apply, and
+    50 % year end + 20 % 民主测评 count as 5/7 and 2/7 — not as missing, not as 0."""
+    village = make_village()
+    dispatch(make_cadre(name="书记"), village, start=datetime.date(2025, 1, 1))
+    member = dispatch(
+        make_cadre(name="队员", birth=datetime.date(1988, 2, 2)),
+        village,
+        start=datetime.date(2025, 1, 1),
+        role="team_member",
+    )
+    weigh(tree)
+    round_ = AppraisalRound.start(tree["county"], YEAR, "annual", personas["county_admin"])
+    row = round_.appraisals.get(cadre=member.cadre)
+    row.score = Decimal(90)
+    row.save()
+    vote(row, personas["clerk"], participants=40, good=20, fairly_good=10)  # 75 %
+    facts, policy = rules.facts_for(round_, [row])
+    f = facts[row.pk]
+    assert not f.inspected
+    score = scoring.score_for(row, f.inspections, row.assessment, policy, f.inspected)
+    # (90 × 50 + 75 × 20) ÷ 70 = 85.714…
+    assert score.total == Decimal("85.71") and score.band == Grade.EXCELLENT
+    assert not score.missing and score.not_applicable
+    # A first secretary without an inspection is missing it: no total.
+    secretary = round_.appraisals.exclude(pk=row.pk).get()
+    sf = rules.facts_for(round_, [secretary])[0][secretary.pk]
+    assert sf.inspected
+    assert scoring.score_for(secretary, [], None, policy, sf.inspected).total is None
+
+
+def test_a_finalized_round_keeps_the_weights_it_was_finalized_with(client_for, personas, one):
+    round_, row, _assignment = one
+    vote(row, personas["clerk"])
+    row.grade = Grade.EXCELLENT  # 85 × 0.3 + 90 × 0.5 + 75 × 0.2 = 85.5: excellent
+    row.save()
+    round_.finalize(personas["county_admin"])
+    round_.refresh_from_db()
+    assert round_.score_settings["score_weight_annual"] == 50
+    Policy.objects.filter(region=round_.county).update(
+        score_weight_inspections=0, score_weight_annual=100, score_weight_assessment=0
+    )
+    facts, policy = rules.facts_for(round_, [row])
+    assert scoring.score_for(row, facts[row.pk].inspections, row.assessment, policy).total == Decimal("85.50")
+    round_.reopen(personas["county_admin"], "复核")
+    round_.refresh_from_db()
+    facts, policy = rules.facts_for(round_, [row])
+    assert scoring.score_for(row, facts[row.pk].inspections, row.assessment, policy).total == Decimal("90.00")
