@@ -154,6 +154,9 @@ def cadre_detail(request, pk):
                 leave_rules.unexcused_absences_by_assignment([a.pk for a in history], today.year).values()
             ),
             "can_edit": access.can(request.user, access.MANAGE_REFERENCE, cadre),
+            "reads_fieldwork": access.can(request.user, access.READ_FIELDWORK),
+            # The 驻村工作经历 for the personnel file (appraisal's printed forms), where a record exists.
+            "prints_service_record": bool(history) and access.can(request.user, access.PRINT_APPRAISAL_FORMS),
         },
     )
 

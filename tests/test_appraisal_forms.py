@@ -282,3 +282,17 @@ def test_without_chromium_the_pdf_link_says_so_instead_of_failing(
     assert 'id="pdf-unavailable"' in response.content.decode()
     page = client.get(reverse("appraisal:forms_html", args=[round_.pk])).content.decode()
     assert reverse("appraisal:forms_pdf", args=[round_.pk]) not in page  # no link where it cannot work
+
+
+def test_the_cadre_page_links_to_the_record_of_village_service_for_the_offices_only(
+    client_for, personas, people
+):
+    (assignment,) = people(1)
+    url = reverse("appraisal:experience_html", args=[assignment.cadre.pk])
+    page = client_for(personas["county_admin"]).get(assignment.cadre.get_absolute_url())
+    assert url in page.content.decode()
+    assert client_for(personas["county_admin"]).get(url).status_code == 200
+    liaison = client_for(personas["liaison"])
+    page = liaison.get(assignment.cadre.get_absolute_url())
+    assert page.status_code == 200 and url not in page.content.decode()
+    assert liaison.get(url).status_code == 404
