@@ -68,6 +68,8 @@ ALLOWED_WORDS = {
     "xlsx",  # the file type an import takes (.xlsx 工作簿)
     "xls",  # and the older one (.xls 工作簿), issue 15
     "CSV",  # and CSV files: the format's own name, as Excel's 另存为 menu shows it
+    "PDF",  # the printed forms as files: 下载 PDF, as every office names the format (issue 18)
+    "A4",  # the paper size, as Chinese print dialogs and forms write it (A4 纸)
     "UTF",  # UTF-8 and GBK: the encodings, as the 另存为 menu names them (CSV UTF-8)
     "GBK",
     "MB",  # file sizes
