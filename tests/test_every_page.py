@@ -55,6 +55,12 @@ NOT_PAGES = {
     "excel:job_download",
     "excel:import_template",
     "view_on_site",
+    # The printed forms as PDF files (Chromium prints them: seconds each); their HTML pages are walked.
+    "appraisal:forms_pdf",
+    "appraisal:form_pdf",
+    "appraisal:letters_pdf",
+    "appraisal:letter_pdf",
+    "appraisal:experience_pdf",
 }
 # The admin (reference data) is Django's own, translated by Django: the test opens its index (the
 # navigation's link) but does not walk every model's changelist. Its column headers are item 7 of
