@@ -601,11 +601,32 @@ def finalize_check(round_):
     appraisals = list(round_.appraisals.select_related("cadre"))
     facts, policy = facts_for(round_, appraisals)
     problems = [p for a in appraisals if (p := grade_problem(a, facts[a.pk]))]
+    # A grade saved before the county scored by weights (or before a part came in) may depart from
+    # the score's band without a reason: the round does not close on it.
+    if scoring.weights(policy) is not None:
+        scores = scores_for(appraisals, facts, policy)
+        problems += [
+            departure_problem(a, scores[a.pk])
+            for a in appraisals
+            if not a.grade_reason.strip() and scoring.departs(a.grade, scores[a.pk], facts[a.pk].cap)
+        ]
     q = quota(appraisals, facts, policy, round_.kind)
     problems += q.problems()
     if problems or not q.shortfall:
         return problems, 0, []
     return [], q.shortfall, shortfall_reasons(appraisals, facts)
+
+
+def departure_problem(appraisal, score):
+    return _(
+        "%(name)s: the grade %(grade)s departs from the weighted score %(total)s, whose band is %(band)s; "
+        "say why in “why the grade departs”."
+    ) % {
+        "name": appraisal.cadre.name,
+        "grade": Grade(appraisal.grade).label,
+        "total": score.total,
+        "band": Grade(score.band).label,
+    }
 
 
 def finalize_problems(round_):

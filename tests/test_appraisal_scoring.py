@@ -302,3 +302,15 @@ def test_a_finalized_round_keeps_the_weights_it_was_finalized_with(client_for, p
     round_.refresh_from_db()
     facts, policy = rules.facts_for(round_, [row])
     assert scoring.score_for(row, facts[row.pk].inspections, row.assessment, policy).total == Decimal("90.00")
+
+
+def test_a_grade_saved_before_weights_that_departs_from_the_band_stops_finalizing_until_it_says_why(
+    personas, one
+):
+    round_, row, _assignment = one
+    vote(row, personas["clerk"])  # total 85.50: excellent
+    type(row).objects.filter(pk=row.pk).update(grade=Grade.COMPETENT)  # set before the weights
+    problems = [str(p) for p in rules.finalize_problems(round_)]
+    assert any(row.cadre.name in p and "85.50" in p for p in problems)
+    type(row).objects.filter(pk=row.pk).update(grade_reason="驻村期间群众反映较多，酌情定为称职")
+    assert not any("85.50" in str(p) for p in rules.finalize_problems(round_))
