@@ -15,8 +15,8 @@ def seed():
     return out.getvalue()
 
 
-def test_seed_demo_runs_twice_without_error_or_duplicates(db):
-    first = seed()
+def test_seed_demo_runs_twice_without_error_or_duplicates(seeded, db):
+    first = seeded
     counts = (
         Region.objects.count(),
         Village.objects.count(),
@@ -33,8 +33,7 @@ def test_seed_demo_runs_twice_without_error_or_duplicates(db):
     assert "zhucun2024" in first and "zhucun2024" in second
 
 
-def test_demo_county_is_plausible_and_obeys_every_rule(db):
-    seed()
+def test_demo_county_is_plausible_and_obeys_every_rule(seeded, db):
     county = Region.objects.get(code="370682000000")
     assert 8 <= Region.objects.townships().in_region(county).count() <= 12
     assert 120 <= Village.objects.in_region(county).count() <= 180
@@ -67,8 +66,7 @@ def test_demo_county_is_plausible_and_obeys_every_rule(db):
     }
 
 
-def test_seed_is_deterministic(db):
-    seed()
+def test_seed_is_deterministic(seeded, db):
     names = list(Village.objects.order_by("code").values_list("code", "name", "categories"))
     ids = sorted(Cadre.objects.values_list("id_number", flat=True))
     assert names and ids
@@ -96,14 +94,15 @@ def test_seed_is_deterministic(db):
     assert sorted(Cadre.objects.values_list("id_number", flat=True)) == ids
 
 
-def test_demo_has_a_cadre_adjusted_mid_year_appraised_once_and_a_term_end_round_closed_with_a_shortfall(db):
+def test_demo_has_a_cadre_adjusted_mid_year_appraised_once_and_a_term_end_round_closed_with_a_shortfall(
+    seeded, db
+):
     from django.utils import timezone
 
     from appraisal import rules
     from appraisal.models import AppraisalRound
     from assignments.models import Policy
 
-    seed()
     year = timezone.localdate().year - 1
     county = Region.objects.get(code="370682000000")
     adjusted = Assignment.objects.filter(end_reason="adjusted", end_date__year=year)
@@ -124,7 +123,7 @@ def test_demo_has_a_cadre_adjusted_mid_year_appraised_once_and_a_term_end_round_
     assert policy.term_end_excellent_min_ratio and policy.term_end_excellent_max_ratio
 
 
-def test_demo_has_an_open_round_with_opinions_assessments_and_weighted_scores(db):
+def test_demo_has_an_open_round_with_opinions_assessments_and_weighted_scores(seeded, db):
     from django.utils import timezone
 
     from accounts.models import User
@@ -133,7 +132,6 @@ def test_demo_has_an_open_round_with_opinions_assessments_and_weighted_scores(db
     from assignments.models import Policy
     from dashboard import todos
 
-    seed()
     county = Region.objects.get(code="370682000000")
     annual = AppraisalRound.objects.get(county=county, year=timezone.localdate().year - 1, kind="annual")
     assert annual.is_draft and annual.opinions_due > timezone.localdate()
@@ -149,11 +147,10 @@ def test_demo_has_an_open_round_with_opinions_assessments_and_weighted_scores(db
         assert todos.counts(User.objects.get(username=username))["give_opinion"] >= 1
 
 
-def test_demo_has_check_in_on_in_one_township_with_flagged_and_purged_check_ins(db):
+def test_demo_has_check_in_on_in_one_township_with_flagged_and_purged_check_ins(seeded, db):
     from assignments.models import Policy
     from fieldwork.models import CheckIn
 
-    seed()
     on = [p.region.code for p in Policy.objects.filter(checkin_enabled=True).select_related("region")]
     assert on == ["370682100000"]
     assert CheckIn.objects.exclude(flag="").exists() and CheckIn.objects.filter(flag="").exists()
@@ -162,7 +159,7 @@ def test_demo_has_check_in_on_in_one_township_with_flagged_and_purged_check_ins(
     assert not CheckIn.objects.filter(latitude__isnull=True, purged_at__isnull=True).exists()
 
 
-def test_demo_county_has_a_check_plan_for_each_of_the_last_six_months_with_figures(db):
+def test_demo_county_has_a_check_plan_for_each_of_the_last_six_months_with_figures(seeded, db):
     import datetime
 
     from django.utils import timezone
@@ -170,7 +167,6 @@ def test_demo_county_has_a_check_plan_for_each_of_the_last_six_months_with_figur
     from supervision import plans
     from supervision.models import SpotCheckPlan
 
-    seed()
     county = Region.objects.get(code="370682000000")
     months = list(
         SpotCheckPlan.objects.filter(region=county).order_by("month").values_list("month", flat=True)
