@@ -1,13 +1,9 @@
 """Shared fixtures: a small province → city → county → townships tree and the four personas."""
 
 import datetime
-import io
 import itertools
-import sys
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 from accounts.models import Role, User
 from assignments.models import Assignment
@@ -187,25 +183,3 @@ def dispatch(personas):
         )
 
     return run
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """The demo (``seed_demo``), seeded once for the module inside a transaction rolled back at the
-    end: each test runs in a savepoint inside it (``db``), so no test sees another's writes and the
-    seeding is paid once a module. Returns the command's output."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            output = io.StringIO()
-            call_command("seed_demo", stdout=output)
-            output = output.getvalue()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(*sys.exc_info())
-            raise
-    yield output
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)

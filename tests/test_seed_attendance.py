@@ -75,8 +75,8 @@ def fingerprint():
     return sheets, records, leave, checks
 
 
-def test_demo_has_attendance_in_every_state_and_obeys_the_rules(seeded, db):
-    first_output = seeded
+def test_demo_has_attendance_in_every_state_and_obeys_the_rules(db):
+    first_output = seed()
     today = timezone.localdate()
     months = last_months()
     previous, current = months[-2], months[-1]
@@ -196,7 +196,8 @@ def test_demo_has_attendance_in_every_state_and_obeys_the_rules(seeded, db):
     assert counts() == before
 
 
-def test_attendance_is_added_to_a_database_seeded_before_it_and_is_deterministic(seeded, db):
+def test_attendance_is_added_to_a_database_seeded_before_it_and_is_deterministic(db):
+    seed()
     drawn = fingerprint()
     assert all(drawn)
     # As a database seeded before attendance existed: counties and villages, no attendance.
@@ -212,7 +213,7 @@ def test_attendance_is_added_to_a_database_seeded_before_it_and_is_deterministic
     assert fingerprint() == drawn
 
 
-def test_demo_county_has_a_cadre_behind_the_last_quarters_minimum(seeded, db):
+def test_demo_county_has_a_cadre_behind_the_last_quarters_minimum(db):
     from django.utils import timezone
 
     from accounts import access
@@ -220,6 +221,7 @@ def test_demo_county_has_a_cadre_behind_the_last_quarters_minimum(seeded, db):
     from assignments import attendance as attendance_rules
     from dashboard import dashboard
 
+    call_command("seed_demo", stdout=io.StringIO())
     county = Region.objects.get(code="370682000000")
     today = timezone.localdate()
     q_first, _q_last = attendance_rules.last_finished_quarter(today)

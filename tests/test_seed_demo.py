@@ -15,8 +15,8 @@ def seed():
     return out.getvalue()
 
 
-def test_seed_demo_runs_twice_without_error_or_duplicates(seeded, db):
-    first = seeded
+def test_seed_demo_runs_twice_without_error_or_duplicates(db):
+    first = seed()
     counts = (
         Region.objects.count(),
         Village.objects.count(),
@@ -33,7 +33,8 @@ def test_seed_demo_runs_twice_without_error_or_duplicates(seeded, db):
     assert "zhucun2024" in first and "zhucun2024" in second
 
 
-def test_demo_county_is_plausible_and_obeys_every_rule(seeded, db):
+def test_demo_county_is_plausible_and_obeys_every_rule(db):
+    seed()
     county = Region.objects.get(code="370682000000")
     assert 8 <= Region.objects.townships().in_region(county).count() <= 12
     assert 120 <= Village.objects.in_region(county).count() <= 180
@@ -66,7 +67,8 @@ def test_demo_county_is_plausible_and_obeys_every_rule(seeded, db):
     }
 
 
-def test_seed_is_deterministic(seeded, db):
+def test_seed_is_deterministic(db):
+    seed()
     names = list(Village.objects.order_by("code").values_list("code", "name", "categories"))
     ids = sorted(Cadre.objects.values_list("id_number", flat=True))
     assert names and ids
@@ -94,15 +96,14 @@ def test_seed_is_deterministic(seeded, db):
     assert sorted(Cadre.objects.values_list("id_number", flat=True)) == ids
 
 
-def test_demo_has_a_cadre_adjusted_mid_year_appraised_once_and_a_term_end_round_closed_with_a_shortfall(
-    seeded, db
-):
+def test_demo_has_a_cadre_adjusted_mid_year_appraised_once_and_a_term_end_round_closed_with_a_shortfall(db):
     from django.utils import timezone
 
     from appraisal import rules
     from appraisal.models import AppraisalRound
     from assignments.models import Policy
 
+    seed()
     year = timezone.localdate().year - 1
     county = Region.objects.get(code="370682000000")
     adjusted = Assignment.objects.filter(end_reason="adjusted", end_date__year=year)
@@ -123,7 +124,7 @@ def test_demo_has_a_cadre_adjusted_mid_year_appraised_once_and_a_term_end_round_
     assert policy.term_end_excellent_min_ratio and policy.term_end_excellent_max_ratio
 
 
-def test_demo_has_an_open_round_with_opinions_assessments_and_weighted_scores(seeded, db):
+def test_demo_has_an_open_round_with_opinions_assessments_and_weighted_scores(db):
     from django.utils import timezone
 
     from accounts.models import User
@@ -132,6 +133,7 @@ def test_demo_has_an_open_round_with_opinions_assessments_and_weighted_scores(se
     from assignments.models import Policy
     from dashboard import todos
 
+    seed()
     county = Region.objects.get(code="370682000000")
     annual = AppraisalRound.objects.get(county=county, year=timezone.localdate().year - 1, kind="annual")
     assert annual.is_draft and annual.opinions_due > timezone.localdate()
@@ -147,10 +149,11 @@ def test_demo_has_an_open_round_with_opinions_assessments_and_weighted_scores(se
         assert todos.counts(User.objects.get(username=username))["give_opinion"] >= 1
 
 
-def test_demo_has_check_in_on_in_one_township_with_flagged_and_purged_check_ins(seeded, db):
+def test_demo_has_check_in_on_in_one_township_with_flagged_and_purged_check_ins(db):
     from assignments.models import Policy
     from fieldwork.models import CheckIn
 
+    seed()
     on = [p.region.code for p in Policy.objects.filter(checkin_enabled=True).select_related("region")]
     assert on == ["370682100000"]
     assert CheckIn.objects.exclude(flag="").exists() and CheckIn.objects.filter(flag="").exists()
@@ -159,7 +162,7 @@ def test_demo_has_check_in_on_in_one_township_with_flagged_and_purged_check_ins(
     assert not CheckIn.objects.filter(latitude__isnull=True, purged_at__isnull=True).exists()
 
 
-def test_demo_county_has_a_check_plan_for_each_of_the_last_six_months_with_figures(seeded, db):
+def test_demo_county_has_a_check_plan_for_each_of_the_last_six_months_with_figures(db):
     import datetime
 
     from django.utils import timezone
@@ -167,6 +170,7 @@ def test_demo_county_has_a_check_plan_for_each_of_the_last_six_months_with_figur
     from supervision import plans
     from supervision.models import SpotCheckPlan
 
+    seed()
     county = Region.objects.get(code="370682000000")
     months = list(
         SpotCheckPlan.objects.filter(region=county).order_by("month").values_list("month", flat=True)
