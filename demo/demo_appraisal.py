@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from appraisal import rules
@@ -273,8 +274,20 @@ def _open_round(builder, county, year, admin):
         clerk = users.get(username)
         if clerk is None or clerk.region is None:
             continue
-        mine = Appraisal.objects.in_region(clerk.region).filter(round=round_).exclude(grade=Grade.UNGRADED)
-        for i, row in enumerate(mine.select_related("cadre").order_by("cadre__id_number")):
+        # Who served in the clerk's township that year, from the rows already read (the same rule as
+        # Appraisal.objects.in_region, without its per-row subquery: a test database bloated by a
+        # whole suite planned that one badly on CI's embedded PostgreSQL).
+        served = set(
+            Assignment.objects.annotate(last=Coalesce("end_date", "planned_end_date"))
+            .filter(
+                village__code__startswith=clerk.region.prefix,
+                start_date__year__lte=year,
+                last__year__gte=year,
+            )
+            .values_list("cadre_id", flat=True)
+        )
+        mine = [row for row in rows if row.cadre_id in served]
+        for i, row in enumerate(mine):
             rng = builder._rng("assessment", row.cadre.id_number, year)
             participants = rng.randrange(25, 60)
             good = rng.randrange(participants // 3, participants * 2 // 3)
