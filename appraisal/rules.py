@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from assignments import attendance as attendance_rules
 from assignments import leave as leave_rules
+from assignments import policy as policy_defaults
 from assignments.models import Assignment, AttendanceRecord, Policy, SpotCheck
 from assignments.models.attendance import month_bounds
 
@@ -32,8 +33,9 @@ from .models import (
     year_bounds,
 )
 
-# Example rule from POLICY.md: ≥ 85 excellent, 70–85 competent, 60–70 basic, < 60 incompetent.
-SCORE_BANDS = [(Decimal(85), Grade.EXCELLENT), (Decimal(70), Grade.COMPETENT), (Decimal(60), Grade.BASIC)]
+# Example rule from POLICY.md: ≥ 85 excellent, 70–85 competent, 60–70 basic, < 60 incompetent (the
+# default of the ``score_bands`` setting, which scoring.py applies).
+SCORE_BANDS = scoring.parse_bands(policy_defaults.DEFAULTS["score_bands"])
 
 
 def rank(grade):
@@ -42,12 +44,8 @@ def rank(grade):
 
 
 def band(score):
-    if score is None:
-        return None
-    for floor, grade in SCORE_BANDS:
-        if score >= floor:
-            return grade
-    return Grade.INCOMPETENT
+    """The grade of ``score`` under the default bands."""
+    return scoring.band(score, SCORE_BANDS)
 
 
 def parse_caps(text):
